@@ -1,0 +1,3 @@
+from reserves.cli import main
+
+main()

@@ -1,0 +1,38 @@
+"""The one error tree of the library.
+
+Every failure the library reports is one of these; the CLI maps each branch to an exit
+code and is the only place that does. Anything else escaping the library is a bug.
+
+    ReservesError
+    ├── InputError            malformed input: a file, line or JSON path and the value (exit 2)
+    ├── VerificationError     a check failed: the check, the expected and found values (exit 1)
+    └── SourceError           a chain, API or file could not be read (exit 3)
+"""
+
+from __future__ import annotations
+
+__all__ = ["InputError", "ReservesError", "SourceError", "VerificationError"]
+
+
+class ReservesError(Exception):
+    """Root of every error this library raises on purpose."""
+
+
+class InputError(ReservesError):
+    """Input that breaks the grammar of FORMAT.md or of a command's options.
+
+    The message names where (file, line or JSON path) and the offending value.
+    """
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        self.where = where
+        self.message = message
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class VerificationError(ReservesError):
+    """A check that ran and failed; the message names the check and both values."""
+
+
+class SourceError(ReservesError):
+    """A data source (file system, node, HTTP API) could not be read."""

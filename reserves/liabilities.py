@@ -1,0 +1,165 @@
+"""The auditor's and the publisher's input: ``liabilities.csv`` (FORMAT §6.6).
+
+Every row is checked before anything is built: a malformed file is rejected whole, with
+its line number and the offending value, never partly used. Negative, signed or
+non-decimal amounts do not parse (ATTACKS.md #2, #9); a repeated account id is an error
+naming both lines (ATTACKS.md #4).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from reserves.context import Asset
+from reserves.encoding import check_symbol, parse_amount
+from reserves.errors import InputError, SourceError
+from reserves.proof import check_account_id
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+@dataclass(frozen=True)
+class LiabilitiesFile:
+    """The parsed liabilities: one account per row, balances in smallest units."""
+
+    source: str
+    """The file it was read from, for messages."""
+    assets: tuple[Asset, ...]
+    """The columns after ``account``, in file order (the snapshot's order)."""
+    ids: list[str]
+    """Account ids in file order; unique."""
+    balances: list[tuple[int, ...]]
+    """``balances[r]`` belongs to ``ids[r]``, one amount per asset."""
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def totals(self) -> tuple[int, ...]:
+        return tuple(sum(column) for column in zip(*self.balances, strict=True))
+
+
+def read_liabilities(
+    path: Path,
+    decimals: Mapping[str, int],
+    *,
+    order: tuple[str, ...] | None = None,
+) -> LiabilitiesFile:
+    """Parse ``path``; its header must name exactly the assets of ``decimals`` (and, when
+    ``order`` is given, in that order)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read liabilities file {path}: {exc.strerror}") from None
+    return parse_liabilities(raw, decimals, order=order, source=str(path))
+
+
+def parse_liabilities(
+    raw: bytes,
+    decimals: Mapping[str, int],
+    *,
+    order: tuple[str, ...] | None = None,
+    source: str,
+) -> LiabilitiesFile:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise InputError("starts with a UTF-8 byte-order mark; write UTF-8 without one", where=f"{source}:1")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"not valid UTF-8 (byte {exc.start})", where=f"{source}:{line}") from None
+    lone_cr = _LONE_CR.search(text)
+    if lone_cr:
+        line = text.count("\n", 0, lone_cr.start()) + 1
+        raise InputError("carriage return without line feed; use LF or CRLF line ends", where=f"{source}:{line}")
+
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows = _numbered_rows(reader, source)
+    try:
+        header_line, header = next(rows)
+    except StopIteration:
+        raise InputError("empty file: expected a header 'account,<SYMBOL>,…'", where=f"{source}:1") from None
+    assets = _parse_header(header, decimals, order, where=f"{source}:{header_line}")
+
+    ids: list[str] = []
+    balances: list[tuple[int, ...]] = []
+    first_line: dict[str, int] = {}
+    width = len(assets) + 1
+    for line, row in rows:
+        where = f"{source}:{line}"
+        if len(row) != width:
+            raise InputError(
+                f"expected {width} fields (account and {len(assets)} amounts), found {len(row)}", where=where
+            )
+        account_id = check_account_id(row[0], where=where)
+        if account_id in first_line:
+            raise InputError(
+                f"account id {account_id!r} appears again (first on line {first_line[account_id]})", where=where
+            )
+        first_line[account_id] = line
+        ids.append(account_id)
+        balances.append(
+            tuple(
+                parse_amount(text, asset.decimals, where=f"{where} column {asset.symbol}")
+                for text, asset in zip(row[1:], assets, strict=True)
+            )
+        )
+    if not ids:
+        raise InputError("no accounts: a snapshot has at least one", where=source)
+    return LiabilitiesFile(source, assets, ids, balances)
+
+
+class _CsvReader(Protocol):
+    line_num: int
+
+    def __next__(self) -> list[str]: ...
+
+
+def _numbered_rows(reader: _CsvReader, source: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(first line of the record, fields)``; blank lines are errors."""
+    next_line = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(
+                f"malformed CSV in the record starting here: {exc}", where=f"{source}:{next_line}"
+            ) from None
+        if not row:
+            raise InputError("blank line", where=f"{source}:{next_line}")
+        yield next_line, row
+        next_line = reader.line_num + 1
+
+
+def _parse_header(
+    header: list[str], decimals: Mapping[str, int], order: tuple[str, ...] | None, *, where: str
+) -> tuple[Asset, ...]:
+    if not header or header[0] != "account":
+        raise InputError(f"the header must start with 'account', found {header[:1]}", where=where)
+    symbols = header[1:]
+    if not symbols:
+        raise InputError("the header names no asset after 'account'", where=where)
+    for symbol in symbols:
+        check_symbol(symbol, where=where)
+    if len(set(symbols)) != len(symbols):
+        raise InputError(f"an asset column appears twice in {symbols}", where=where)
+    unknown = [s for s in symbols if s not in decimals]
+    if unknown:
+        raise InputError(f"no decimals known for asset {unknown[0]} (columns: {','.join(symbols)})", where=where)
+    missing = [s for s in decimals if s not in symbols]
+    if missing:
+        raise InputError(f"asset {missing[0]} has no column (columns: {','.join(symbols)})", where=where)
+    if order is not None and tuple(symbols) != order:
+        raise InputError(
+            f"columns must be the snapshot's assets in its order: expected {','.join(order)}, "
+            f"found {','.join(symbols)}",
+            where=where,
+        )
+    return tuple(Asset(s, decimals[s]) for s in symbols)

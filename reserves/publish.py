@@ -1,0 +1,106 @@
+"""The exchange's side: from ``liabilities.csv`` to a published snapshot directory.
+
+    <out>/snapshot.json   the public statement (FORMAT §6.1)
+    <out>/secret          the snapshot secret, mode 0600: for auditors only
+    <out>/store/          the proof store (``reserves.proof_store``)
+
+Everything is written into a temporary sibling directory that is renamed into place
+only once complete, so a failure never leaves a half-written snapshot behind. The same
+liabilities and secret always give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from reserves.context import SnapshotContext
+from reserves.errors import InputError, SourceError
+from reserves.liabilities import read_liabilities
+from reserves.liability_tree import ProgressCallback, build_liability_tree
+from reserves.proof_store import SECRET_FILE, SNAPSHOT_FILE, STORE_DIR, ProofStoreWriter
+from reserves.secret import SnapshotSecret
+from reserves.snapshot import SnapshotCommitment, SnapshotStatement
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    """What the exchange says about the snapshot it publishes."""
+
+    exchange: str
+    snapshot_id: str
+    cutoff: int
+    """Unix seconds."""
+    decimals: Mapping[str, int]
+    """Decimals of every asset column of the liabilities file."""
+    height: int | None = None
+    """Tree height; ``None`` for the smallest that fits (at least 1)."""
+
+
+def smallest_height(accounts: int) -> int:
+    return max(1, (accounts - 1).bit_length())
+
+
+def publish(
+    liabilities_path: Path,
+    request: SnapshotRequest,
+    out: Path,
+    *,
+    secret: SnapshotSecret | None = None,
+    replace: bool = False,
+    progress: ProgressCallback | None = None,
+) -> SnapshotStatement:
+    """Build and write the snapshot directory ``out``; return its statement."""
+    if out.exists() and not replace:
+        raise InputError(f"{out} already exists; choose another --out or pass --force to replace it")
+    liabilities = read_liabilities(liabilities_path, request.decimals)
+    height = request.height if request.height is not None else smallest_height(len(liabilities))
+    context = SnapshotContext(request.exchange, request.snapshot_id, request.cutoff, height, liabilities.assets)
+    if len(liabilities) > context.capacity:
+        raise InputError(
+            f"--height {height} gives {context.capacity} slots, fewer than the "
+            f"{len(liabilities)} accounts of {liabilities.source}"
+        )
+    secret = secret or SnapshotSecret.generate()
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    except OSError as exc:
+        raise SourceError(f"cannot create {out}: {exc.strerror}") from None
+    try:
+        _write_secret(staging / SECRET_FILE, secret)
+        writer = ProofStoreWriter(staging / STORE_DIR)
+        tree = build_liability_tree(context, liabilities, secret, sink=writer, progress=progress)
+        statement = SnapshotStatement(SnapshotCommitment(context, tree.root), len(liabilities))
+        writer.finish(tree.order_keys, statement)
+        (staging / SNAPSHOT_FILE).write_text(statement.to_text(), encoding="ascii")
+        staging.chmod(0o755)
+        _move_into_place(staging, out)
+    except OSError as exc:
+        raise SourceError(f"cannot write {out}: {exc.strerror}") from None
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return statement
+
+
+def _write_secret(path: Path, secret: SnapshotSecret) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secret.to_text())
+
+
+def _move_into_place(staging: Path, out: Path) -> None:
+    if not out.exists():
+        staging.rename(out)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    retired.rmdir()
+    out.rename(retired)
+    staging.rename(out)
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,135 @@
+"""The published snapshot statement, ``snapshot.json`` (FORMAT §6.1).
+
+Parsed strictly into a frozen ``SnapshotStatement``; written back in one canonical
+layout (two-space indent, ASCII escapes, trailing newline), so the same inputs always
+give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reserves.context import Asset, SnapshotContext
+from reserves.encoding import check_decimals, check_symbol, format_amount, parse_amount, parse_cutoff, parse_hex32
+from reserves.errors import InputError
+from reserves.strict_json import JsonValue, load_json, parse_json
+from reserves.tree import Node
+
+SNAPSHOT_FORMAT = "reserves-snapshot/1"
+_COMMITMENT_KEYS = ("exchange", "snapshot_id", "cutoff", "height", "assets", "root")
+_RESERVE_KEYS = ("chains", "tokens", "wallets", "keyholders")
+
+
+@dataclass(frozen=True)
+class SnapshotCommitment:
+    """The context and the root: what a proof embeds and what a user anchors to."""
+
+    context: SnapshotContext
+    root: Node
+    """The root node ``(H, 0)``: its hash and per-asset totals of all liabilities."""
+
+    def to_json(self) -> dict[str, Any]:
+        ctx = self.context
+        return {
+            "exchange": ctx.exchange,
+            "snapshot_id": ctx.snapshot_id,
+            "cutoff": ctx.cutoff_text,
+            "height": ctx.height,
+            "assets": [{"symbol": a.symbol, "decimals": a.decimals} for a in ctx.assets],
+            "root": {"hash": self.root.hash.hex(), "sums": sums_to_json(ctx.assets, self.root.sums)},
+        }
+
+
+@dataclass(frozen=True)
+class SnapshotStatement:
+    """``snapshot.json``: the commitment, the account count and the reserve sections."""
+
+    commitment: SnapshotCommitment
+    accounts: int
+    """``N``, the number of accounts in the tree."""
+
+    @property
+    def context(self) -> SnapshotContext:
+        return self.commitment.context
+
+    @property
+    def root(self) -> Node:
+        return self.commitment.root
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"format": SNAPSHOT_FORMAT}
+        document.update(self.commitment.to_json())
+        document.update(accounts=self.accounts, chains={}, tokens=[], wallets=[], keyholders=[])
+        return document
+
+    def to_text(self) -> str:
+        return dump_json(self.to_json())
+
+
+def dump_json(document: dict[str, Any]) -> str:
+    """The canonical layout of every JSON file this project writes."""
+    return json.dumps(document, indent=2) + "\n"
+
+
+def sums_to_json(assets: tuple[Asset, ...], sums: tuple[int, ...]) -> dict[str, str]:
+    return {a.symbol: format_amount(s, a.decimals) for a, s in zip(assets, sums, strict=True)}
+
+
+def parse_sums(value: JsonValue, assets: tuple[Asset, ...]) -> tuple[int, ...]:
+    """An object with exactly the snapshot's symbols as keys, amounts as strings."""
+    value.object(tuple(a.symbol for a in assets))
+    return tuple(parse_amount(value[a.symbol].string(), a.decimals, where=value[a.symbol].where) for a in assets)
+
+
+def parse_commitment(value: JsonValue) -> SnapshotCommitment:
+    """The fields shared by ``snapshot.json`` and a proof's ``snapshot`` object."""
+    assets = []
+    for item in value["assets"].items():
+        item.object(("symbol", "decimals"))
+        symbol = check_symbol(item["symbol"].string(), where=item["symbol"].where)
+        decimals = check_decimals(item["decimals"].integer(), where=item["decimals"].where)
+        assets.append(Asset(symbol, decimals))
+    try:
+        context = SnapshotContext(
+            exchange=value["exchange"].string(),
+            snapshot_id=value["snapshot_id"].string(),
+            cutoff=parse_cutoff(value["cutoff"].string(), where=value["cutoff"].where),
+            height=value["height"].integer(1, 64),
+            assets=tuple(assets),
+        )
+    except InputError as exc:
+        if exc.where is None or exc.where.startswith(value.source):
+            raise
+        # SnapshotContext names its own fields; put them under this document's path.
+        raise InputError(exc.message, where=f"{value.where}.{exc.where}") from None
+    root = value["root"].object(("hash", "sums"))
+    root_hash = parse_hex32(root["hash"].string(), what="root hash", where=root["hash"].where)
+    return SnapshotCommitment(context, Node(root_hash, parse_sums(root["sums"], context.assets)))
+
+
+def parse_snapshot(document: JsonValue) -> SnapshotStatement:
+    document.object(("format", *_COMMITMENT_KEYS, "accounts", *_RESERVE_KEYS))
+    if document["format"].string() != SNAPSHOT_FORMAT:
+        document["format"].fail(f"expected {SNAPSHOT_FORMAT!r}, found {document['format'].value!r}")
+    commitment = parse_commitment(document)
+    accounts = document["accounts"].integer(1, commitment.context.capacity)
+    chains = document["chains"]
+    if not isinstance(chains.value, dict):
+        chains.fail("expected an object")
+    for key in _RESERVE_KEYS:
+        section = document[key]
+        empty = section.value == {} if key == "chains" else list(section.items()) == []
+        if not empty:
+            section.fail(f"this version of reserves reads liabilities-only snapshots; {key!r} must be empty")
+    return SnapshotStatement(commitment, accounts)
+
+
+def load_snapshot(path: Path) -> SnapshotStatement:
+    return parse_snapshot(load_json(path))
+
+
+def parse_snapshot_text(raw: bytes, *, source: str) -> SnapshotStatement:
+    return parse_snapshot(parse_json(raw, source=source))

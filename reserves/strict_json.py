@@ -1,0 +1,145 @@
+"""Strict JSON reading (FORMAT §6, ATTACKS.md #9) with JSON paths in every error.
+
+Rejected at load: invalid UTF-8, a byte-order mark, duplicate keys, non-integer numbers,
+``NaN``/``Infinity``, negative integers (none exist in the format, and ``-0`` would be a
+second spelling of ``0``), and anything but an object at the top. ``JsonValue`` then
+walks the document with typed accessors that name the path of whatever is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from reserves.errors import InputError, SourceError
+
+MAX_JSON_BYTES = 256 * 1024 * 1024
+
+
+class _Reject(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _Reject(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _no_float(text: str) -> NoReturn:
+    raise _Reject(f"number {text} is not an integer (amounts are strings)")
+
+
+def _no_constant(text: str) -> NoReturn:
+    raise _Reject(f"{text} is not allowed")
+
+
+def _plain_int(text: str) -> int:
+    if text.startswith("-"):
+        raise _Reject(f"negative number {text}")
+    return int(text)
+
+
+def parse_json(raw: bytes, *, source: str) -> JsonValue:
+    """Parse a whole JSON document strictly; ``source`` names it in errors."""
+    if len(raw) > MAX_JSON_BYTES:
+        raise InputError(f"larger than {MAX_JSON_BYTES} bytes", where=source)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise InputError("starts with a byte-order mark", where=source)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not valid UTF-8 at byte {exc.start}", where=source) from None
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_float=_no_float,
+            parse_int=_plain_int,
+            parse_constant=_no_constant,
+        )
+    except _Reject as exc:
+        raise InputError(f"invalid JSON: {exc}", where=source) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", where=source) from None
+    if not isinstance(value, dict):
+        raise InputError("the top level must be a JSON object", where=source)
+    return JsonValue(value, "$", source)
+
+
+def load_json(path: Path) -> JsonValue:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_JSON_BYTES + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror}") from None
+    return parse_json(raw, source=str(path))
+
+
+@dataclass(frozen=True)
+class JsonValue:
+    """A value inside a JSON document and its path, with typed accessors."""
+
+    value: Any
+    path: str
+    source: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.source} {self.path}"
+
+    def fail(self, message: str) -> NoReturn:
+        raise InputError(message, where=self.where)
+
+    def object(self, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> JsonValue:
+        """Require an object with exactly the ``required`` keys plus any of ``optional``."""
+        if not isinstance(self.value, dict):
+            self.fail(f"expected an object, found {_kind(self.value)}")
+        unknown = [key for key in self.value if key not in required and key not in optional]
+        if unknown:
+            self.fail(f"unknown key {unknown[0]!r}")
+        missing = [key for key in required if key not in self.value]
+        if missing:
+            self.fail(f"missing key {missing[0]!r}")
+        return self
+
+    def __getitem__(self, key: str) -> JsonValue:
+        return JsonValue(self.value[key], f"{self.path}.{key}", self.source)
+
+    def get(self, key: str) -> JsonValue | None:
+        return self[key] if key in self.value else None
+
+    def keys(self) -> list[str]:
+        return list(self.value)
+
+    def string(self) -> str:
+        if not isinstance(self.value, str):
+            self.fail(f"expected a string, found {_kind(self.value)}")
+        return self.value
+
+    def integer(self, low: int = 0, high: int = (1 << 64) - 1) -> int:
+        if isinstance(self.value, bool) or not isinstance(self.value, int):
+            self.fail(f"expected an integer, found {_kind(self.value)}")
+        if not low <= self.value <= high:
+            self.fail(f"must be {low} to {high}, found {self.value}")
+        return self.value
+
+    def items(self) -> Iterator[JsonValue]:
+        if not isinstance(self.value, list):
+            self.fail(f"expected an array, found {_kind(self.value)}")
+        for position, item in enumerate(self.value):
+            yield JsonValue(item, f"{self.path}[{position}]", self.source)
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", str: "a string", list: "an array", dict: "an object"}.get(
+        type(value), type(value).__name__
+    )

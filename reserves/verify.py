@@ -1,0 +1,214 @@
+"""The user's check of one inclusion proof: FORMAT §6.3, step by step.
+
+    (1) parse strictly and recompute ``ctx``    -- done by ``reserves.proof`` (exit 2)
+    (2) ``0 <= index < 2^H`` and ``len(path) == H``
+    (3) the leaf from the user's own id, salt, index and balances (never from the file)
+    (4) climb the path, left or right by the bits of ``index``, every sum ``< 2^128``
+    (5) the computed root's hash and sums equal the proof's root
+    (6) the root (and the rest of the snapshot object) equals the published one; with
+        the published ``snapshot.json`` (which states ``N``), also: the slot is one of
+        the ``N`` filled ones and every sibling over empty slots is the defined padding
+        node (ATTACKS.md #6: no duplicated odd node, no invented account beside yours)
+
+Each step is a ``Check``; the first failure stops the climb and the steps after it are
+reported as SKIPPED, so nothing that was not checked reads as a pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reserves.encoding import format_amount
+from reserves.proof import InclusionProof
+from reserves.results import Check, Status, passed
+from reserves.snapshot import SnapshotCommitment, SnapshotStatement
+from reserves.tree import Node, SumOverflowError, account_commitment, leaf, padding, parent
+
+STEP_NAMES = {
+    1: "(1) proof parses and the context is recomputed",
+    2: "(2) index is within 2^H and the path has H siblings",
+    3: "(3) leaf recomputed from the account's own id, salt and balances",
+    4: "(4) path climbed with every sum below 2^128",
+    5: "(5) computed root equals the proof's root",
+    6: "(6) root is the published one",
+    7: "(6) slot is filled and siblings over empty slots are padding nodes",
+}
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """What the user compares the proof's root with (step 6)."""
+
+    snapshot: SnapshotStatement | None = None
+    """A ``snapshot.json`` fetched separately from the exchange."""
+    root_hash: bytes | None = None
+    """Or a root hash the user supplies."""
+
+
+@dataclass(frozen=True)
+class ProofVerification:
+    """The outcome of ``verify_proof``."""
+
+    proof: InclusionProof
+    checks: list[Check]
+    anchored: bool
+    """True when step 6 compared the root with one published separately."""
+
+    def ok(self, *, strict: bool = False) -> bool:
+        return passed(self.checks, strict=strict)
+
+
+def verify_proof(proof: InclusionProof, anchor: Anchor) -> ProofVerification:
+    context = proof.snapshot.context
+    account = proof.account
+    height = context.height
+    checks = [Check(STEP_NAMES[1], Status.PASS, f"ctx {context.ctx.hex()}")]
+
+    def result(failed_step: int | None) -> ProofVerification:
+        if failed_step is not None:
+            checks.extend(
+                Check(STEP_NAMES[step], Status.SKIPPED, f"not reached: step {failed_step} failed")
+                for step in range(failed_step + 1, 8)
+            )
+        return ProofVerification(proof, checks, anchored=_anchored(anchor) and failed_step is None)
+
+    # (2)
+    if not account.index < 1 << height:
+        checks.append(Check(STEP_NAMES[2], Status.FAIL, "index out of range", f"< {1 << height}", str(account.index)))
+        return result(2)
+    if len(proof.path) != height:
+        checks.append(
+            Check(
+                STEP_NAMES[2],
+                Status.FAIL,
+                "path length differs from the height",
+                f"{height} siblings",
+                f"{len(proof.path)} siblings",
+            )
+        )
+        return result(2)
+    checks.append(Check(STEP_NAMES[2], Status.PASS, f"index {account.index} < 2^{height}, {height} siblings"))
+
+    # (3)
+    commitment = account_commitment(context.ctx, account.id, account.salt)
+    node = leaf(context.ctx, account.index, commitment, account.balances)
+    checks.append(Check(STEP_NAMES[3], Status.PASS, f"leaf {node.hash.hex()}"))
+
+    # (4)
+    try:
+        for level, sibling in enumerate(proof.path):
+            position = account.index >> level
+            left, right = (node, sibling) if position % 2 == 0 else (sibling, node)
+            node = parent(context.ctx, level + 1, position >> 1, left, right)
+    except SumOverflowError as exc:
+        symbol = context.assets[exc.asset].symbol
+        checks.append(
+            Check(
+                STEP_NAMES[4],
+                Status.FAIL,
+                f"{symbol} sum overflows at node ({exc.level}, {exc.index})",
+                "< 2^128",
+                str(exc.value),
+            )
+        )
+        return result(4)
+    checks.append(Check(STEP_NAMES[4], Status.PASS, f"{height} levels"))
+
+    # (5)
+    root = proof.snapshot.root
+    if node.hash != root.hash:
+        checks.append(Check(STEP_NAMES[5], Status.FAIL, "root hash differs", root.hash.hex(), node.hash.hex()))
+        return result(5)
+    if node.sums != root.sums:
+        asset = next(a for a, (x, y) in enumerate(zip(root.sums, node.sums, strict=True)) if x != y)
+        decimals = context.assets[asset].decimals
+        checks.append(
+            Check(
+                STEP_NAMES[5],
+                Status.FAIL,
+                f"root sum of {context.assets[asset].symbol} differs",
+                format_amount(root.sums[asset], decimals),
+                format_amount(node.sums[asset], decimals),
+            )
+        )
+        return result(5)
+    checks.append(Check(STEP_NAMES[5], Status.PASS, f"root {node.hash.hex()}"))
+
+    # (6)
+    anchored = _anchor_check(proof.snapshot, node, anchor)
+    checks.append(anchored)
+    if anchored.status is Status.FAIL:
+        return result(6)
+    filled = _padding_check(proof, anchor)
+    checks.append(filled)
+    return result(7 if filled.status is Status.FAIL else None)
+
+
+def _anchored(anchor: Anchor) -> bool:
+    return anchor.snapshot is not None or anchor.root_hash is not None
+
+
+def _anchor_check(embedded: SnapshotCommitment, root: Node, anchor: Anchor) -> Check:
+    name = STEP_NAMES[6]
+    if anchor.snapshot is not None:
+        published = anchor.snapshot.commitment
+        if published.root.hash != root.hash:
+            return Check(
+                name,
+                Status.FAIL,
+                "root hash differs from the published snapshot",
+                published.root.hash.hex(),
+                root.hash.hex(),
+            )
+        mine, theirs = embedded.to_json(), published.to_json()
+        for key in theirs:
+            if mine[key] != theirs[key]:
+                return Check(
+                    name,
+                    Status.FAIL,
+                    f"proof's snapshot {key} differs from the published snapshot",
+                    str(theirs[key]),
+                    str(mine[key]),
+                )
+        return Check(name, Status.PASS, "root and snapshot identity equal the published snapshot.json")
+    if anchor.root_hash is not None:
+        if anchor.root_hash != root.hash:
+            return Check(
+                name, Status.FAIL, "root hash differs from the one supplied", anchor.root_hash.hex(), root.hash.hex()
+            )
+        return Check(name, Status.PASS, "root hash equals the one supplied")
+    return Check(
+        name,
+        Status.WARN,
+        "NOT ANCHORED: the root was taken from the proof itself; pass --snapshot or --root "
+        "to compare it with the one the exchange published",
+    )
+
+
+def _padding_check(proof: InclusionProof, anchor: Anchor) -> Check:
+    name = STEP_NAMES[7]
+    if anchor.snapshot is None:
+        return Check(
+            name, Status.SKIPPED, "needs the published snapshot.json (--snapshot): it states the account count"
+        )
+    accounts = anchor.snapshot.accounts
+    context = proof.snapshot.context
+    index = proof.account.index
+    if index >= accounts:
+        return Check(
+            name, Status.FAIL, f"slot {index} is beyond the snapshot's {accounts} accounts", f"< {accounts}", str(index)
+        )
+    for level, sibling in enumerate(proof.path):
+        position = (index >> level) ^ 1
+        if position << level < accounts:
+            continue  # the sibling's subtree holds at least one account
+        expected = padding(context.ctx, level, position, len(context.assets))
+        if sibling != expected:
+            return Check(
+                name,
+                Status.FAIL,
+                f"sibling ({level}, {position}) covers only empty slots but is not the padding node",
+                f"{expected.hash.hex()} with zero sums",
+                sibling.hash.hex(),
+            )
+    return Check(name, Status.PASS, f"slot {index} of {accounts}; padding siblings are the defined nodes")

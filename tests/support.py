@@ -1,0 +1,108 @@
+"""Shared test helpers: the bundled vectors, a CLI runner, and small snapshot builders."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from reserves.cli import app
+from reserves.encoding import parse_cutoff
+from reserves.proof_store import ProofStore
+from reserves.publish import SnapshotRequest, publish
+from reserves.secret import SnapshotSecret
+from reserves.snapshot import SnapshotStatement
+
+ROOT = Path(__file__).resolve().parent.parent
+VECTORS = ROOT / "fixtures" / "vectors"
+VECTOR_NAMES = ("single", "small", "unicode")
+DEMO_LIABILITIES = ROOT / "fixtures" / "demo" / "liabilities.csv"
+SECRET = SnapshotSecret(bytes(range(32)))
+"""A fixed secret, so the test snapshots are reproducible."""
+
+
+def cli(*args: str | Path) -> Result:
+    """Run the ``reserves`` command in-process; stdout and stderr are kept apart."""
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def vector(name: str) -> Path:
+    return VECTORS / name
+
+
+def vector_request(name: str) -> SnapshotRequest:
+    snapshot = json.loads((vector(name) / "snapshot.json").read_text())
+    return SnapshotRequest(
+        exchange=snapshot["exchange"],
+        snapshot_id=snapshot["snapshot_id"],
+        cutoff=parse_cutoff(snapshot["cutoff"], where="test"),
+        decimals={a["symbol"]: a["decimals"] for a in snapshot["assets"]},
+        height=snapshot["height"],
+    )
+
+
+@dataclass
+class Published:
+    """A snapshot published into a temporary directory by a test."""
+
+    directory: Path
+    liabilities: Path
+    statement: SnapshotStatement
+
+    @property
+    def snapshot_json(self) -> Path:
+        return self.directory / "snapshot.json"
+
+    @property
+    def secret(self) -> Path:
+        return self.directory / "secret"
+
+    def proof(self, account_id: str) -> dict[str, Any]:
+        return ProofStore.open(self.directory).proof(account_id).to_json()
+
+
+def publish_csv(
+    tmp_path: Path,
+    csv_text: str,
+    decimals: dict[str, int] | None = None,
+    *,
+    height: int | None = None,
+    secret: SnapshotSecret = SECRET,
+    name: str = "snap",
+    snapshot_id: str = "test-1",
+) -> Published:
+    liabilities = tmp_path / f"{name}.csv"
+    liabilities.write_text(csv_text, encoding="utf-8")
+    request = SnapshotRequest(
+        exchange="Test Exchange",
+        snapshot_id=snapshot_id,
+        cutoff=1_790_000_000,
+        decimals=decimals or {"BTC": 8, "ETH": 18},
+        height=height,
+    )
+    directory = tmp_path / name
+    statement = publish(liabilities, request, directory, secret=secret)
+    return Published(directory, liabilities, statement)
+
+
+FOUR_ACCOUNTS = "account,BTC,ETH\nalice,1.5,0\nbob,2,3.25\ncarol,0,0\ndave,0.00000001,7\n"
+FIVE_ACCOUNTS = FOUR_ACCOUNTS + "erin,4,0.5\n"
+
+
+@pytest.fixture
+def four(tmp_path: Path) -> Published:
+    return publish_csv(tmp_path, FOUR_ACCOUNTS)
+
+
+@pytest.fixture
+def five(tmp_path: Path) -> Published:
+    return publish_csv(tmp_path, FIVE_ACCOUNTS)
+
+
+def write_json(path: Path, document: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return path

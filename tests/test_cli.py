@@ -1,0 +1,126 @@
+"""The command as a user runs it: the installed console script, exit codes, help."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reserves import audit as audit_module
+from support import DEMO_LIABILITIES, Published, cli
+
+SCRIPT = Path(sys.executable).parent / "reserves"
+
+
+def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([str(SCRIPT), *map(str, args)], cwd=cwd, capture_output=True, text=True, env=env, check=False)
+
+
+def test_issue_walkthrough_with_the_console_script(tmp_path: Path) -> None:
+    """The exact sequence of the liabilities issue, in a fresh directory."""
+    published = run(
+        "publish",
+        DEMO_LIABILITIES,
+        "--exchange",
+        "Demo Exchange",
+        "--snapshot-id",
+        "2026-11-21",
+        "--cutoff",
+        "2026-11-21T00:00:00Z",
+        "--decimals",
+        "BTC=8,ETH=18,USDT=6",
+        "--out",
+        "out/snap",
+        cwd=tmp_path,
+    )
+    assert published.returncode == 0, published.stderr
+    assert "Published snapshot '2026-11-21' of 'Demo Exchange' to out/snap/" in published.stdout
+    proof = run("proof", "out/snap", "user-000042@example.com", cwd=tmp_path)
+    assert proof.returncode == 0, proof.stderr
+    (tmp_path / "alice-proof.json").write_text(proof.stdout)
+    anchored = run("verify", "alice-proof.json", "--snapshot", "out/snap/snapshot.json", cwd=tmp_path)
+    assert anchored.returncode == 0, anchored.stdout
+    assert "PASS: your balances are included in the root (anchored to the published root)." in anchored.stdout
+    root = json.loads((tmp_path / "out/snap/snapshot.json").read_text())["root"]["hash"]
+    by_root = run("verify", "alice-proof.json", "--root", root, cwd=tmp_path)
+    assert by_root.returncode == 0
+    audited = run(
+        "audit",
+        "out/snap/snapshot.json",
+        "--liabilities",
+        DEMO_LIABILITIES,
+        "--secret",
+        "out/snap/secret",
+        cwd=tmp_path,
+    )
+    assert audited.returncode == 0, audited.stdout
+    assert "PASS: liabilities match the published snapshot." in audited.stdout
+
+
+def test_module_entry_point(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "reserves", "--version"], capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stdout) == (0, "reserves 0.1.0\n")
+
+
+@pytest.mark.parametrize(
+    ("command", "summary"),
+    [
+        ("publish", "Publish a snapshot: build the Merkle sum tree of the liabilities"),
+        ("proof", "Print one account's inclusion proof (JSON)"),
+        ("verify", "Check that your balances are counted in the exchange's published root"),
+        ("audit", "Rebuild the whole tree from the liabilities and the secret"),
+    ],
+)
+def test_help_explains_every_command(command: str, summary: str, tmp_path: Path) -> None:
+    result = run(command, "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert f"Usage: reserves {command}" in text
+    assert summary in text
+
+
+def test_usage_error_exits_2() -> None:
+    result = cli("verify")
+    assert result.exit_code == 2
+    assert "Missing argument 'PROOF_FILE'" in result.stderr or "Missing argument" in result.stdout + result.stderr
+
+
+def test_unexpected_exception_is_exit_4_without_traceback(four: Published, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("reserves.cli.audit_liabilities", broken)
+    result = cli("audit", four.snapshot_json, "--liabilities", four.liabilities, "--secret", four.secret)
+    assert result.exit_code == 4
+    assert result.stderr == (
+        "reserves: internal error (ZeroDivisionError: division by zero). This is a bug; please report it "
+        "with the command you ran.\n"
+    )
+    assert audit_module.audit_liabilities is not broken
+
+
+def test_malformed_secret_file(four: Published, tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("AB" * 32 + "\n")
+    result = cli("audit", four.snapshot_json, "--liabilities", four.liabilities, "--secret", secret)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"reserves: invalid input: {secret}: "
+        "a secret is 64 lowercase hex characters (optionally one trailing newline)\n"
+    )
+
+
+def test_root_option_is_strict_hex(four: Published) -> None:
+    result = cli("verify", four.snapshot_json, "--root", "AB" * 32)
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == f"reserves: invalid input: --root: root hash must be 64 lowercase hex characters, found '{'AB' * 32}'\n"
+    )

@@ -1,0 +1,180 @@
+"""publish: the snapshot directory, reproducibility, and nothing half-written on failure."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from reserves.publish import smallest_height
+from support import DEMO_LIABILITIES, FIVE_ACCOUNTS, cli
+
+DEMO_OPTIONS = (
+    "--exchange",
+    "Demo Exchange",
+    "--snapshot-id",
+    "2026-11-21",
+    "--cutoff",
+    "2026-11-21T00:00:00Z",
+    "--decimals",
+    "BTC=8,ETH=18,USDT=6",
+)
+
+
+def run_publish(liabilities: Path, out: Path, *extra: str) -> object:
+    return cli("publish", liabilities, *DEMO_OPTIONS, "--out", out, *extra)
+
+
+def test_publish_writes_statement_secret_and_store(tmp_path: Path) -> None:
+    out = tmp_path / "snap"
+    result = run_publish(DEMO_LIABILITIES, out)
+    assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
+    assert sorted(p.name for p in out.iterdir()) == ["secret", "snapshot.json", "store"]
+    assert stat.S_IMODE((out / "secret").stat().st_mode) == 0o600
+    statement = json.loads((out / "snapshot.json").read_text())
+    assert statement["accounts"] == 3000
+    assert statement["height"] == 12
+    assert statement["assets"] == [
+        {"symbol": "BTC", "decimals": 8},
+        {"symbol": "ETH", "decimals": 18},
+        {"symbol": "USDT", "decimals": 6},
+    ]
+    assert statement["root"]["sums"] == {
+        "BTC": "1636285.68011849",
+        "ETH": "1427295.687980294648570566",
+        "USDT": "1503488.361275",
+    }
+    # Not one file per account: 13 levels, the index and the manifest.
+    assert len(list((out / "store").iterdir())) == 15
+
+
+def test_same_liabilities_and_secret_give_identical_bytes(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert run_publish(DEMO_LIABILITIES, first).exit_code == 0  # type: ignore[attr-defined]
+    assert run_publish(DEMO_LIABILITIES, second, "--secret", str(first / "secret")).exit_code == 0  # type: ignore[attr-defined]
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for name in files:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_fresh_secret_each_time(tmp_path: Path) -> None:
+    assert run_publish(DEMO_LIABILITIES, tmp_path / "a").exit_code == 0  # type: ignore[attr-defined]
+    assert run_publish(DEMO_LIABILITIES, tmp_path / "b").exit_code == 0  # type: ignore[attr-defined]
+    assert (tmp_path / "a" / "secret").read_text() != (tmp_path / "b" / "secret").read_text()
+
+
+def test_failure_leaves_nothing_behind(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("account,BTC,ETH,USDT\nalice,1,2,3\nbob,1,-2,3\n")
+    out = tmp_path / "out" / "snap"
+    result = run_publish(bad, out)
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert (
+        result.stderr == f"reserves: invalid input: {bad}:3 column ETH: amount '-2' is not a plain decimal "
+        "(digits, optionally '.' and digits; no sign, exponent, spaces or separators)\n"
+    )  # type: ignore[attr-defined]
+    assert not out.exists()
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_overflowing_totals_leave_nothing_behind(tmp_path: Path) -> None:
+    csv = tmp_path / "huge.csv"
+    csv.write_text(f"account,WEI\na,{(1 << 127) + 5}\nb,{1 << 127}\n")
+    out = tmp_path / "snap"
+    result = cli(
+        "publish",
+        csv,
+        "--exchange",
+        "X",
+        "--snapshot-id",
+        "1",
+        "--cutoff",
+        "2026-01-01T00:00:00Z",
+        "--decimals",
+        "WEI=0",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 2
+    assert "the total of WEI over the accounts under node (1, 0) is not below 2^128 smallest units" in result.stderr
+    assert list(tmp_path.iterdir()) == [csv]
+
+
+def test_existing_output_is_kept_unless_forced(tmp_path: Path) -> None:
+    out = tmp_path / "snap"
+    assert run_publish(DEMO_LIABILITIES, out).exit_code == 0  # type: ignore[attr-defined]
+    before = (out / "secret").read_bytes()
+    again = run_publish(DEMO_LIABILITIES, out)
+    assert again.exit_code == 2  # type: ignore[attr-defined]
+    assert (
+        again.stderr
+        == f"reserves: invalid input: {out} already exists; choose another --out or pass --force to replace it\n"
+    )  # type: ignore[attr-defined]
+    assert (out / "secret").read_bytes() == before
+    assert run_publish(DEMO_LIABILITIES, out, "--force").exit_code == 0  # type: ignore[attr-defined]
+    assert (out / "secret").read_bytes() != before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"]
+
+
+@pytest.mark.parametrize(("accounts", "height"), [(1, 1), (2, 1), (3, 2), (4, 2), (5, 3), (1024, 10), (1025, 11)])
+def test_default_height_is_the_smallest_that_fits(accounts: int, height: int) -> None:
+    assert smallest_height(accounts) == height
+
+
+def test_height_too_small_is_rejected(tmp_path: Path) -> None:
+    csv = tmp_path / "five.csv"
+    csv.write_text(FIVE_ACCOUNTS)
+    result = cli(
+        "publish",
+        csv,
+        "--exchange",
+        "X",
+        "--snapshot-id",
+        "1",
+        "--cutoff",
+        "2026-01-01T00:00:00Z",
+        "--decimals",
+        "BTC=8,ETH=18",
+        "--height",
+        "2",
+        "--out",
+        tmp_path / "snap",
+    )
+    assert result.exit_code == 2
+    assert result.stderr == f"reserves: invalid input: --height 2 gives 4 slots, fewer than the 5 accounts of {csv}\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        (
+            "--decimals",
+            "BTC=8;ETH=18,USDT=6",
+            "--decimals: expected SYMBOL=DECIMALS[,SYMBOL=DECIMALS…], found 'BTC=8;ETH=18'",
+        ),
+        ("--decimals", "BTC=8,ETH=18,USDT=6,BTC=8", "--decimals: BTC is given twice"),
+        ("--decimals", "BTC=8,ETH=18", "asset USDT"),
+        ("--decimals", "BTC=8,ETH=37,USDT=6", "--decimals: decimals must be 0 to 36, found 37"),
+        ("--decimals", "btc=8,ETH=18,USDT=6", "--decimals: asset symbol 'btc' does not match"),
+        ("--cutoff", "2026-11-21", "--cutoff: cutoff '2026-11-21' is not of the form YYYY-MM-DDTHH:MM:SSZ"),
+        ("--exchange", "Bo\u0308rse", "exchange: exchange 'Bo\\u0308rse' is not in Unicode NFC"),
+        ("--snapshot-id", "x" * 201, "snapshot_id: snapshot_id must be 1 to 200 bytes of UTF-8, found 201"),
+    ],
+)
+def test_bad_options_are_usage_errors(tmp_path: Path, option: str, value: str, message: str) -> None:
+    options = dict(zip(DEMO_OPTIONS[::2], DEMO_OPTIONS[1::2], strict=True))
+    options[option] = value
+    args = [a for pair in options.items() for a in pair]
+    result = cli("publish", DEMO_LIABILITIES, *args, "--out", tmp_path / "snap")
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert not (tmp_path / "snap").exists()
+
+
+def test_json_output_is_the_statement(tmp_path: Path) -> None:
+    out = tmp_path / "snap"
+    result = run_publish(DEMO_LIABILITIES, out, "--json")
+    assert json.loads(result.stdout) == json.loads((out / "snapshot.json").read_text())  # type: ignore[attr-defined]
