@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install tools browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,19 +15,33 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Test tools from npm: anvil (a local Ethereum node) and solc (the Solidity compiler).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+tools: $(NODE_STAMP)
+
+# Headless Chromium renders the HTML report in the tests (Debian's package; needs root).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian package) for the report rendering test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 demo: $(STAMP)
-	bash scripts/demo.sh
+	$(BIN)/python scripts/demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check reserves tests benchmarks
-	$(BIN)/ruff format --check reserves tests benchmarks
+	$(BIN)/ruff check reserves tests benchmarks scripts
+	$(BIN)/ruff format --check reserves tests benchmarks scripts
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no test: that must fail loudly, never pass empty.
-test: lint
+test: lint tools browser
+	node scripts/compile_contracts.js --check
 	@$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest ran no tests" >&2; exit 1; fi; \
 	exit $$status
 
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) node_modules out

@@ -1,7 +1,7 @@
 """Deterministic synthetic ``liabilities.csv`` of any size (FORMAT §6.6).
 
-    python benchmarks/generate_liabilities.py --accounts 3000 --seed 7 \
-        --assets BTC=8,ETH=18,USDT=6 --out fixtures/demo/liabilities.csv
+    python benchmarks/generate_liabilities.py --accounts 3000 --seed 7 --special \
+        --assets BTC=8,ETH=18,USDT=6 --max-digits BTC=2 --out fixtures/demo/liabilities.csv
 
 Ids are ``user-NNNNNN@example.com``; a few special ids (Unicode, a comma, a quote) can
 be mixed in with ``--special``. Balances are integers in the smallest unit drawn from a
@@ -22,16 +22,24 @@ from reserves.encoding import format_amount
 SPECIAL_IDS = ["café-ü@example.com", "张伟", "doe, jane", 'quote "q" user', "Ωmega@example.com"]
 
 
-def balances(rng: random.Random, decimals: int) -> int:
+def balances(rng: random.Random, decimals: int, max_digits: int = 4) -> int:
     roll = rng.random()
     if roll < 0.35:
         return 0
-    whole_digits = rng.choice((0, 0, 1, 1, 2, 3, 4))
+    whole_digits = min(rng.choice((0, 0, 1, 1, 2, 3, 4)), max_digits)
     whole = rng.randrange(10**whole_digits)
     return whole * 10**decimals + rng.randrange(10**decimals)
 
 
-def write(path: Path | None, accounts: int, assets: list[tuple[str, int]], seed: int, special: bool) -> None:
+def write(
+    path: Path | None,
+    accounts: int,
+    assets: list[tuple[str, int]],
+    seed: int,
+    special: bool,
+    max_digits: dict[str, int] | None = None,
+) -> None:
+    limits = max_digits or {}
     rng = random.Random(seed)
     handle = sys.stdout if path is None else path.open("w", encoding="utf-8", newline="")
     try:
@@ -41,7 +49,8 @@ def write(path: Path | None, accounts: int, assets: list[tuple[str, int]], seed:
         if special:
             ids[1 : 1 + len(SPECIAL_IDS)] = SPECIAL_IDS
         for account_id in ids:
-            writer.writerow([account_id, *(format_amount(balances(rng, d), d) for _, d in assets)])
+            amounts = (format_amount(balances(rng, d, limits.get(s, 4)), d) for s, d in assets)
+            writer.writerow([account_id, *amounts])
     finally:
         if path is not None:
             handle.close()
@@ -53,10 +62,12 @@ def main() -> None:
     parser.add_argument("--assets", default="BTC=8,ETH=18,USDT=6", help="SYMBOL=DECIMALS,…")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--special", action="store_true", help="mix in Unicode, comma and quote ids")
+    parser.add_argument("--max-digits", default="", help="SYMBOL=N,…: at most N whole digits (default 4)")
     parser.add_argument("--out", type=Path, help="file to write (default: stdout)")
     args = parser.parse_args()
     assets = [(item.split("=")[0], int(item.split("=")[1])) for item in args.assets.split(",")]
-    write(args.out, args.accounts, assets, args.seed, args.special)
+    limits = {item.split("=")[0]: int(item.split("=")[1]) for item in args.max_digits.split(",") if item}
+    write(args.out, args.accounts, assets, args.seed, args.special, limits)
 
 
 if __name__ == "__main__":

@@ -14,15 +14,18 @@ rejected while reading, with their line (#2, #9).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from reserves.encoding import format_amount
 from reserves.liabilities import read_liabilities
 from reserves.liability_tree import ProgressCallback, build_liability_tree
+from reserves.reserve_audit import ReserveAudit, audit_reserves
 from reserves.results import Check, Status, passed
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotStatement
+from reserves.sources import BalanceSource
 
 
 @dataclass(frozen=True)
@@ -123,3 +126,44 @@ _REBUILD_CHECKS = (
     "(3) root sum equals the liabilities total",
     "(4) root hash equals the rebuilt root",
 )
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The whole audit: the liabilities rebuild and, when the snapshot has wallets, the reserves."""
+
+    liabilities: LiabilitiesAudit
+    reserves: ReserveAudit | None
+
+    @property
+    def checks(self) -> list[Check]:
+        return self.liabilities.checks + (self.reserves.checks if self.reserves else [])
+
+    @property
+    def unreadable(self) -> list[str]:
+        return self.reserves.unreadable if self.reserves else []
+
+    def failed(self) -> bool:
+        return any(check.status is Status.FAIL for check in self.checks)
+
+    def ok(self, *, strict: bool = False) -> bool:
+        return passed(self.checks, strict=strict) and not self.unreadable
+
+
+def audit_snapshot(
+    statement: SnapshotStatement,
+    liabilities_path: Path,
+    secret: SnapshotSecret,
+    sources: Mapping[str, BalanceSource],
+    *,
+    progress: ProgressCallback | None = None,
+) -> AuditReport:
+    """Rebuild the liabilities, then (if the snapshot lists wallets) read and compare reserves."""
+    liabilities = audit_liabilities(statement, liabilities_path, secret, progress=progress)
+    if not statement.reserves.wallets and not statement.reserves.chains:
+        return AuditReport(liabilities, None)
+    totals = {t.symbol: t.rebuilt for t in liabilities.totals} or {
+        a.symbol: s for a, s in zip(statement.context.assets, statement.root.sums, strict=True)
+    }
+    reserves = audit_reserves(statement, totals, sources, progress=progress)
+    return AuditReport(liabilities, reserves)

@@ -21,17 +21,21 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from reserves import __version__
-from reserves.audit import LiabilitiesAudit, audit_liabilities
+from reserves.audit import AuditReport, audit_snapshot
+from reserves.context import Asset
 from reserves.encoding import check_decimals, check_symbol, format_amount, parse_cutoff, parse_hex32
 from reserves.errors import InputError, ReservesError, SourceError, VerificationError
 from reserves.liability_tree import ProgressCallback
 from reserves.proof import load_proof
 from reserves.proof_store import ProofStore
-from reserves.publish import SnapshotRequest, publish
+from reserves.publish import SnapshotRequest, load_reserves_file, publish
+from reserves.report import render_html, write_report
 from reserves.results import Check, Status
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotStatement, load_snapshot
+from reserves.sources.connect import connect_sources, parse_endpoints
 from reserves.verify import Anchor, ProofVerification, verify_proof
+from reserves.wallets import ReserveSections
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_SOURCE, EXIT_BUG = 0, 1, 2, 3, 4
 
@@ -42,8 +46,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped output is not cut to 80 columns: addresses and amounts must survive whole.
+PIPED_WIDTH = 200
+stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else PIPED_WIDTH)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 _STYLE = {Status.PASS: "bold green", Status.FAIL: "bold red", Status.WARN: "bold yellow", Status.SKIPPED: "dim"}
 _DECIMALS_ITEM = re.compile(r"([^=,]+)=(0|[1-9][0-9]?)")
@@ -160,18 +166,39 @@ def publish_command(
     secret: Annotated[
         Path | None, typer.Option(help="Reuse this secret file instead of drawing a fresh one (reproduces a snapshot).")
     ] = None,
+    reserves_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--reserves",
+            help="JSON file with the chains, tokens, wallets and keyholders sections of snapshot.json; "
+            "a chain without block_hash is pinned from its --rpc/--esplora node.",
+        ),
+    ] = None,
+    rpc: Annotated[list[str] | None, typer.Option(help="NAME=URL of an EVM node, to pin that chain's block.")] = None,
+    esplora: Annotated[
+        list[str] | None, typer.Option(help="NAME=URL of an Esplora API, to pin that chain's block.")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the snapshot statement as JSON.")] = False,
 ) -> None:
     """Publish a snapshot: build the Merkle sum tree of the liabilities and write
     snapshot.json (public), secret (auditors only, mode 0600) and the proof store."""
     with _errors_to_exit_codes():
+        asset_decimals = _parse_decimals(decimals)
+        reserves = ReserveSections()
+        if reserves_file is not None:
+            assets = tuple(Asset(symbol, d) for symbol, d in asset_decimals.items())
+            endpoints = parse_endpoints(rpc or [], "--rpc"), parse_endpoints(esplora or [], "--esplora")
+            reserves = load_reserves_file(reserves_file, assets, *endpoints)
+        elif rpc or esplora:
+            raise InputError("--rpc and --esplora pin the chains of a --reserves file; none was given")
         request = SnapshotRequest(
             exchange=exchange,
             snapshot_id=snapshot_id,
             cutoff=parse_cutoff(cutoff, where="--cutoff"),
-            decimals=_parse_decimals(decimals),
+            decimals=asset_decimals,
             height=height,
+            reserves=reserves,
         )
         given = SnapshotSecret.load(secret) if secret is not None else None
         with _progress() as progress:
@@ -179,10 +206,10 @@ def publish_command(
         if as_json:
             _print_json(statement.to_json())
             return
-        _print_statement(statement, out)
+        print_statement(statement, out)
 
 
-def _print_statement(statement: SnapshotStatement, out: Path) -> None:
+def print_statement(statement: SnapshotStatement, out: Path) -> None:
     context = statement.context
     stdout.print(f"Published snapshot {context.snapshot_id!r} of {context.exchange!r} to {out}/", markup=False)
     stdout.print(f"  accounts: {statement.accounts}   height: {context.height}   cut-off: {context.cutoff_text}")
@@ -225,7 +252,7 @@ def verify_command(
         if as_json:
             _print_json(_verification_json(result, strict))
         else:
-            _print_verification(result, strict)
+            print_verification(result, strict)
         if not result.ok(strict=strict):
             raise typer.Exit(EXIT_FAILED)
 
@@ -247,7 +274,7 @@ def _verification_json(result: ProofVerification, strict: bool) -> dict[str, Any
     }
 
 
-def _print_verification(result: ProofVerification, strict: bool) -> None:
+def print_verification(result: ProofVerification, strict: bool) -> None:
     proof = result.proof
     context = proof.snapshot.context
     stdout.print(
@@ -276,59 +303,119 @@ def audit_command(
     snapshot: Annotated[Path, typer.Argument(help="The published snapshot.json.")],
     liabilities: Annotated[Path, typer.Option(help="The exchange's liabilities.csv for this snapshot.")],
     secret: Annotated[Path, typer.Option(help="The snapshot's secret file.")],
+    rpc: Annotated[
+        list[str] | None, typer.Option(help="NAME=URL of an archive node for each EVM chain of the snapshot.")
+    ] = None,
+    esplora: Annotated[
+        list[str] | None, typer.Option(help="NAME=URL of an Esplora API for each Bitcoin chain of the snapshot.")
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings and skipped checks too.")] = False,
 ) -> None:
-    """Rebuild the whole tree from the liabilities and the secret, and compare its root,
-    per-asset totals and account count with snapshot.json."""
+    """Rebuild the liabilities tree and compare it with snapshot.json; read every wallet on-chain
+    at the pinned blocks and compare reserves with liabilities, asset by asset."""
     with _errors_to_exit_codes():
         statement = load_snapshot(snapshot)
         given = SnapshotSecret.load(secret)
+        chains = statement.reserves.chains
+        sources = connect_sources(
+            chains, parse_endpoints(rpc or [], "--rpc"), parse_endpoints(esplora or [], "--esplora")
+        )
         with _progress() as progress:
-            result = audit_liabilities(statement, liabilities, given, progress=progress)
+            result = audit_snapshot(statement, liabilities, given, sources, progress=progress)
+        if report is not None:
+            write_report(report, render_html(result, strict=strict))
         if as_json:
             _print_json(_audit_json(result, strict))
         else:
-            _print_audit(result, strict)
+            print_audit(result, strict)
+            if report is not None:
+                stdout.print(f"Report written to {report}", markup=False)
+        for message in result.unreadable:
+            stderr.print(f"reserves: source unavailable: {message}", markup=False)
+        if result.failed():
+            raise typer.Exit(EXIT_FAILED)
+        if result.unreadable:
+            raise typer.Exit(EXIT_SOURCE)
         if not result.ok(strict=strict):
             raise typer.Exit(EXIT_FAILED)
 
 
-def _audit_json(result: LiabilitiesAudit, strict: bool) -> dict[str, Any]:
-    context = result.statement.context
-    return {
-        "result": "PASS" if result.ok(strict=strict) else "FAIL",
+def _verdict(result: AuditReport, strict: bool) -> str:
+    if result.failed():
+        return "FAIL"
+    if result.unreadable:
+        return "INCOMPLETE"
+    return "PASS" if result.ok(strict=strict) else "FAIL"
+
+
+def _audit_json(result: AuditReport, strict: bool) -> dict[str, Any]:
+    statement = result.liabilities.statement
+    context = statement.context
+    document: dict[str, Any] = {
+        "result": _verdict(result, strict),
         "snapshot": {
             "exchange": context.exchange,
             "snapshot_id": context.snapshot_id,
             "cutoff": context.cutoff_text,
-            "root": result.statement.root.hash.hex(),
-            "accounts": result.statement.accounts,
+            "root": statement.root.hash.hex(),
+            "accounts": statement.accounts,
         },
-        "rows": result.rows,
+        "rows": result.liabilities.rows,
         "liabilities": {
             t.symbol: {
                 "published": format_amount(t.published, t.decimals),
                 "rebuilt": format_amount(t.rebuilt, t.decimals),
             }
-            for t in result.totals
+            for t in result.liabilities.totals
         },
-        "checks": [check.to_json() for check in result.checks],
     }
+    if result.reserves is not None:
+        decimals = {a.symbol: a.decimals for a in context.assets}
+        document["reserves"] = {
+            v.asset.symbol: {
+                "liabilities": format_amount(v.liabilities, v.asset.decimals),
+                "reserves": format_amount(v.reserves, v.asset.decimals),
+                "ratio": v.ratio,
+                "status": v.status.value,
+            }
+            for v in result.reserves.verdicts
+        }
+        document["wallets"] = [
+            {
+                "chain": r.wallet.chain,
+                "label": r.wallet.label,
+                "kind": r.wallet.kind,
+                "address": r.wallet.address,
+                "asset": r.asset,
+                "found": None if r.found is None else format_amount(r.found, decimals[r.asset]),
+                "claimed": None
+                if r.wallet.claimed is None
+                else format_amount(r.wallet.claimed[r.asset], decimals[r.asset]),
+                "counted": r.counted,
+                "note": r.note,
+            }
+            for r in result.reserves.readings
+        ]
+        document["unreadable"] = result.unreadable
+    document["checks"] = [check.to_json() for check in result.checks]
+    return document
 
 
-def _print_audit(result: LiabilitiesAudit, strict: bool) -> None:
-    context = result.statement.context
+def print_audit(result: AuditReport, strict: bool) -> None:
+    liabilities = result.liabilities
+    context = liabilities.statement.context
     stdout.print(
         f"Audit of snapshot {context.snapshot_id!r} of {context.exchange!r} (cut-off {context.cutoff_text}), "
-        f"{result.rows} liability rows",
+        f"{liabilities.rows} liability rows",
         markup=False,
     )
-    if result.totals:
+    if liabilities.totals:
         table = Table(title="Liabilities per asset", title_justify="left")
         for column in ("asset", "published", "rebuilt", ""):
             table.add_column(column, justify="left" if column == "asset" else "right")
-        for total in result.totals:
+        for total in liabilities.totals:
             same = total.published == total.rebuilt
             table.add_row(
                 total.symbol,
@@ -337,11 +424,56 @@ def _print_audit(result: LiabilitiesAudit, strict: bool) -> None:
                 "[green]equal[/]" if same else "[red]DIFFERENT[/]",
             )
         stdout.print(table)
+    if result.reserves is not None:
+        _print_reserves(result)
     _print_checks(result.checks)
-    verdict = "[bold green]PASS[/]" if result.ok(strict=strict) else "[bold red]FAIL[/]"
-    stdout.print(
-        f"{verdict}: liabilities {'match' if result.ok(strict=strict) else 'do not match'} the published snapshot."
-    )
+    verdict = _verdict(result, strict)
+    if result.reserves is None:
+        message = (
+            "liabilities match the published snapshot."
+            if verdict == "PASS"
+            else "liabilities do not match the published snapshot."
+        )
+    elif verdict == "PASS":
+        message = "liabilities match the snapshot and every asset's reserves cover its liabilities."
+    elif verdict == "INCOMPLETE":
+        message = "some sources could not be read; assets held there have no verdict."
+    else:
+        message = "see the failed checks above."
+    style = {"PASS": "bold green", "FAIL": "bold red", "INCOMPLETE": "bold yellow"}[verdict]
+    stdout.print(f"[{style}]{verdict}[/]: {message}")
+
+
+def _print_reserves(result: AuditReport) -> None:
+    assert result.reserves is not None
+    decimals = {a.symbol: a.decimals for a in result.liabilities.statement.context.assets}
+    table = Table(title="Reserves per asset (at the pinned blocks)", title_justify="left")
+    for column in ("asset", "liabilities", "reserves", "ratio", "verdict"):
+        table.add_column(column, justify="left" if column in ("asset", "verdict") else "right")
+    for v in result.reserves.verdicts:
+        table.add_row(
+            v.asset.symbol,
+            format_amount(v.liabilities, v.asset.decimals),
+            format_amount(v.reserves, v.asset.decimals),
+            v.ratio,
+            f"[{_STYLE[v.status]}]{v.status.value}[/]",
+        )
+    stdout.print(table)
+    wallets = Table(title="Wallets", title_justify="left")
+    for column in ("chain", "label", "kind", "address", "asset", "found", "claimed", "counted"):
+        wallets.add_column(column, justify="right" if column in ("found", "claimed") else "left")
+    for r in result.reserves.readings:
+        wallets.add_row(
+            r.wallet.chain,
+            r.wallet.label,
+            r.wallet.kind,
+            r.wallet.address,
+            r.asset,
+            "—" if r.found is None else format_amount(r.found, decimals[r.asset]),
+            "—" if r.wallet.claimed is None else format_amount(r.wallet.claimed[r.asset], decimals[r.asset]),
+            "yes" if r.counted else f"no: {r.note}",
+        )
+    stdout.print(wallets)
 
 
 def main() -> None:

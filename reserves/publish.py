@@ -15,16 +15,20 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from reserves.context import SnapshotContext
+from reserves.context import Asset, SnapshotContext
 from reserves.errors import InputError, SourceError
 from reserves.liabilities import read_liabilities
 from reserves.liability_tree import ProgressCallback, build_liability_tree
 from reserves.proof_store import SECRET_FILE, SNAPSHOT_FILE, STORE_DIR, ProofStoreWriter
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotCommitment, SnapshotStatement
+from reserves.sources.connect import pin_esplora_block, pin_evm_block
+from reserves.strict_json import JsonValue, load_json
+from reserves.wallets import ReserveSections, parse_reserve_sections
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,8 @@ class SnapshotRequest:
     """Decimals of every asset column of the liabilities file."""
     height: int | None = None
     """Tree height; ``None`` for the smallest that fits (at least 1)."""
+    reserves: ReserveSections = field(default_factory=ReserveSections)
+    """Chains (with pinned blocks), tokens, wallets and keyholders."""
 
 
 def smallest_height(accounts: int) -> int:
@@ -76,7 +82,7 @@ def publish(
         _write_secret(staging / SECRET_FILE, secret)
         writer = ProofStoreWriter(staging / STORE_DIR)
         tree = build_liability_tree(context, liabilities, secret, sink=writer, progress=progress)
-        statement = SnapshotStatement(SnapshotCommitment(context, tree.root), len(liabilities))
+        statement = SnapshotStatement(SnapshotCommitment(context, tree.root), len(liabilities), request.reserves)
         writer.finish(tree.order_keys, statement)
         (staging / SNAPSHOT_FILE).write_text(statement.to_text(), encoding="ascii")
         staging.chmod(0o755)
@@ -104,3 +110,38 @@ def _move_into_place(staging: Path, out: Path) -> None:
     out.rename(retired)
     staging.rename(out)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def load_reserves_file(
+    path: Path, assets: tuple[Asset, ...], rpc: Mapping[str, str], esplora: Mapping[str, str]
+) -> ReserveSections:
+    """Read the exchange's reserves file: the ``chains``, ``tokens``, ``wallets`` and
+    ``keyholders`` sections of ``snapshot.json``, where a chain may leave out ``block``
+    (pin the node's latest) and ``block_hash`` (read it from the node at ``block``)."""
+    document = load_json(path)
+    document.object(("chains",), ("tokens", "wallets", "keyholders"))
+    completed: dict[str, Any] = {"tokens": [], "wallets": [], "keyholders": [], **document.value}
+    chains = document["chains"]
+    if not isinstance(chains.value, dict):
+        chains.fail("expected an object of chains by name")
+    pinned: dict[str, Any] = {}
+    for name, entry in chains.value.items():
+        pinned[name] = _pin(chains[name], name, entry, rpc, esplora)
+    completed["chains"] = pinned
+    return parse_reserve_sections(JsonValue(completed, "$", document.source), assets)
+
+
+def _pin(value: JsonValue, name: str, entry: Any, rpc: Mapping[str, str], esplora: Mapping[str, str]) -> Any:
+    if not isinstance(entry, dict) or "block_hash" in entry:
+        return entry  # complete, or malformed: parse_reserve_sections says which
+    kind = entry.get("kind")
+    endpoints, option, pin = (
+        (rpc, "--rpc", pin_evm_block) if kind == "evm" else (esplora, "--esplora", pin_esplora_block)
+    )
+    if name not in endpoints:
+        value.fail(f"no block_hash: give one, or {option} {name}=URL to pin the block from the node")
+    height = entry.get("block")
+    if height is not None and (isinstance(height, bool) or not isinstance(height, int)):
+        value["block"].fail("expected an integer")
+    number, block_hash = pin(endpoints[name], height)
+    return {**entry, "block": number, "block_hash": block_hash.hex()}

@@ -8,7 +8,7 @@ give the same bytes.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from reserves.encoding import check_decimals, check_symbol, format_amount, parse
 from reserves.errors import InputError
 from reserves.strict_json import JsonValue, load_json, parse_json
 from reserves.tree import Node
+from reserves.wallets import ReserveSections, parse_reserve_sections
 
 SNAPSHOT_FORMAT = "reserves-snapshot/1"
 _COMMITMENT_KEYS = ("exchange", "snapshot_id", "cutoff", "height", "assets", "root")
@@ -50,6 +51,8 @@ class SnapshotStatement:
     commitment: SnapshotCommitment
     accounts: int
     """``N``, the number of accounts in the tree."""
+    reserves: ReserveSections = field(default_factory=ReserveSections)
+    """Chains, tokens, wallets and keyholders; empty when only liabilities are published."""
 
     @property
     def context(self) -> SnapshotContext:
@@ -62,7 +65,8 @@ class SnapshotStatement:
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {"format": SNAPSHOT_FORMAT}
         document.update(self.commitment.to_json())
-        document.update(accounts=self.accounts, chains={}, tokens=[], wallets=[], keyholders=[])
+        document["accounts"] = self.accounts
+        document.update(self.reserves.to_json(self.context.assets))
         return document
 
     def to_text(self) -> str:
@@ -116,15 +120,8 @@ def parse_snapshot(document: JsonValue) -> SnapshotStatement:
         document["format"].fail(f"expected {SNAPSHOT_FORMAT!r}, found {document['format'].value!r}")
     commitment = parse_commitment(document)
     accounts = document["accounts"].integer(1, commitment.context.capacity)
-    chains = document["chains"]
-    if not isinstance(chains.value, dict):
-        chains.fail("expected an object")
-    for key in _RESERVE_KEYS:
-        section = document[key]
-        empty = section.value == {} if key == "chains" else list(section.items()) == []
-        if not empty:
-            section.fail(f"this version of reserves reads liabilities-only snapshots; {key!r} must be empty")
-    return SnapshotStatement(commitment, accounts)
+    reserves = parse_reserve_sections(document, commitment.context.assets)
+    return SnapshotStatement(commitment, accounts, reserves)
 
 
 def load_snapshot(path: Path) -> SnapshotStatement:

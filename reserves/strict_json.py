@@ -115,9 +115,6 @@ class JsonValue:
     def get(self, key: str) -> JsonValue | None:
         return self[key] if key in self.value else None
 
-    def keys(self) -> list[str]:
-        return list(self.value)
-
     def string(self) -> str:
         if not isinstance(self.value, str):
             self.fail(f"expected a string, found {_kind(self.value)}")

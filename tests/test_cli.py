@@ -75,7 +75,7 @@ def test_module_entry_point(tmp_path: Path) -> None:
         ("publish", "Publish a snapshot: build the Merkle sum tree of the liabilities"),
         ("proof", "Print one account's inclusion proof (JSON)"),
         ("verify", "Check that your balances are counted in the exchange's published root"),
-        ("audit", "Rebuild the whole tree from the liabilities and the secret"),
+        ("audit", "Rebuild the liabilities tree and compare it with snapshot.json; read every wallet on-chain"),
     ],
 )
 def test_help_explains_every_command(command: str, summary: str, tmp_path: Path) -> None:
@@ -96,14 +96,14 @@ def test_unexpected_exception_is_exit_4_without_traceback(four: Published, monke
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr("reserves.cli.audit_liabilities", broken)
+    monkeypatch.setattr("reserves.cli.audit_snapshot", broken)
     result = cli("audit", four.snapshot_json, "--liabilities", four.liabilities, "--secret", four.secret)
     assert result.exit_code == 4
     assert result.stderr == (
         "reserves: internal error (ZeroDivisionError: division by zero). This is a bug; please report it "
         "with the command you ran.\n"
     )
-    assert audit_module.audit_liabilities is not broken
+    assert audit_module.audit_snapshot is not broken
 
 
 def test_malformed_secret_file(four: Published, tmp_path: Path) -> None:

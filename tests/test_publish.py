@@ -42,9 +42,9 @@ def test_publish_writes_statement_secret_and_store(tmp_path: Path) -> None:
         {"symbol": "USDT", "decimals": 6},
     ]
     assert statement["root"]["sums"] == {
-        "BTC": "1636285.68011849",
-        "ETH": "1427295.687980294648570566",
-        "USDT": "1503488.361275",
+        "BTC": "44757.31479696",
+        "ETH": "1376152.286594592194650147",
+        "USDT": "1451294.872996",
     }
     # Not one file per account: 13 levels, the index and the manifest.
     assert len(list((out / "store").iterdir())) == 15

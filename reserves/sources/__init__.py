@@ -1,0 +1,56 @@
+"""Where reserves are read: one ``BalanceSource`` per chain, pinned to its block.
+
+Each source has one job, reading one chain at the block ``snapshot.json`` pins, and is
+injected into the audit, so the same audit runs against a real node, an in-process test
+chain or a loopback server. Every source reports its failures as ``SourceError``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from reserves.results import Check
+from reserves.wallets import Chain, Token
+
+BatchProgress = Callable[[int], None]
+"""Called with the number of queries answered so far."""
+
+
+@dataclass(frozen=True)
+class BalanceQuery:
+    """One balance to read: an address's native asset, or its balance of a token."""
+
+    address: str
+    """Canonical spelling."""
+    token: Token | None = None
+
+
+class BalanceSource(ABC):
+    """Reads balances on one chain at exactly the chain's pinned block."""
+
+    chain: Chain
+    description: str
+    """Where it reads from (for messages), e.g. the URL."""
+
+    @abstractmethod
+    def identity_checks(self) -> list[Check]:
+        """Is this the snapshot's chain, and is the pinned block on it with that hash?"""
+
+    @abstractmethod
+    def balance(self, query: BalanceQuery) -> int:
+        """The balance at the pinned block, in the chain's own units (wei, satoshi, token units)."""
+
+    def balances(self, queries: Sequence[BalanceQuery], progress: BatchProgress | None = None) -> list[int]:
+        """All ``queries``; sources that can batch override this one-at-a-time loop."""
+        results = []
+        for done, query in enumerate(queries, 1):
+            results.append(self.balance(query))
+            if progress is not None:
+                progress(done)
+        return results
+
+    def token_decimals(self, token: Token) -> int | None:
+        """The token contract's ``decimals()`` at the pinned block, where the chain has tokens."""
+        return None

@@ -1,0 +1,212 @@
+"""`make demo`: the whole proof-of-reserves story, offline, on one machine.
+
+1. Two chains come up: an in-process Ethereum chain (web3's EthereumTesterProvider) with
+   an ERC-20 "USDT", and a local Bitcoin regtest chain behind a loopback Esplora server.
+   The sample exchange's wallets are funded, and the blocks are pinned.
+2. The exchange publishes a snapshot of its 3,000 accounts (fixtures/demo/) with its
+   wallets and the pinned blocks.
+3. One user checks their proof; a tampered proof fails.
+4. Funds move after the pinned blocks; the auditor rebuilds the liabilities, reads every
+   wallet at the pinned blocks and writes out/demo/report.html.
+5. A week later the exchange is short of USDT: the audit says so (out/demo/report-short.html).
+
+The chains live in this process, so the demo drives the library directly; each step
+prints what the matching `reserves` command prints.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from eth_account import Account
+from rich.console import Console
+from web3 import EthereumTesterProvider, Web3
+
+from reserves.audit import audit_snapshot
+from reserves.cli import print_audit, print_statement, print_verification
+from reserves.encoding import parse_cutoff
+from reserves.proof import parse_proof_text
+from reserves.proof_store import ProofStore
+from reserves.publish import SnapshotRequest, publish
+from reserves.regtest import EsploraServer, RegtestChain, key, multisig_p2wsh, p2wpkh_address
+from reserves.report import render_html, write_report
+from reserves.secret import SnapshotSecret
+from reserves.snapshot import SnapshotStatement
+from reserves.sources.esplora import EsploraSource
+from reserves.sources.evm import EvmSource
+from reserves.verify import Anchor, verify_proof
+from reserves.wallets import BitcoinChain, EvmChain, ReserveSections, Token, Wallet
+
+ROOT = Path(__file__).resolve().parent.parent
+LIABILITIES = ROOT / "fixtures" / "demo" / "liabilities.csv"
+TOKEN = json.loads((ROOT / "fixtures" / "contracts" / "DemoToken.json").read_text())
+OUT = ROOT / "out" / "demo"
+ETHER, USDT, BTC = 10**18, 10**6, 10**8
+DECIMALS = {"BTC": 8, "ETH": 18, "USDT": 6}
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+
+
+def step(title: str, command: str | None = None) -> None:
+    console.print(f"\n[bold]== {title}[/]")
+    if command:
+        console.print(f"[dim]$ {command}[/]", markup=True)
+
+
+class Ethereum:
+    """The in-process chain, the exchange's two EVM wallets and its USDT contract."""
+
+    def __init__(self) -> None:
+        self.web3 = Web3(EthereumTesterProvider())
+        self.funders = self.web3.eth.accounts
+        self.cold = Account.from_key(b"\x11" * 32).address
+        self.hot = Account.from_key(b"\x22" * 32).address
+        factory = self.web3.eth.contract(abi=TOKEN["abi"], bytecode=TOKEN["bytecode"])
+        receipt = self.wait(
+            factory.constructor("Demo Tether", "USDT", 6, 10**9 * USDT).transact({"from": self.funders[0]})
+        )
+        self.token = self.web3.eth.contract(address=receipt["contractAddress"], abi=TOKEN["abi"])
+
+    def wait(self, tx: bytes) -> dict:  # type: ignore[type-arg]
+        return dict(self.web3.eth.wait_for_transaction_receipt(tx))
+
+    def send_ether(self, sender: int, to: str, amount: int) -> None:
+        self.wait(self.web3.eth.send_transaction({"from": self.funders[sender], "to": to, "value": amount}))
+
+    def send_usdt(self, to: str, amount: int) -> None:
+        self.wait(self.token.functions.transfer(to, amount).transact({"from": self.funders[0]}))
+
+    def take_usdt_from_cold(self, amount: int) -> None:
+        """The exchange moves USDT out of its cold wallet (it holds that wallet's key)."""
+        account = Account.from_key(b"\x11" * 32)
+        self.send_ether(9, self.cold, ETHER)  # gas money
+        tx = self.token.functions.transfer(self.funders[0], amount).build_transaction(
+            {"from": self.cold, "nonce": self.web3.eth.get_transaction_count(self.cold), "gas": 100_000}
+        )
+        signed = account.sign_transaction(tx)
+        self.wait(self.web3.eth.send_raw_transaction(signed.raw_transaction))
+
+    def pin(self) -> EvmChain:
+        block = self.web3.eth.get_block("latest")
+        return EvmChain("ethereum", self.web3.eth.chain_id, "ETH", block["number"], bytes(block["hash"]))
+
+
+class Bitcoin:
+    """The regtest chain with the exchange's hot wallet and a 2-of-3 multisig vault."""
+
+    def __init__(self) -> None:
+        self.chain = RegtestChain()
+        self.hot_key = key(1)
+        self.chain.register(self.hot_key)
+        self.hot = p2wpkh_address(self.hot_key)
+        self.vault, self.vault_script = multisig_p2wsh(2, [key(10), key(11), key(12)])
+        for _ in range(1100):  # 50 BTC a block; coinbase coins spend after 100 blocks
+            self.chain.mine()
+
+    def pay(self, address: str, amount: int) -> None:
+        chunk = 2_000 * BTC  # 40 coinbase coins a transaction
+        while amount > 0:
+            self.chain.mine([self.chain.pay(self.chain.miner, [(address, min(chunk, amount))])])
+            amount -= chunk
+
+    def pin(self) -> BitcoinChain:
+        tip = self.chain.tip
+        return BitcoinChain("bitcoin", "regtest", "BTC", tip.height, bytes.fromhex(tip.hash))
+
+
+def reserves(ethereum: Ethereum, evm: EvmChain, bitcoin: Bitcoin, btc: BitcoinChain) -> ReserveSections:
+    token = Token("ethereum", "USDT", ethereum.token.address, 6)
+    wallets = (
+        Wallet("ethereum", ethereum.cold, ethereum.cold, "cold", "eth-cold", ("ETH", "USDT")),
+        Wallet("ethereum", ethereum.hot, ethereum.hot, "hot", "eth-hot", ("ETH",)),
+        Wallet(
+            "bitcoin", bitcoin.vault, bitcoin.vault, "cold", "btc-vault-2of3", ("BTC",), None, bitcoin.vault_script.data
+        ),
+        Wallet("bitcoin", bitcoin.hot, bitcoin.hot, "hot", "btc-hot", ("BTC",)),
+    )
+    return ReserveSections({"ethereum": evm, "bitcoin": btc}, (token,), wallets)
+
+
+def publish_snapshot(snapshot_id: str, sections: ReserveSections, out: Path) -> SnapshotStatement:
+    request = SnapshotRequest("Demo Exchange", snapshot_id, parse_cutoff(f"{snapshot_id}T00:00:00Z", where="demo"),
+                              DECIMALS, reserves=sections)  # fmt: skip
+    return publish(LIABILITIES, request, out, secret=SnapshotSecret.generate())
+
+
+def audit(statement: SnapshotStatement, out: Path, ethereum: Ethereum, server: EsploraServer, report: Path) -> None:
+    chains = statement.reserves.chains
+    evm, btc = chains["ethereum"], chains["bitcoin"]
+    assert isinstance(evm, EvmChain) and isinstance(btc, BitcoinChain)
+    sources = {
+        "ethereum": EvmSource(evm, ethereum.web3, description="in-process Ethereum chain"),
+        "bitcoin": EsploraSource(btc, server.url),
+    }
+    result = audit_snapshot(statement, LIABILITIES, SnapshotSecret.load(out / "secret"), sources)
+    print_audit(result, strict=False)
+    write_report(report, render_html(result))
+    console.print(f"Report written to {report.relative_to(ROOT)}")
+
+
+def main() -> None:
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+
+    step("1. Chains: an in-process Ethereum chain with USDT, and a local Bitcoin regtest chain")
+    ethereum, bitcoin = Ethereum(), Bitcoin()
+    ethereum.send_ether(1, ethereum.cold, 700_000 * ETHER)
+    ethereum.send_ether(2, ethereum.cold, 700_000 * ETHER)
+    ethereum.send_ether(3, ethereum.hot, 50_000 * ETHER)
+    ethereum.send_usdt(ethereum.cold, 1_500_000 * USDT)
+    bitcoin.pay(bitcoin.vault, 40_000 * BTC)
+    bitcoin.pay(bitcoin.hot, 6_000 * BTC)
+    evm, btc = ethereum.pin(), bitcoin.pin()
+    console.print(f"ethereum pinned at block {evm.block}, bitcoin (regtest) at height {btc.block}")
+
+    step(
+        "2. The exchange publishes its snapshot: 3,000 accounts, 4 wallets, pinned blocks",
+        "reserves publish fixtures/demo/liabilities.csv --exchange 'Demo Exchange' --snapshot-id 2026-11-21 "
+        "--cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=18,USDT=6 --reserves reserves.json --out out/demo/snap",
+    )
+    snap = OUT / "snap"
+    statement = publish_snapshot("2026-11-21", reserves(ethereum, evm, bitcoin, btc), snap)
+    print_statement(statement, snap.relative_to(ROOT))
+
+    step(
+        "3. A user checks their proof",
+        "reserves proof out/demo/snap user-000042@example.com > out/demo/alice-proof.json",
+    )
+    proof = ProofStore.open(snap).proof("user-000042@example.com")
+    (OUT / "alice-proof.json").write_text(proof.to_text())
+    console.print("[dim]$ reserves verify out/demo/alice-proof.json --snapshot out/demo/snap/snapshot.json[/]")
+    print_verification(verify_proof(proof, Anchor(snapshot=statement)), strict=False)
+    step("   ... and a proof that shows the user a higher BTC balance than the tree holds fails")
+    tampered = proof.to_json()
+    tampered["account"]["balances"]["BTC"] = "1000"
+    forged = parse_proof_text(json.dumps(tampered).encode(), source="tampered-proof.json")
+    print_verification(verify_proof(forged, Anchor(snapshot=statement)), strict=False)
+
+    with EsploraServer(bitcoin.chain) as server:
+        step("4. Funds move after the pinned blocks; the auditor reads the pinned blocks only")
+        ethereum.send_ether(4, ethereum.cold, 900_000 * ETHER)  # arrives too late to count
+        bitcoin.pay(bitcoin.hot, 10_000 * BTC)
+        console.print(
+            "[dim]$ reserves audit out/demo/snap/snapshot.json --liabilities fixtures/demo/liabilities.csv "
+            "--secret out/demo/snap/secret --rpc ethereum=URL --esplora bitcoin=URL --report out/demo/report.html[/]"
+        )
+        audit(statement, snap, ethereum, server, OUT / "report.html")
+
+        step("5. A week later the exchange has moved 400,000 USDT out of its cold wallet before the snapshot")
+        ethereum.take_usdt_from_cold(400_000 * USDT)
+        short = publish_snapshot(
+            "2026-11-28", reserves(ethereum, ethereum.pin(), bitcoin, bitcoin.pin()), OUT / "snap-short"
+        )
+        audit(short, OUT / "snap-short", ethereum, server, OUT / "report-short.html")
+
+    console.print("\n[bold]Demo complete.[/] Open out/demo/report.html and out/demo/report-short.html in a browser.")
+
+
+if __name__ == "__main__":
+    main()

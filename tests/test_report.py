@@ -1,0 +1,71 @@
+"""The HTML report: self-contained, and it renders in a real browser (Debian's chromium,
+installed by ``make test``) with the verdict, the chart and the tables."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from reserve_world import liabilities_csv, world
+
+from support import cli
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("report")
+    with world() as w:
+        csv = liabilities_csv(directory, usdt="1200000")  # USDT short: 1,000,000 held
+        assert cli("publish", csv, "--exchange", "Chain <Exchange>", "--snapshot-id", "2026-11-21", "--cutoff",
+                   "2026-11-21T00:00:00Z", "--decimals", "BTC=8,ETH=18,USDT=6", "--reserves", w.reserves_file(directory),
+                   "--rpc", f"ethereum={w.node.url}", "--esplora", f"bitcoin={w.esplora.url}",
+                   "--out", directory / "snap").exit_code == 0  # fmt: skip
+        result = cli("audit", directory / "snap/snapshot.json", "--liabilities", csv, "--secret",
+                     directory / "snap/secret", "--rpc", f"ethereum={w.node.url}", "--esplora",
+                     f"bitcoin={w.esplora.url}", "--report", directory / "report.html")  # fmt: skip
+    assert result.exit_code == 1
+    assert f"Report written to {directory / 'report.html'}" in result.stdout
+    return directory / "report.html"
+
+
+def test_report_is_self_contained_and_escaped(report: Path) -> None:
+    html = report.read_text()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # nothing fetched from a network
+    assert "<script" not in html
+    assert "Chain &lt;Exchange&gt;" in html and "Chain <Exchange>" not in html
+
+
+def test_report_renders_in_chromium(report: Path, tmp_path: Path) -> None:
+    assert Path(CHROMIUM).exists(), "chromium is missing: 'make test' installs it (apt-get install chromium)"
+    profile = tmp_path / "profile"
+    dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", report.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout  # fmt: skip
+    assert re.search(r'<span class="verdict FAIL" id="verdict">FAIL</span>', dom)
+    assert re.search(
+        r"<td>USDT</td><td class=\"num\">1200000</td><td class=\"num\">1000000</td><td class=\"num\">83.33%</td>", dom
+    )
+    assert dom.count('<rect x="120"') == 6  # a liabilities and a reserves bar per asset
+    assert "bcrt1q" in dom and "eth-cold" in dom
+    png = tmp_path / "report.png"
+    subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--window-size=1280,1800",
+                    f"--screenshot={png}", report.as_uri()], capture_output=True, timeout=120, check=True)  # fmt: skip
+    data = png.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert int.from_bytes(data[16:20], "big") == 1280  # the page was laid out at the window's width
+    assert len(data) > 50_000  # a rendered page, not a blank one
