@@ -14,7 +14,7 @@ rejected while reading, with their line (#2, #9).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,6 +157,8 @@ def audit_snapshot(
     sources: Mapping[str, BalanceSource],
     *,
     progress: ProgressCallback | None = None,
+    custody_ks: Sequence[int] = (1, 2, 3),
+    unreachable: Sequence[str] = (),
 ) -> AuditReport:
     """Rebuild the liabilities, then (if the snapshot lists wallets) read and compare reserves."""
     liabilities = audit_liabilities(statement, liabilities_path, secret, progress=progress)
@@ -165,5 +167,7 @@ def audit_snapshot(
     totals = {t.symbol: t.rebuilt for t in liabilities.totals} or {
         a.symbol: s for a, s in zip(statement.context.assets, statement.root.sums, strict=True)
     }
-    reserves = audit_reserves(statement, totals, sources, progress=progress)
+    reserves = audit_reserves(
+        statement, totals, sources, progress=progress, custody_ks=custody_ks, unreachable=unreachable
+    )
     return AuditReport(liabilities, reserves)

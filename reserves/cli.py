@@ -23,14 +23,17 @@ from rich.table import Table
 from reserves import __version__
 from reserves.audit import AuditReport, audit_snapshot
 from reserves.context import Asset
+from reserves.custody import CustodyReport, holder_of, share
 from reserves.encoding import check_decimals, check_symbol, format_amount, parse_cutoff, parse_hex32
 from reserves.errors import InputError, ReservesError, SourceError, VerificationError
 from reserves.liability_tree import ProgressCallback
+from reserves.ownership import load_signing_keys, sign_snapshot, wallet_messages
 from reserves.proof import load_proof
 from reserves.proof_store import ProofStore
-from reserves.publish import SnapshotRequest, load_reserves_file, publish
+from reserves.publish import SnapshotRequest, load_reserves_file, publish, rewrite_statement
 from reserves.report import render_html, write_report
-from reserves.results import Check, Status
+from reserves.reserve_audit import audit_reserves
+from reserves.results import Check, Status, passed
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotStatement, load_snapshot
 from reserves.sources.connect import connect_sources, parse_endpoints
@@ -53,6 +56,19 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys
 
 _STYLE = {Status.PASS: "bold green", Status.FAIL: "bold red", Status.WARN: "bold yellow", Status.SKIPPED: "dim"}
 _DECIMALS_ITEM = re.compile(r"([^=,]+)=(0|[1-9][0-9]?)")
+
+
+# Options shared by the commands that read chains.
+RpcOption = Annotated[
+    list[str] | None, typer.Option(help="NAME=URL of an archive node for each EVM chain of the snapshot.")
+]
+EsploraOption = Annotated[
+    list[str] | None, typer.Option(help="NAME=URL of an Esplora API for each Bitcoin chain of the snapshot.")
+]
+UnreachableOption = Annotated[
+    list[str] | None, typer.Option(help="A keyholder to treat as unreachable (repeat for several).")
+]
+KOption = Annotated[str, typer.Option("--k", help="Sizes of keyholder sets to search, e.g. 1,2,3.")]
 
 
 def _fail(code: int, message: str) -> NoReturn:
@@ -303,13 +319,11 @@ def audit_command(
     snapshot: Annotated[Path, typer.Argument(help="The published snapshot.json.")],
     liabilities: Annotated[Path, typer.Option(help="The exchange's liabilities.csv for this snapshot.")],
     secret: Annotated[Path, typer.Option(help="The snapshot's secret file.")],
-    rpc: Annotated[
-        list[str] | None, typer.Option(help="NAME=URL of an archive node for each EVM chain of the snapshot.")
-    ] = None,
-    esplora: Annotated[
-        list[str] | None, typer.Option(help="NAME=URL of an Esplora API for each Bitcoin chain of the snapshot.")
-    ] = None,
+    rpc: RpcOption = None,
+    esplora: EsploraOption = None,
     report: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")] = None,
+    unreachable: UnreachableOption = None,
+    k: KOption = "1,2,3",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings and skipped checks too.")] = False,
 ) -> None:
@@ -323,7 +337,10 @@ def audit_command(
             chains, parse_endpoints(rpc or [], "--rpc"), parse_endpoints(esplora or [], "--esplora")
         )
         with _progress() as progress:
-            result = audit_snapshot(statement, liabilities, given, sources, progress=progress)
+            result = audit_snapshot(
+                statement, liabilities, given, sources, progress=progress, custody_ks=_parse_ks(k),
+                unreachable=tuple(unreachable or ()),
+            )  # fmt: skip
         if report is not None:
             write_report(report, render_html(result, strict=strict))
         if as_json:
@@ -340,6 +357,167 @@ def audit_command(
             raise typer.Exit(EXIT_SOURCE)
         if not result.ok(strict=strict):
             raise typer.Exit(EXIT_FAILED)
+
+
+def _parse_ks(text: str) -> tuple[int, ...]:
+    sizes = []
+    for item in text.split(","):
+        if not item.isdigit() or not 1 <= int(item) <= 8:
+            raise InputError(f"expected sizes from 1 to 8 separated by commas, found {text!r}", where="--k")
+        sizes.append(int(item))
+    return tuple(dict.fromkeys(sizes))
+
+
+@app.command("messages")
+def messages_command(
+    snapshot: Annotated[Path, typer.Argument(help="The snapshot.json to sign for.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
+) -> None:
+    """Print the canonical ownership message each wallet's signers must sign (FORMAT §6.4)."""
+    with _errors_to_exit_codes():
+        pairs = wallet_messages(load_snapshot(snapshot))
+        if as_json:
+            _print_json([{"label": w.label, "chain": w.chain, "address": w.address, "message": m} for w, m in pairs])
+            return
+        for wallet, message in pairs:
+            stdout.print(f"[bold]{wallet.label}[/] ({wallet.chain} {wallet.address}):")
+            stdout.print(message, markup=False)
+            stdout.print()
+
+
+@app.command("sign")
+def sign_command(
+    snapshot: Annotated[Path, typer.Argument(help="The snapshot.json to add ownership signatures to (rewritten).")],
+    keys: Annotated[
+        Path,
+        typer.Option(
+            help='JSON file {"<wallet label>": ["<64-hex private key>", ...]}: keys never leave this process.'
+        ),
+    ],
+) -> None:
+    """Sign each named wallet's canonical message with the given keys and write the
+    signatures into snapshot.json (a helper for tests and demos; real custody signs offline)."""
+    with _errors_to_exit_codes():
+        statement = sign_snapshot(load_snapshot(snapshot), load_signing_keys(keys))
+        rewrite_statement(snapshot, statement)
+        signed = [w.label for w in statement.reserves.wallets if w.ownership is not None]
+        stdout.print(f"Signed ownership of {', '.join(signed) or 'no wallet'} in {snapshot}", markup=False)
+
+
+@app.command("custody")
+def custody_command(
+    snapshot: Annotated[Path, typer.Argument(help="The published snapshot.json.")],
+    rpc: RpcOption = None,
+    esplora: EsploraOption = None,
+    unreachable: UnreachableOption = None,
+    k: KOption = "1,2,3",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+) -> None:
+    """Which reserves freeze if keyholders become unreachable: signers from scripts, Safe
+    owners at the pinned block and the snapshot's keyholders."""
+    with _errors_to_exit_codes():
+        statement = load_snapshot(snapshot)
+        sources = connect_sources(
+            statement.reserves.chains, parse_endpoints(rpc or [], "--rpc"), parse_endpoints(esplora or [], "--esplora")
+        )
+        sums = {a.symbol: s for a, s in zip(statement.context.assets, statement.root.sums, strict=True)}
+        with _progress() as progress:
+            result = audit_reserves(statement, sums, sources, progress=progress, custody_ks=_parse_ks(k),
+                                    unreachable=tuple(unreachable or ()))  # fmt: skip
+        checks = [c for c in result.checks if c.name.startswith(("(8)", "(12)"))]
+        if as_json:
+            _print_json({"custody": _custody_json(result.custody, statement), "checks": [c.to_json() for c in checks]})
+        else:
+            if result.custody is not None:
+                print_custody(result.custody, statement)
+            _print_checks(checks)
+        for message in result.unreadable:
+            stderr.print(f"reserves: source unavailable: {message}", markup=False)
+        if result.unreadable:
+            raise typer.Exit(EXIT_SOURCE)
+        if not passed(checks, strict=strict):
+            raise typer.Exit(EXIT_FAILED)
+
+
+def _custody_json(custody: CustodyReport | None, statement: SnapshotStatement) -> dict[str, Any] | None:
+    if custody is None:
+        return None
+    decimals = {a.symbol: a.decimals for a in statement.context.assets}
+    document: dict[str, Any] = {
+        "keyholders": list(custody.keyholders),
+        "wallets": [
+            {
+                "label": w.wallet.label,
+                "kind": w.wallet.kind,
+                "threshold": w.policy.threshold,
+                "keys": list(w.policy.keys),
+            }
+            for w in custody.wallets
+        ],
+        "worst_case": [
+            {
+                "asset": e.asset,
+                "k": e.k,
+                "frozen": format_amount(e.frozen, decimals[e.asset]),
+                "share": e.share,
+                "keyholder_sets": [list(group) for group in e.sets],
+                "searched": e.searched,
+            }
+            for e in custody.exposures
+        ],
+        "flags": [{"kind": f.kind, "detail": f.detail} for f in custody.flags],
+    }
+    if custody.unreachable:
+        document["unreachable"] = {
+            "keyholders": list(custody.unreachable),
+            "frozen_wallets": list(custody.frozen_wallets),
+            "frozen": {a: format_amount(v, decimals[a]) for a, v in (custody.frozen_now or {}).items()},
+        }
+    return document
+
+
+def print_custody(custody: CustodyReport, statement: SnapshotStatement) -> None:
+    decimals = {a.symbol: a.decimals for a in statement.context.assets}
+    named = holder_of(statement.reserves.keyholders)
+    policies = Table(title="Custody: who must sign to move each wallet", title_justify="left")
+    for column in ("wallet", "kind", "policy", "keyholders"):
+        policies.add_column(column)
+    for w in custody.wallets:
+        holders = ", ".join(named.get(key, "its own key (not in keyholders)") for key in w.policy.keys)
+        policies.add_row(w.wallet.label, w.wallet.kind, f"{w.policy.threshold}-of-{len(w.policy.keys)}", holders)
+    stdout.print(policies)
+    worst = Table(
+        title="Worst case: share of reserves frozen if any k keyholders are unreachable", title_justify="left"
+    )
+    worst.add_column("asset")
+    ks = sorted({e.k for e in custody.exposures})
+    for k in ks:
+        worst.add_column(f"k = {k}")
+    for symbol in statement.context.symbols:
+        cells = []
+        for k in ks:
+            exposure = next(e for e in custody.exposures if e.asset == symbol and e.k == k)
+            if not exposure.searched:
+                cells.append("not searched (too many sets)")
+            elif not exposure.frozen:
+                cells.append("0%")
+            elif not exposure.sets:
+                cells.append(f"{exposure.share}: no more than a smaller set freezes")
+            else:
+                who = "; ".join(" + ".join(group) for group in exposure.sets)
+                cells.append(f"{exposure.share} ({format_amount(exposure.frozen, decimals[symbol])}) by {who}")
+        worst.add_row(symbol, *cells)
+    stdout.print(worst)
+    if custody.unreachable:
+        frozen = custody.frozen_now or {}
+        totals = custody.totals or {}
+        parts = [f"{a} {share(v, totals.get(a, 0))}" for a, v in frozen.items()]
+        stdout.print(
+            f"With {', '.join(custody.unreachable)} unreachable: frozen wallets "
+            f"{', '.join(custody.frozen_wallets) or 'none'}; frozen share {', '.join(parts)}",
+            markup=False,
+        )
 
 
 def _verdict(result: AuditReport, strict: bool) -> str:
@@ -398,6 +576,11 @@ def _audit_json(result: AuditReport, strict: bool) -> dict[str, Any]:
             }
             for r in result.reserves.readings
         ]
+        document["ownership"] = [
+            {"label": o.wallet.label, "status": o.status.value, "detail": o.detail, "signed_by": list(o.signed_by)}
+            for o in result.reserves.ownership
+        ]
+        document["custody"] = _custody_json(result.reserves.custody, statement)
         document["unreadable"] = result.unreadable
     document["checks"] = [check.to_json() for check in result.checks]
     return document
@@ -426,6 +609,8 @@ def print_audit(result: AuditReport, strict: bool) -> None:
         stdout.print(table)
     if result.reserves is not None:
         _print_reserves(result)
+        if result.reserves.custody is not None:
+            print_custody(result.reserves.custody, liabilities.statement)
     _print_checks(result.checks)
     verdict = _verdict(result, strict)
     if result.reserves is None:

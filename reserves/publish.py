@@ -145,3 +145,15 @@ def _pin(value: JsonValue, name: str, entry: Any, rpc: Mapping[str, str], esplor
         value["block"].fail("expected an integer")
     number, block_hash = pin(endpoints[name], height)
     return {**entry, "block": number, "block_hash": block_hash.hex()}
+
+
+def rewrite_statement(path: Path, statement: SnapshotStatement) -> None:
+    """Replace ``snapshot.json`` atomically (a temporary file in its folder, renamed)."""
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(statement.to_text())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise SourceError(f"cannot write {path}: {exc.strerror}") from None

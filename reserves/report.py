@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from reserves import __version__
 from reserves.audit import AuditReport
+from reserves.custody import holder_of
 from reserves.encoding import format_amount
 from reserves.errors import SourceError
 from reserves.reserve_audit import reserve_ratio
@@ -80,6 +81,8 @@ def render_html(report: AuditReport, *, strict: bool = False) -> str:
         chart=chart_rows(report),
         chart_cap=CHART_CAP_PER_MILLE,
         assets=assets,
+        ownership={o.wallet.label: o for o in report.reserves.ownership} if report.reserves else {},
+        holders=holder_of(statement.reserves.keyholders),
         format_amount=format_amount,
         Status=Status,
         version=__version__,

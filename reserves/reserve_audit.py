@@ -5,31 +5,36 @@ liabilities, asset by asset (ATTACKS.md #10, #11, #12).
     (6) each chain's source is the snapshot's chain, and the pinned block has the
         snapshot's hash                                        (#12)
     (7) each token's on-chain decimals() is the declared one   (#10)
-    (8) balances read at exactly the pinned block              (#12)
-    (9) claimed balances equal the balances found
-   (10) per asset: reserves >= liabilities; no netting across assets, no fiat totals
+    (8) the exchange controls each wallet, and said so for this snapshot (#11, #13)
+    (9) balances read at exactly the pinned block              (#12)
+   (10) claimed balances equal the balances found
+   (11) per asset: reserves >= liabilities; no netting across assets, no fiat totals
+   (12) custody: single-key cold wallets, shared keys, thresholds held alone (#15)
 
 A balance counts only if it was read from a chain whose identity checks passed, from a
-wallet not already counted. An asset whose wallets could not all be read gets no
-verdict (SKIPPED), never a PASS.
+wallet not already counted, whose ownership proof is valid. An asset whose wallets could
+not all be read gets no verdict (SKIPPED), never a PASS.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from reserves.context import Asset
+from reserves.custody import CustodyReport, CustodyWallet, analyse
 from reserves.encoding import format_amount
 from reserves.errors import SourceError
+from reserves.ownership import OwnershipResult, canonical_message, verify_ownership
 from reserves.results import Check, Status
 from reserves.snapshot import SnapshotStatement
 from reserves.sources import BalanceQuery, BalanceSource, BatchProgress
-from reserves.wallets import EvmChain, Token, Wallet
+from reserves.wallets import EvmChain, ReserveSections, Token, Wallet
 
 ReadProgress = Callable[[str, int, int], None]
 NATIVE_DECIMALS = {"evm": 18, "bitcoin": 8}
 DUPLICATE_NOTE = "duplicate address: counted once"
+OWNERSHIP_NOTE = "not counted: ownership not proven"
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class ReserveAudit:
     checks: list[Check]
     unreadable: list[str]
     """Messages of the sources that could not be read (exit code 3)."""
+    ownership: list[OwnershipResult] = field(default_factory=list)
+    custody: CustodyReport | None = None
 
 
 def reserve_ratio(reserves: int, liabilities: int) -> str:
@@ -95,6 +102,8 @@ def audit_reserves(
     sources: Mapping[str, BalanceSource],
     *,
     progress: ReadProgress | None = None,
+    custody_ks: Sequence[int] = (1, 2, 3),
+    unreachable: Sequence[str] = (),
 ) -> ReserveAudit:
     sections = statement.reserves
     assets = {a.symbol: a for a in statement.context.assets}
@@ -150,10 +159,37 @@ def audit_reserves(
         trusted[name] = source
 
     # (8)
+    ownership: dict[int, OwnershipResult] = {}
+    for position, wallet in enumerate(sections.wallets):
+        if position in duplicates:
+            continue
+        chain = sections.chains[wallet.chain]
+        message = canonical_message(statement.context.exchange, statement.context.snapshot_id, statement.root.hash,
+                                    wallet.chain, wallet.address)  # fmt: skip
+        name = f"(8) {wallet.label}: ownership of {wallet.address}"
+        contract = None
+        if isinstance(chain, EvmChain):
+            if wallet.chain not in trusted:
+                checks.append(Check(name, Status.SKIPPED, f"{wallet.chain} not read: the signers are on-chain"))
+                continue
+            try:
+                contract = trusted[wallet.chain].contract_signers(wallet.canonical)
+            except SourceError as exc:
+                unreadable.append(str(exc))
+                not_counted[wallet.chain] = f"not read: {exc}"
+                trusted.pop(wallet.chain)
+                checks.append(Check(name, Status.SKIPPED, f"could not read: {exc}"))
+                continue
+        result = verify_ownership(wallet, chain, message, contract)
+        ownership[position] = result
+        checks.append(Check(name, result.status, result.detail))
+
+    # (9)
     readings: list[WalletReading] = []
     for name, chain in sections.chains.items():
         wallets = [(p, w) for p, w in enumerate(sections.wallets) if w.chain == name]
-        plan: list[tuple[Wallet, str, BalanceQuery]] = []
+        plan: list[tuple[Wallet, str, BalanceQuery, str]] = []
+        """(wallet, asset, query, why it does not count or "")"""
         for position, wallet in wallets:
             for symbol in wallet.assets:
                 if position in duplicates:
@@ -163,36 +199,39 @@ def audit_reserves(
                 elif (name, symbol) in untrusted_tokens:
                     readings.append(WalletReading(wallet, symbol, None, False, "token decimals check failed"))
                 else:
-                    plan.append((wallet, symbol, BalanceQuery(wallet.canonical, sections.token(name, symbol))))
+                    owned = ownership[position].status is not Status.FAIL
+                    note = "" if owned else f"{OWNERSHIP_NOTE}: {ownership[position].detail}"
+                    plan.append((wallet, symbol, BalanceQuery(wallet.canonical, sections.token(name, symbol)), note))
         if not plan:
             continue
         source = trusted[name]
         report = _reporter(progress, f"reading {name}", len(plan))
         try:
-            found = source.balances([q for _, _, q in plan], report)
+            found = source.balances([q for _, _, q, _ in plan], report)
         except SourceError as exc:
             unreadable.append(str(exc))
-            readings += [WalletReading(w, s, None, False, f"could not read: {exc}") for w, s, _ in plan]
+            readings += [WalletReading(w, s, None, False, f"could not read: {exc}") for w, s, _, _ in plan]
             continue
-        for (wallet, symbol, query), raw in zip(plan, found, strict=True):
+        for (wallet, symbol, query, note), raw in zip(plan, found, strict=True):
             units = query.token.decimals if query.token else NATIVE_DECIMALS[chain.kind]
-            readings.append(WalletReading(wallet, symbol, to_asset_units(raw, units, assets[symbol].decimals), True))
+            amount = to_asset_units(raw, units, assets[symbol].decimals)
+            readings.append(WalletReading(wallet, symbol, amount, not note, note))
     if sections.wallets:
         read = sum(1 for r in readings if r.counted)
         status = Status.PASS if read == len(readings) else Status.WARN
         checks.append(
             Check(
-                "(8) balances read at the pinned blocks", status, f"{read} of {len(readings)} wallet balances counted"
+                "(9) balances read at the pinned blocks", status, f"{read} of {len(readings)} wallet balances counted"
             )
         )
 
-    # (9)
+    # (10)
     for reading in readings:
         claims = reading.wallet.claimed
         if claims is None or reading.found is None:
             continue
         decimals = assets[reading.asset].decimals
-        name = f"(9) {reading.wallet.label}: claimed {reading.asset} found"
+        name = f"(10) {reading.wallet.label}: claimed {reading.asset} found"
         if claims[reading.asset] == reading.found:
             checks.append(Check(name, Status.PASS, format_amount(reading.found, decimals)))
         else:
@@ -206,12 +245,42 @@ def audit_reserves(
                 )
             )
 
-    # (10)
+    # (11)
     verdicts = [_verdict(asset, readings, liabilities[asset.symbol]) for asset in statement.context.assets]
     if sections.wallets:
-        checks += [Check(f"(10) reserves cover liabilities: {v.asset.symbol}", v.status, v.detail,
+        checks += [Check(f"(11) reserves cover liabilities: {v.asset.symbol}", v.status, v.detail,
                          *_expected_found(v)) for v in verdicts]  # fmt: skip
-    return ReserveAudit(readings, verdicts, checks, unreadable)
+    # (12)
+    custody = None
+    if sections.wallets:
+        custody = _custody(sections, statement, readings, list(ownership.values()), custody_ks, unreachable)
+        checks += [Check(f"(12) custody: {flag.kind}", Status.WARN, flag.detail) for flag in custody.flags]
+        if unreachable:
+            frozen = ", ".join(custody.frozen_wallets) or "nothing"
+            status = Status.WARN if custody.frozen_wallets else Status.PASS
+            checks.append(Check(f"(12) custody with {', '.join(unreachable)} unreachable", status, f"frozen: {frozen}"))
+    return ReserveAudit(readings, verdicts, checks, unreadable, list(ownership.values()), custody)
+
+
+def _custody(
+    sections: ReserveSections,
+    statement: SnapshotStatement,
+    readings: list[WalletReading],
+    ownership: list[OwnershipResult],
+    ks: Sequence[int],
+    unreachable: Sequence[str],
+) -> CustodyReport:
+    """Custody over the wallets whose reserves count and whose signers are known."""
+    known = {r.wallet.label for r in readings if r.counted}
+    wallets = []
+    for result in ownership:
+        if result.policy is None or result.wallet.label not in known:
+            continue
+        holdings = {
+            r.asset: r.found for r in readings if r.wallet is result.wallet and r.counted and r.found is not None
+        }
+        wallets.append(CustodyWallet(result.wallet, result.policy, holdings))
+    return analyse(wallets, sections.keyholders, statement.context.symbols, ks=ks, unreachable=unreachable)
 
 
 def _reporter(progress: ReadProgress | None, task: str, total: int) -> BatchProgress | None:

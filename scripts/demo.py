@@ -28,17 +28,19 @@ from web3 import EthereumTesterProvider, Web3
 from reserves.audit import audit_snapshot
 from reserves.cli import print_audit, print_statement, print_verification
 from reserves.encoding import parse_cutoff
+from reserves.ownership import sign_snapshot
 from reserves.proof import parse_proof_text
 from reserves.proof_store import ProofStore
-from reserves.publish import SnapshotRequest, publish
+from reserves.publish import SnapshotRequest, publish, rewrite_statement
 from reserves.regtest import EsploraServer, RegtestChain, key, multisig_p2wsh, p2wpkh_address
 from reserves.report import render_html, write_report
 from reserves.secret import SnapshotSecret
+from reserves.signatures import bitcoin_public_key
 from reserves.snapshot import SnapshotStatement
 from reserves.sources.esplora import EsploraSource
 from reserves.sources.evm import EvmSource
 from reserves.verify import Anchor, verify_proof
-from reserves.wallets import BitcoinChain, EvmChain, ReserveSections, Token, Wallet
+from reserves.wallets import BitcoinChain, EvmChain, Keyholder, ReserveSections, Token, Wallet
 
 ROOT = Path(__file__).resolve().parent.parent
 LIABILITIES = ROOT / "fixtures" / "demo" / "liabilities.csv"
@@ -46,6 +48,8 @@ TOKEN = json.loads((ROOT / "fixtures" / "contracts" / "DemoToken.json").read_tex
 OUT = ROOT / "out" / "demo"
 ETHER, USDT, BTC = 10**18, 10**6, 10**8
 DECIMALS = {"BTC": 8, "ETH": 18, "USDT": 6}
+ETH_COLD_KEY, ETH_HOT_KEY = b"\x11" * 32, b"\x22" * 32
+VAULT_SEEDS = (10, 11, 12)
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
@@ -62,8 +66,8 @@ class Ethereum:
     def __init__(self) -> None:
         self.web3 = Web3(EthereumTesterProvider())
         self.funders = self.web3.eth.accounts
-        self.cold = Account.from_key(b"\x11" * 32).address
-        self.hot = Account.from_key(b"\x22" * 32).address
+        self.cold = Account.from_key(ETH_COLD_KEY).address
+        self.hot = Account.from_key(ETH_HOT_KEY).address
         factory = self.web3.eth.contract(abi=TOKEN["abi"], bytecode=TOKEN["bytecode"])
         receipt = self.wait(
             factory.constructor("Demo Tether", "USDT", 6, 10**9 * USDT).transact({"from": self.funders[0]})
@@ -81,7 +85,7 @@ class Ethereum:
 
     def take_usdt_from_cold(self, amount: int) -> None:
         """The exchange moves USDT out of its cold wallet (it holds that wallet's key)."""
-        account = Account.from_key(b"\x11" * 32)
+        account = Account.from_key(ETH_COLD_KEY)
         self.send_ether(9, self.cold, ETHER)  # gas money
         tx = self.token.functions.transfer(self.funders[0], amount).build_transaction(
             {"from": self.cold, "nonce": self.web3.eth.get_transaction_count(self.cold), "gas": 100_000}
@@ -102,7 +106,7 @@ class Bitcoin:
         self.hot_key = key(1)
         self.chain.register(self.hot_key)
         self.hot = p2wpkh_address(self.hot_key)
-        self.vault, self.vault_script = multisig_p2wsh(2, [key(10), key(11), key(12)])
+        self.vault, self.vault_script = multisig_p2wsh(2, [key(seed) for seed in VAULT_SEEDS])
         for _ in range(1100):  # 50 BTC a block; coinbase coins spend after 100 blocks
             self.chain.mine()
 
@@ -119,21 +123,36 @@ class Bitcoin:
 
 def reserves(ethereum: Ethereum, evm: EvmChain, bitcoin: Bitcoin, btc: BitcoinChain) -> ReserveSections:
     token = Token("ethereum", "USDT", ethereum.token.address, 6)
+    vault_script = bitcoin.vault_script.data
     wallets = (
         Wallet("ethereum", ethereum.cold, ethereum.cold, "cold", "eth-cold", ("ETH", "USDT")),
         Wallet("ethereum", ethereum.hot, ethereum.hot, "hot", "eth-hot", ("ETH",)),
-        Wallet(
-            "bitcoin", bitcoin.vault, bitcoin.vault, "cold", "btc-vault-2of3", ("BTC",), None, bitcoin.vault_script.data
-        ),
+        Wallet("bitcoin", bitcoin.vault, bitcoin.vault, "cold", "btc-vault-2of3", ("BTC",), None, vault_script),
         Wallet("bitcoin", bitcoin.hot, bitcoin.hot, "hot", "btc-hot", ("BTC",)),
     )
-    return ReserveSections({"ethereum": evm, "bitcoin": btc}, (token,), wallets)
+    # The ETH cold wallet has one key, held by one person: the 2020 failure, which custody flags.
+    custodians = [
+        Keyholder(f"custodian-{n}", (bitcoin_public_key(key(seed).secret).hex(),))
+        for n, seed in zip("abc", VAULT_SEEDS, strict=True)
+    ]
+    keyholders = (Keyholder("cfo", (ethereum.cold,)), *custodians)
+    return ReserveSections({"ethereum": evm, "bitcoin": btc}, (token,), wallets, keyholders)
 
 
 def publish_snapshot(snapshot_id: str, sections: ReserveSections, out: Path) -> SnapshotStatement:
+    """Publish, then sign every wallet's canonical ownership message (the root is known only now)."""
     request = SnapshotRequest("Demo Exchange", snapshot_id, parse_cutoff(f"{snapshot_id}T00:00:00Z", where="demo"),
                               DECIMALS, reserves=sections)  # fmt: skip
-    return publish(LIABILITIES, request, out, secret=SnapshotSecret.generate())
+    statement = publish(LIABILITIES, request, out, secret=SnapshotSecret.generate())
+    keys = {
+        "eth-cold": [ETH_COLD_KEY],
+        "eth-hot": [ETH_HOT_KEY],
+        "btc-vault-2of3": [bytes(key(10).secret), bytes(key(12).secret)],
+        "btc-hot": [bytes(key(1).secret)],
+    }
+    signed = sign_snapshot(statement, keys)
+    rewrite_statement(out / "snapshot.json", signed)
+    return signed
 
 
 def audit(statement: SnapshotStatement, out: Path, ethereum: Ethereum, server: EsploraServer, report: Path) -> None:
@@ -166,9 +185,10 @@ def main() -> None:
     console.print(f"ethereum pinned at block {evm.block}, bitcoin (regtest) at height {btc.block}")
 
     step(
-        "2. The exchange publishes its snapshot: 3,000 accounts, 4 wallets, pinned blocks",
+        "2. The exchange publishes its snapshot (3,000 accounts, 4 wallets, pinned blocks) and signs ownership",
         "reserves publish fixtures/demo/liabilities.csv --exchange 'Demo Exchange' --snapshot-id 2026-11-21 "
-        "--cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=18,USDT=6 --reserves reserves.json --out out/demo/snap",
+        "--cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=18,USDT=6 --reserves reserves.json --out out/demo/snap"
+        " && reserves sign out/demo/snap/snapshot.json --keys keys.json",
     )
     snap = OUT / "snap"
     statement = publish_snapshot("2026-11-21", reserves(ethereum, evm, bitcoin, btc), snap)

@@ -139,3 +139,35 @@ class FlakyProxy:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+SAFE_ARTIFACTS = ROOT / "node_modules" / "@safe-global" / "safe-contracts" / "build" / "artifacts" / "contracts"
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def _artifact(relative: str) -> dict[str, Any]:
+    return dict(json.loads((SAFE_ARTIFACTS / relative).read_text()))
+
+
+def deploy_safe(web3: Web3, owners: list[str], threshold: int) -> str:
+    """A real Safe (v1.4.1, from @safe-global/safe-contracts): singleton, proxy factory,
+    and a proxy set up with ``owners`` and ``threshold``."""
+    deployer = web3.eth.accounts[0]
+    safe_artifact = _artifact("Safe.sol/Safe.json")
+    factory_artifact = _artifact("proxies/SafeProxyFactory.sol/SafeProxyFactory.json")
+    singleton = web3.eth.contract(abi=safe_artifact["abi"], bytecode=safe_artifact["bytecode"])
+    singleton_address = web3.eth.wait_for_transaction_receipt(singleton.constructor().transact({"from": deployer}))[
+        "contractAddress"
+    ]
+    factory = web3.eth.contract(abi=factory_artifact["abi"], bytecode=factory_artifact["bytecode"])
+    factory_address = web3.eth.wait_for_transaction_receipt(factory.constructor().transact({"from": deployer}))[
+        "contractAddress"
+    ]
+    factory = web3.eth.contract(address=factory_address, abi=factory_artifact["abi"])
+    setup = web3.eth.contract(abi=safe_artifact["abi"]).encode_abi(
+        "setup", [owners, threshold, ZERO_ADDRESS, b"", ZERO_ADDRESS, ZERO_ADDRESS, 0, ZERO_ADDRESS]
+    )
+    create = factory.functions.createProxyWithNonce(singleton_address, setup, 42)
+    proxy = create.call({"from": deployer})
+    web3.eth.wait_for_transaction_receipt(create.transact({"from": deployer}))
+    return str(Web3.to_checksum_address(proxy))

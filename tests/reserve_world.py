@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from evm_node import Anvil, anvil, deploy_token, send_ether, transfer_token
+from evm_node import Anvil, anvil, deploy_safe, deploy_token, send_ether, transfer_token
 
 from reserves.regtest import EsploraServer, RegtestChain, key, multisig_p2wsh, p2pkh_address, p2wpkh_address
+from reserves.signatures import bitcoin_public_key
 
 ETHER = 10**18
 BTC = 10**8
@@ -27,6 +28,12 @@ BTC_PAYMENTS = 30  # to the cold wallet: more than one Esplora page
 COLD_BTC = BTC_PAYMENTS * BTC
 MULTISIG_BTC = 7 * BTC
 HOT_BTC = BTC // 2
+
+SAFE_OWNER_KEYS = [bytes([0x31]) * 32, bytes([0x32]) * 32, bytes([0x33]) * 32]
+"""The 2-of-3 Safe holding the cold ETH and USDT: custodians a, b and c."""
+EVM_HOT_KEY = b"\x22" * 32
+VAULT_SEEDS = (10, 11, 12)
+"""The 2-of-3 Bitcoin vault's keys: custodians a, b and c again."""
 
 
 @dataclass
@@ -55,16 +62,33 @@ class World:
                 {"chain": "ethereum", "address": self.evm_cold, "kind": "cold", "label": "eth-cold",
                  "assets": ["ETH", "USDT"], "claimed": {"ETH": "250", "USDT": "1000000"}},
                 {"chain": "ethereum", "address": self.evm_hot, "kind": "hot", "label": "eth-hot", "assets": ["ETH"]},
-                {"chain": "bitcoin", "address": self.btc_cold, "kind": "cold", "label": "btc-cold", "assets": ["BTC"]},
+                {"chain": "bitcoin", "address": self.btc_cold, "kind": "hot", "label": "btc-deposit", "assets": ["BTC"]},
                 {"chain": "bitcoin", "address": self.btc_multisig, "kind": "cold", "label": "btc-vault",
                  "assets": ["BTC"], "script": self.btc_multisig_script},
                 {"chain": "bitcoin", "address": self.btc_hot, "kind": "hot", "label": "btc-hot", "assets": ["BTC"]},
             ],
-            "keyholders": [],
+            "keyholders": [
+                {"name": f"custodian-{name}", "keys": [Account.from_key(owner).address, bitcoin_public_key(key(seed).secret).hex()]}
+                for name, owner, seed in zip("abc", SAFE_OWNER_KEYS, VAULT_SEEDS, strict=True)
+            ],
         }  # fmt: skip
         document.update(overrides)
         path = directory / "reserves.json"
         path.write_text(json.dumps(document, indent=2))
+        return path
+
+    def signing_keys(self, directory: Path, **overrides: list[bytes]) -> Path:
+        """The exchange's keys by wallet label (what ``reserves sign --keys`` reads)."""
+        keys = {
+            "eth-cold": SAFE_OWNER_KEYS[:2],
+            "eth-hot": [EVM_HOT_KEY],
+            "btc-deposit": [bytes(key(1).secret)],
+            "btc-vault": [bytes(key(10).secret), bytes(key(12).secret)],
+            "btc-hot": [bytes(key(2).secret)],
+        }
+        keys.update(overrides)
+        path = directory / "keys.json"
+        path.write_text(json.dumps({label: [k.hex() for k in ks] for label, ks in keys.items()}))
         return path
 
 
@@ -86,8 +110,8 @@ def world(*anvil_options: str) -> Iterator[World]:
         node = stack.enter_context(anvil(*anvil_options))
         w3 = node.web3
         token = deploy_token(w3, "USDT", 6, 10**15)
-        evm_cold = Account.from_key(b"\x11" * 32).address
-        evm_hot = Account.from_key(b"\x22" * 32).address
+        evm_cold = deploy_safe(w3, [Account.from_key(k).address for k in SAFE_OWNER_KEYS], 2)
+        evm_hot = Account.from_key(EVM_HOT_KEY).address
         send_ether(w3, evm_cold, COLD_ETH)
         send_ether(w3, evm_hot, HOT_ETH)
         transfer_token(w3, token, evm_cold, COLD_USDT)
@@ -102,7 +126,7 @@ def world(*anvil_options: str) -> Iterator[World]:
         for _ in range(101 + BTC_PAYMENTS):
             chain.mine()
         btc_cold = p2wpkh_address(cold_key)
-        btc_multisig, witness_script = multisig_p2wsh(2, [key(10), key(11), key(12)])
+        btc_multisig, witness_script = multisig_p2wsh(2, [key(seed) for seed in VAULT_SEEDS])
         btc_hot = p2pkh_address(key(2))
         for _ in range(BTC_PAYMENTS):  # one payment a block: 30 transactions, two pages
             chain.mine([chain.pay(chain.miner, [(btc_cold, BTC)])])

@@ -12,9 +12,22 @@ from typing import Any
 
 import pytest
 from evm_node import FlakyProxy
-from reserve_world import COLD_BTC, COLD_ETH, COLD_USDT, HOT_BTC, HOT_ETH, MULTISIG_BTC, World, liabilities_csv, world
+from reserve_world import (
+    COLD_BTC,
+    COLD_ETH,
+    COLD_USDT,
+    EVM_HOT_KEY,
+    HOT_BTC,
+    HOT_ETH,
+    MULTISIG_BTC,
+    SAFE_OWNER_KEYS,
+    World,
+    liabilities_csv,
+    world,
+)
 
 from reserves.encoding import format_amount
+from reserves.signatures import evm_sign
 from support import cli, write_json
 
 PUBLISH = ("--exchange", "Chain Exchange", "--snapshot-id", "2026-11-21", "--cutoff", "2026-11-21T00:00:00Z",
@@ -27,8 +40,11 @@ def chains() -> Iterator[World]:
         yield built
 
 
-def publish(tmp_path: Path, w: World, reserves: dict[str, Any] | None = None, **liabilities: str) -> Path:
-    """Publish the world's exchange; ``reserves`` replaces its reserves file's content."""
+def publish(
+    tmp_path: Path, w: World, reserves: dict[str, Any] | None = None, *, sign: bool = True, **liabilities: str
+) -> Path:
+    """Publish the world's exchange and sign its wallets' ownership; ``reserves`` replaces
+    its reserves file's content."""
     csv = liabilities_csv(tmp_path, **liabilities)
     reserves_file = w.reserves_file(tmp_path)
     if reserves is not None:
@@ -37,6 +53,9 @@ def publish(tmp_path: Path, w: World, reserves: dict[str, Any] | None = None, **
     result = cli("publish", csv, *PUBLISH, "--reserves", reserves_file, "--rpc", f"ethereum={w.node.url}",
                  "--esplora", f"bitcoin={w.esplora.url}", "--out", out)  # fmt: skip
     assert result.exit_code == 0, result.stderr
+    if sign:
+        signed = cli("sign", out / "snapshot.json", "--keys", w.signing_keys(tmp_path))
+        assert signed.exit_code == 0, signed.stderr
     return out
 
 
@@ -84,10 +103,10 @@ def test_full_audit_counts_balances_at_the_pinned_blocks(tmp_path: Path, chains:
     found = {(w["label"], w["asset"]): w["found"] for w in document["wallets"]}
     # The node and the server hold more by now (1000 ETH, 5 USDT and 9 - 5 BTC arrived later): not counted.
     assert found == {("eth-cold", "ETH"): "250", ("eth-cold", "USDT"): "1000000", ("eth-hot", "ETH"): "20",
-                     ("btc-cold", "BTC"): "30", ("btc-vault", "BTC"): "7", ("btc-hot", "BTC"): "0.5"}  # fmt: skip
+                     ("btc-deposit", "BTC"): "30", ("btc-vault", "BTC"): "7", ("btc-hot", "BTC"): "0.5"}  # fmt: skip
     assert chains.node.web3.eth.get_balance(chains.evm_cold) == COLD_ETH + 1000 * 10**18
     statuses = {c["check"]: c["status"] for c in document["checks"]}
-    assert statuses["(9) eth-cold: claimed USDT found"] == "PASS"
+    assert statuses["(10) eth-cold: claimed USDT found"] == "PASS"
     assert all(status == "PASS" for status in statuses.values())
 
 
@@ -110,10 +129,10 @@ def test_under_reserved_asset_fails(tmp_path: Path, chains: World) -> None:
     result = audit(out, chains)
     assert result.exit_code == 1
     assert (
-        "FAIL    (10) reserves cover liabilities: USDT\n        reserves 1000000, liabilities 1000000.000001: "
+        "FAIL    (11) reserves cover liabilities: USDT\n        reserves 1000000, liabilities 1000000.000001: "
         "under-reserved, 99.99%\n        expected: >= 1000000.000001\n        found:    1000000" in result.stdout
     )
-    assert "PASS    (10) reserves cover liabilities: ETH" in result.stdout
+    assert "PASS    (11) reserves cover liabilities: ETH" in result.stdout
 
 
 def test_wrong_block_hash_is_not_counted(tmp_path: Path, chains: World) -> None:
@@ -228,7 +247,7 @@ def test_claim_that_differs_is_a_warning(tmp_path: Path, chains: World) -> None:
     result = audit(out, chains)
     assert result.exit_code == 0
     assert (
-        "WARN    (9) eth-cold: claimed ETH found\n        the balance found differs from the claim\n        "
+        "WARN    (10) eth-cold: claimed ETH found\n        the balance found differs from the claim\n        "
         "expected: 300\n        found:    250" in result.stdout
     )
     assert audit(out, chains, "--strict").exit_code == 1
@@ -267,3 +286,134 @@ def test_bad_source_options(tmp_path: Path, chains: World, option: str, value: s
                  option, value)  # fmt: skip
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+# -- Proof of control (ATTACKS.md #11, #13) and custody (#15), on anvil and the regtest chain --
+
+
+def ownership_check(document: dict[str, Any], label: str) -> dict[str, Any]:
+    return next(c for c in document["checks"] if c["check"].startswith(f"(8) {label}: ownership"))
+
+
+def test_ownership_of_every_wallet_passes_when_signed_for_this_snapshot(tmp_path: Path, chains: World) -> None:
+    document = json.loads(audit(publish(tmp_path, chains), chains, "--json").stdout)
+    assert {o["label"]: o["status"] for o in document["ownership"]} == dict.fromkeys(
+        ["eth-cold", "eth-hot", "btc-deposit", "btc-vault", "btc-hot"], "PASS"
+    )
+    assert ownership_check(document, "eth-cold")["detail"] == "2 of 3 signers, threshold 2"
+
+
+def test_uncontrolled_address_is_not_counted(tmp_path: Path, chains: World) -> None:
+    """ATTACKS.md #11: eth-hot 'signed' with a key that does not control it."""
+    out = tmp_path / "snap"
+    publish(tmp_path, chains, sign=False)
+    assert (
+        cli(
+            "sign", out / "snapshot.json", "--keys", chains.signing_keys(tmp_path, **{"eth-hot": [b"\x99" * 32]})
+        ).exit_code
+        == 0
+    )
+    result = audit(out, chains, "--json")
+    assert result.exit_code == 1  # a failed ownership check, though ETH is still covered: 250 >= 200
+    document = json.loads(result.stdout)
+    check = ownership_check(document, "eth-hot")
+    assert (check["status"], check["detail"]) == ("FAIL", "0 of the 1 required signers signed (1 signatures given)")
+    hot = next(w for w in document["wallets"] if w["label"] == "eth-hot")
+    assert (hot["found"], hot["counted"]) == ("20", False)
+    assert hot["note"].startswith("not counted: ownership not proven")
+    assert document["reserves"]["ETH"] == {
+        "liabilities": "200",
+        "reserves": "250",
+        "ratio": "125.00%",
+        "status": "PASS",
+    }
+
+
+def test_contract_wallet_owners_must_sign(tmp_path: Path, chains: World) -> None:
+    """ATTACKS.md #11: a Safe proven by one owner of a 2-of-3."""
+    out = publish(tmp_path, chains, sign=False)
+    keys = chains.signing_keys(tmp_path, **{"eth-cold": SAFE_OWNER_KEYS[:1]})
+    assert cli("sign", out / "snapshot.json", "--keys", keys).exit_code == 0
+    result = audit(out, chains, "--json")
+    assert result.exit_code == 1  # without the Safe, ETH (20 of 200) and USDT (0) are short
+    document = json.loads(result.stdout)
+    check = ownership_check(document, "eth-cold")
+    assert (check["status"], check["detail"]) == ("FAIL", "1 of the 2 required signers signed (1 signatures given)")
+    assert document["reserves"]["USDT"] == {
+        "liabilities": "900000",
+        "reserves": "0",
+        "ratio": "0.00%",
+        "status": "FAIL",
+    }
+
+
+def test_unsigned_snapshot_counts_no_reserves(tmp_path: Path, chains: World) -> None:
+    result = audit(publish(tmp_path, chains, sign=False), chains, "--json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert {o["detail"] for o in document["ownership"]} == {"no ownership proof"}
+    assert {v["reserves"] for v in document["reserves"].values()} == {"0"}
+
+
+def test_replayed_static_message_counts_with_a_warning(tmp_path: Path, chains: World) -> None:
+    """ATTACKS.md #13: eth-hot proven by a signature over a constant message."""
+    out = publish(tmp_path, chains)
+    static = "I am an exchange address"
+    edit_snapshot(
+        out,
+        lambda d: d["wallets"][1].update(ownership={"message": static, "signatures": [evm_sign(static, EVM_HOT_KEY)]}),
+    )
+    result = audit(out, chains, "--json")
+    assert result.exit_code == 0
+    check = ownership_check(json.loads(result.stdout), "eth-hot")
+    assert check["status"] == "WARN"
+    assert check["detail"].startswith("valid, but replayable")
+    assert audit(out, chains, "--strict").exit_code == 1
+
+
+def test_custody_command_with_unreachable_keyholders(tmp_path: Path, chains: World) -> None:
+    """ATTACKS.md #15: two of the three custodians gone freeze both vaults."""
+    out = publish(tmp_path, chains)
+    result = cli("custody", out / "snapshot.json", "--rpc", f"ethereum={chains.node.url}", "--esplora",
+                 f"bitcoin={chains.esplora.url}", "--unreachable", "custodian-a", "--unreachable", "custodian-b", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    custody = json.loads(result.stdout)["custody"]
+    assert custody["unreachable"] == {
+        "keyholders": ["custodian-a", "custodian-b"],
+        "frozen_wallets": ["eth-cold", "btc-vault"],
+        "frozen": {"BTC": "7", "ETH": "250", "USDT": "1000000"},
+    }
+    worst = {(w["asset"], w["k"]): (w["share"], w["keyholder_sets"]) for w in custody["worst_case"]}
+    assert worst[("USDT", 1)] == ("0.00%", [])
+    assert worst[("USDT", 2)] == (
+        "100.00%",
+        [["custodian-a", "custodian-b"], ["custodian-a", "custodian-c"], ["custodian-b", "custodian-c"]],
+    )
+    assert worst[("BTC", 1)] == ("80.00%", [["key of btc-deposit"]])
+    wallets = {w["label"]: (w["threshold"], len(w["keys"])) for w in custody["wallets"]}
+    assert wallets == {
+        "eth-cold": (2, 3),
+        "eth-hot": (1, 1),
+        "btc-deposit": (1, 1),
+        "btc-vault": (2, 3),
+        "btc-hot": (1, 1),
+    }
+
+
+def test_messages_and_sign_commands(tmp_path: Path, chains: World) -> None:
+    out = publish(tmp_path, chains, sign=False)
+    listed = json.loads(cli("messages", out / "snapshot.json", "--json").stdout)
+    snapshot = json.loads((out / "snapshot.json").read_text())
+    assert listed[0] == {
+        "label": "eth-cold",
+        "chain": "ethereum",
+        "address": chains.evm_cold,
+        "message": f"reserves ownership proof\nexchange: Chain Exchange\nsnapshot: 2026-11-21\nroot: {snapshot['root']['hash']}\n"
+        f"chain: ethereum\naddress: {chains.evm_cold}",
+    }
+    bad = tmp_path / "bad-keys.json"
+    bad.write_text('{"nobody": ["' + "11" * 32 + '"]}')
+    result = cli("sign", out / "snapshot.json", "--keys", bad)
+    assert result.exit_code == 2
+    assert "no wallet is labelled 'nobody'" in result.stderr
+    assert json.loads((out / "snapshot.json").read_text()) == snapshot  # untouched on failure

@@ -36,6 +36,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
                    "2026-11-21T00:00:00Z", "--decimals", "BTC=8,ETH=18,USDT=6", "--reserves", w.reserves_file(directory),
                    "--rpc", f"ethereum={w.node.url}", "--esplora", f"bitcoin={w.esplora.url}",
                    "--out", directory / "snap").exit_code == 0  # fmt: skip
+        assert cli("sign", directory / "snap/snapshot.json", "--keys", w.signing_keys(directory)).exit_code == 0
         result = cli("audit", directory / "snap/snapshot.json", "--liabilities", csv, "--secret",
                      directory / "snap/secret", "--rpc", f"ethereum={w.node.url}", "--esplora",
                      f"bitcoin={w.esplora.url}", "--report", directory / "report.html")  # fmt: skip

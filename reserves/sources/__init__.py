@@ -27,6 +27,18 @@ class BalanceQuery:
     token: Token | None = None
 
 
+@dataclass(frozen=True)
+class ContractSigners:
+    """Who can move a contract wallet's funds, read from the contract at the pinned block."""
+
+    owners: tuple[str, ...]
+    """EIP-55 owner addresses."""
+    threshold: int
+    """How many distinct owners must sign (0 when the contract is not a supported wallet)."""
+    error: str = ""
+    """Why the signers could not be read (e.g. the contract is not a Safe)."""
+
+
 class BalanceSource(ABC):
     """Reads balances on one chain at exactly the chain's pinned block."""
 
@@ -50,6 +62,11 @@ class BalanceSource(ABC):
             if progress is not None:
                 progress(done)
         return results
+
+    def contract_signers(self, address: str) -> ContractSigners | None:
+        """For a contract wallet, its signers at the pinned block; ``None`` for an address
+        controlled by a key (and on chains without contracts)."""
+        return None
 
     def token_decimals(self, token: Token) -> int | None:
         """The token contract's ``decimals()`` at the pinned block, where the chain has tokens."""

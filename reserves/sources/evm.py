@@ -19,7 +19,7 @@ from web3.exceptions import BlockNotFound, Web3Exception, Web3RPCError, Web3Type
 
 from reserves.errors import SourceError
 from reserves.results import Check, Status
-from reserves.sources import BalanceQuery, BalanceSource, BatchProgress
+from reserves.sources import BalanceQuery, BalanceSource, BatchProgress, ContractSigners
 from reserves.sources.http import DEFAULT_BACKOFF, DEFAULT_RETRIES, DEFAULT_TIMEOUT, retrying_session
 from reserves.wallets import EvmChain, Token
 
@@ -28,6 +28,12 @@ ERC20_ABI: list[dict[str, Any]] = [
      "inputs": [{"name": "owner", "type": "address"}], "outputs": [{"name": "", "type": "uint256"}]},
     {"type": "function", "name": "decimals", "stateMutability": "view",
      "inputs": [], "outputs": [{"name": "", "type": "uint8"}]},
+]  # fmt: skip
+SAFE_ABI: list[dict[str, Any]] = [
+    {"type": "function", "name": "getOwners", "stateMutability": "view",
+     "inputs": [], "outputs": [{"name": "", "type": "address[]"}]},
+    {"type": "function", "name": "getThreshold", "stateMutability": "view",
+     "inputs": [], "outputs": [{"name": "", "type": "uint256"}]},
 ]  # fmt: skip
 DEFAULT_BATCH_SIZE = 500
 
@@ -130,6 +136,30 @@ class EvmSource(BalanceSource):
             return None
         except (requests.RequestException, OSError) as exc:
             raise self._fail(f"cannot read decimals() of {token.contract}", exc) from None
+
+    def contract_signers(self, address: str) -> ContractSigners | None:
+        """A Safe's owners and threshold at the pinned block; ``None`` for an account without code."""
+        checksummed = Web3.to_checksum_address(address)
+        block = self.chain.block
+        try:
+            code = bytes(self.web3.eth.get_code(checksummed, block))
+        except (Web3Exception, requests.RequestException, OSError, ValueError) as exc:
+            raise self._explain_state_error(exc, address) from None
+        if not code:
+            return None
+        safe = self.web3.eth.contract(address=checksummed, abi=SAFE_ABI)
+        try:
+            owners = safe.functions.getOwners().call(block_identifier=block)
+            threshold = int(safe.functions.getThreshold().call(block_identifier=block))
+        except (DecodingError, Web3Exception) as exc:
+            if isinstance(exc, Web3Exception) and not _is_revert(exc) and "decode" not in str(exc).lower():
+                raise self._explain_state_error(exc, address) from None
+            return ContractSigners(
+                (), 0, f"the contract at {checksummed} is not a Safe (getOwners/getThreshold failed)"
+            )
+        except (requests.RequestException, OSError) as exc:
+            raise self._fail(f"cannot read the owners of {checksummed}", exc) from None
+        return ContractSigners(tuple(Web3.to_checksum_address(o) for o in owners), threshold)
 
     def _request(self, query: BalanceQuery) -> Any:
         """The web3 call for one query (inside a batch context: the batched request)."""

@@ -1,0 +1,182 @@
+"""Custody resilience (ATTACKS.md #15): which reserves freeze if keyholders vanish.
+
+Every wallet has a signing policy (``threshold`` of ``keys``); the snapshot's
+``keyholders`` map people, devices or sites to keys, and a key nobody lists is a
+keyholder of its own. A set of unreachable keyholders freezes a wallet when the keys
+still reachable are fewer than its threshold. For each k (1, 2, 3 by default) this finds,
+per asset, the worst share of reserves any k keyholders can freeze, and the smallest sets
+that do it; it flags single-key cold wallets, keys shared by many wallets, and anyone who
+holds a whole threshold alone. Shares are exact integer ratios.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from eth_utils.address import is_address, to_checksum_address
+
+from reserves.errors import InputError
+from reserves.ownership import SigningPolicy
+from reserves.wallets import Keyholder, Wallet
+
+MAX_COMBINATIONS = 500_000
+"""Beyond this many keyholder sets for one k, that k is not searched (and says so)."""
+EXAMPLES = 3
+"""How many worst-case keyholder sets are listed per asset and k."""
+
+
+@dataclass(frozen=True)
+class CustodyWallet:
+    wallet: Wallet
+    policy: SigningPolicy
+    holdings: dict[str, int]
+    """Counted reserves per asset, smallest units."""
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """The worst any ``k`` keyholders can freeze of one asset."""
+
+    asset: str
+    k: int
+    frozen: int
+    total: int
+    sets: tuple[tuple[str, ...], ...]
+    """Keyholder sets of size k that freeze ``frozen`` while none of their subsets does
+    (at most ``EXAMPLES``); empty when a smaller set already freezes as much."""
+    searched: bool = True
+
+    @property
+    def share(self) -> str:
+        return share(self.frozen, self.total)
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str
+    """``single-key cold wallet``, ``shared key`` or ``threshold held alone``."""
+    detail: str
+
+
+@dataclass(frozen=True)
+class CustodyReport:
+    keyholders: tuple[str, ...]
+    wallets: list[CustodyWallet]
+    exposures: list[Exposure]
+    flags: list[Flag]
+    unreachable: tuple[str, ...] = ()
+    frozen_now: dict[str, int] | None = None
+    """With ``unreachable`` given: per asset, what those keyholders freeze."""
+    frozen_wallets: tuple[str, ...] = ()
+    totals: dict[str, int] | None = None
+
+
+def share(part: int, whole: int) -> str:
+    if whole == 0:
+        return "n/a"
+    basis_points = part * 10_000 // whole
+    return f"{basis_points // 100}.{basis_points % 100:02d}%"
+
+
+def holder_of(keyholders: Sequence[Keyholder]) -> dict[str, str]:
+    """Key id -> keyholder name. EVM keys compare as checksummed, Bitcoin keys as hex."""
+    mapping: dict[str, str] = {}
+    for holder in keyholders:
+        for key in holder.keys:
+            normal = str(to_checksum_address(key)) if key.startswith("0x") and is_address(key) else key.lower()
+            mapping[normal] = holder.name
+    return mapping
+
+
+def analyse(
+    wallets: list[CustodyWallet],
+    keyholders: Sequence[Keyholder],
+    assets: Iterable[str],
+    *,
+    ks: Sequence[int] = (1, 2, 3),
+    unreachable: Sequence[str] = (),
+    shared_key_wallets: int = 3,
+) -> CustodyReport:
+    named = holder_of(keyholders)
+    for w in wallets:  # a key nobody lists is a keyholder of its own, named after its first wallet
+        for key in w.policy.keys:
+            named.setdefault(key, f"key of {w.wallet.label}" if len(w.policy.keys) == 1 else f"key {key[:12]}")
+
+    def holders(policy: SigningPolicy) -> list[str]:
+        return [named[key] for key in policy.keys]
+
+    everyone = sorted({h for w in wallets for h in holders(w.policy)})
+    unknown = [name for name in unreachable if name not in everyone and name not in {k.name for k in keyholders}]
+    if unknown:
+        raise InputError(f"no keyholder is named {unknown[0]!r} (keyholders: {', '.join(everyone) or 'none'})")
+    symbols = list(assets)
+    totals = {a: sum(w.holdings.get(a, 0) for w in wallets) for a in symbols}
+
+    def frozen_by(gone: set[str]) -> tuple[dict[str, int], list[str]]:
+        frozen = dict.fromkeys(symbols, 0)
+        labels = []
+        for w in wallets:
+            reachable = {
+                key for key, holder in zip(w.policy.keys, holders(w.policy), strict=True) if holder not in gone
+            }
+            if len(reachable) < w.policy.threshold:
+                labels.append(w.wallet.label)
+                for asset, amount in w.holdings.items():
+                    frozen[asset] += amount
+        return frozen, labels
+
+    exposures: list[Exposure] = []
+    smaller: dict[tuple[str, ...], dict[str, int]] = {}
+    """What each set of size k-1 freezes: a listed set must freeze more than all its subsets."""
+    for k in sorted(ks):
+        if k > len(everyone):
+            continue
+        if math.comb(len(everyone), k) > MAX_COMBINATIONS:
+            exposures += [Exposure(a, k, 0, totals[a], (), searched=False) for a in symbols]
+            smaller = {}
+            continue
+        worst = dict.fromkeys(symbols, 0)
+        sets: dict[str, list[tuple[str, ...]]] = {a: [] for a in symbols}
+        current: dict[tuple[str, ...], dict[str, int]] = {}
+        for combo in itertools.combinations(everyone, k):
+            frozen, _ = frozen_by(set(combo))
+            current[combo] = frozen
+            for asset in symbols:
+                if frozen[asset] > worst[asset]:
+                    worst[asset], sets[asset] = frozen[asset], []
+                minimal = all(
+                    smaller.get(sub, {}).get(asset, 0) < frozen[asset] for sub in itertools.combinations(combo, k - 1)
+                )
+                if frozen[asset] == worst[asset] and frozen[asset] and minimal and len(sets[asset]) < EXAMPLES:
+                    sets[asset].append(combo)
+        smaller = current
+        exposures += [Exposure(a, k, worst[a], totals[a], tuple(sets[a])) for a in symbols]
+
+    flags: list[Flag] = []
+    for w in wallets:
+        if w.wallet.kind == "cold" and len(w.policy.keys) == 1:
+            flags.append(Flag("single-key cold wallet", f"{w.wallet.label} ({w.wallet.address}) is moved by one key"))
+        if w.policy.threshold >= 2:
+            for holder in set(holders(w.policy)):
+                held = sum(1 for h in holders(w.policy) if h == holder)
+                if held >= w.policy.threshold:
+                    flags.append(Flag("threshold held alone",
+                                      f"{holder} holds {held} keys of {w.wallet.label}'s {w.policy.threshold}-of-"
+                                      f"{len(w.policy.keys)}: enough to move it alone"))  # fmt: skip
+    uses: dict[str, list[str]] = {}
+    for w in wallets:
+        for key in set(w.policy.keys):
+            uses.setdefault(key, []).append(w.wallet.label)
+    for key, labels in uses.items():
+        if len(labels) >= shared_key_wallets:
+            holder = named.get(key, "unlisted")
+            flags.append(
+                Flag("shared key", f"key {key} ({holder}) signs for {len(labels)} wallets: {', '.join(labels)}")
+            )
+
+    frozen_now, frozen_wallets = (None, []) if not unreachable else frozen_by(set(unreachable))
+    return CustodyReport(tuple(everyone), wallets, exposures, flags, tuple(unreachable), frozen_now,
+                         tuple(frozen_wallets), totals)  # fmt: skip
