@@ -26,9 +26,11 @@ from reserves.context import Asset
 from reserves.custody import CustodyReport, holder_of, share
 from reserves.encoding import check_decimals, check_symbol, format_amount, parse_cutoff, parse_hex32
 from reserves.errors import InputError, ReservesError, SourceError, VerificationError
+from reserves.formats import FormatVerification, okx_v1, okx_v2, recognise
+from reserves.formats.okx_addresses import verify_file as verify_okx_addresses
 from reserves.liability_tree import ProgressCallback
 from reserves.ownership import load_signing_keys, sign_snapshot, wallet_messages
-from reserves.proof import load_proof
+from reserves.proof import parse_proof
 from reserves.proof_store import ProofStore
 from reserves.publish import SnapshotRequest, load_reserves_file, publish, rewrite_statement
 from reserves.report import render_html, write_report
@@ -37,6 +39,7 @@ from reserves.results import Check, Status, passed
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotStatement, load_snapshot
 from reserves.sources.connect import connect_sources, parse_endpoints
+from reserves.strict_json import load_json
 from reserves.verify import Anchor, ProofVerification, verify_proof
 from reserves.wallets import ReserveSections
 
@@ -245,31 +248,149 @@ def proof_command(
         sys.stdout.write(proof.to_text())
 
 
+NATIVE_FORMAT = "native"
+OTHER_FORMATS = {f.name: f for f in (okx_v1.FORMAT, okx_v2.FORMAT)}
+
+
 @app.command("verify")
 def verify_command(
-    proof_file: Annotated[Path, typer.Argument(help="Your proof file (reserves-proof/1 JSON).")],
+    proof_file: Annotated[
+        Path, typer.Argument(help="Your proof file: reserves-proof/1, or OKX's v1 proof or v2 user file.")
+    ],
     snapshot: Annotated[
         Path | None, typer.Option(help="The snapshot.json the exchange published, fetched separately.")
     ] = None,
     root: Annotated[str | None, typer.Option(help="Or the published root hash (64 hex characters).")] = None,
+    proof_format: Annotated[
+        str | None,
+        typer.Option("--format", help="Force the format: native, okx-v1 or okx-v2 (default: recognised by content)."),
+    ] = None,
+    tree: Annotated[Path | None, typer.Option(help="OKX v2: the full liabilities tree file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too (e.g. a root not anchored).")] = False,
 ) -> None:
     """Check that your balances are counted in the exchange's published root
-    (FORMAT §6.3, steps 1 to 6)."""
+    (FORMAT §6.3, steps 1 to 6; or OKX's published formats)."""
     with _errors_to_exit_codes():
         if snapshot is not None and root is not None:
             raise InputError("give --snapshot or --root, not both")
+        document = load_json(proof_file)
+        name, how = _proof_format(document.value, proof_format, proof_file)
+        if name != NATIVE_FORMAT:
+            if snapshot is not None:
+                raise InputError(f"--snapshot anchors reserves-proof/1 files; for {name} give --root")
+            anchor_root = parse_hex32(root, what="root hash", where="--root").hex() if root is not None else None
+            if name == okx_v1.FORMAT.name:
+                other = okx_v1.verify(document.value, str(proof_file), root=anchor_root)
+            else:
+                other = okx_v2.verify(document.value, str(proof_file), tree, root=anchor_root)
+            _report_format(other, how, as_json, strict)
+            return
+        if tree is not None:
+            raise InputError("--tree goes with OKX v2 user files")
         anchor = Anchor(
             snapshot=load_snapshot(snapshot) if snapshot is not None else None,
             root_hash=parse_hex32(root, what="root hash", where="--root") if root is not None else None,
         )
-        result = verify_proof(load_proof(proof_file), anchor)
+        result = verify_proof(parse_proof(document), anchor)
         if as_json:
-            _print_json(_verification_json(result, strict))
+            _print_json({"format": "reserves-proof/1", **_verification_json(result, strict)})
         else:
+            stdout.print(f"Format: reserves-proof/1 ({how})")
             print_verification(result, strict)
         if not result.ok(strict=strict):
+            raise typer.Exit(EXIT_FAILED)
+
+
+def _proof_format(document: Any, forced: str | None, path: Path) -> tuple[str, str]:
+    """The format's name and how it was chosen."""
+    if forced is not None:
+        if forced != NATIVE_FORMAT and forced not in OTHER_FORMATS:
+            raise InputError(f"unknown format {forced!r}: use native, {', '.join(OTHER_FORMATS)}", where="--format")
+        return forced, "forced by --format"
+    if isinstance(document, dict) and "format" in document:
+        return NATIVE_FORMAT, "recognised by its content"  # the parser names a wrong version precisely
+    found = recognise(document, list(OTHER_FORMATS.values()))
+    if found is None:
+        raise InputError(
+            "cannot tell its format: expected reserves-proof/1, an OKX v1 proof (self, path) or an OKX v2 user file "
+            "(hash, nodes, nonce, totalBalances); use --format",
+            where=str(path),
+        )
+    return found.name, "recognised by its content"
+
+
+def _report_format(result: FormatVerification, how: str, as_json: bool, strict: bool) -> None:
+    if as_json:
+        _print_json({
+            "format": result.format_name,
+            "result": "PASS" if result.ok(strict=strict) else "FAIL",
+            "anchored": result.anchored,
+            "balances": result.balances,
+            "totals": result.totals,
+            "checks": [c.to_json() for c in result.checks],
+        })  # fmt: skip
+    else:
+        stdout.print(f"Format: {result.format_name} ({how})", markup=False)
+        table = Table(title="Balances", title_justify="left")
+        for column in ("asset", "your balance", "exchange total"):
+            table.add_column(column, justify="left" if column == "asset" else "right")
+        for asset, amount in result.balances.items():
+            table.add_row(asset, amount, result.totals.get(asset, "—"))
+        stdout.print(table)
+        _print_checks(result.checks)
+        if result.ok(strict=strict):
+            how_anchored = (
+                "anchored to the published root" if result.anchored else "NOT anchored: root taken from the file"
+            )
+            stdout.print(f"[bold green]PASS[/]: your balances are included in the root ({how_anchored}).")
+        else:
+            failed = next(c for c in result.checks if c.status is not Status.PASS)
+            stdout.print(f"[bold red]FAIL[/]: {failed.name}", markup=True)
+    if not result.ok(strict=strict):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("okx-addresses")
+def okx_addresses_command(
+    csv_file: Annotated[Path, typer.Argument(help="OKX's address-ownership CSV (either published layout).")],
+    rpc: Annotated[list[str] | None, typer.Option(help="NETWORK=URL of an archive node, e.g. ETH=http://...")] = None,
+    esplora: Annotated[
+        list[str] | None, typer.Option(help="NETWORK=URL of an Esplora API, e.g. BTC=http://...")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings and skipped rows too.")] = False,
+) -> None:
+    """Check each row's address-ownership signature in OKX's CSV (and, with --rpc/--esplora,
+    its stated amount at its stated height)."""
+    with _errors_to_exit_codes():
+        report = verify_okx_addresses(
+            csv_file, parse_endpoints(rpc or [], "--rpc"), parse_endpoints(esplora or [], "--esplora")
+        )
+        counts = {s: sum(1 for r in report.results if r.check.status is s) for s in Status}
+        compared = [r.balance for r in report.results if r.balance is not None]
+        amounts = {s: sum(1 for c in compared if c.status is s) for s in Status}
+        if as_json:
+            _print_json({
+                "file": report.source,
+                "rows": [
+                    {"line": r.row.line, "coin": r.row.coin, "network": r.row.network, "address": r.row.address,
+                     "ownership": r.check.to_json(), "balance": r.balance.to_json() if r.balance else None}
+                    for r in report.results
+                ],
+                "counts": {s.value: n for s, n in counts.items()},
+                "amount_counts": {s.value: n for s, n in amounts.items()},
+            })  # fmt: skip
+        else:
+            _print_checks(report.checks)
+            summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+            stdout.print(f"{len(report.results)} address rows: {summary}", markup=False)
+            if compared:
+                compared_summary = ", ".join(f"{n} {s.value}" for s, n in amounts.items() if n)
+                stdout.print(f"stated amounts at their heights: {compared_summary}", markup=False)
+            if counts[Status.WARN]:
+                stdout.print("WARN: the signed message is a constant: a valid signature can be replayed later.")
+        if not passed(report.checks, strict=strict):
             raise typer.Exit(EXIT_FAILED)
 
 

@@ -29,7 +29,6 @@ from eth_account.messages import encode_defunct
 from reserves.addresses import BITCOIN_NETWORKS
 
 _EVM_SIGNATURE = re.compile(r"0x[0-9a-f]{130}")
-BITCOIN_MESSAGE_PREFIX = b"\x18Bitcoin Signed Message:\n"
 OP_CHECKMULTISIG = 0xAE
 
 
@@ -62,9 +61,12 @@ def evm_address(private_key: bytes) -> str:
 # -- Bitcoin -----------------------------------------------------------------------------
 
 
-def bitcoin_message_hash(message: str) -> bytes:
+def bitcoin_message_hash(message: str, magic: bytes = b"Bitcoin Signed Message:\n") -> bytes:
+    """Double SHA-256 of the length-prefixed magic and message (Dogecoin and others differ
+    only in ``magic``)."""
     raw = message.encode("utf-8")
-    return hashlib.sha256(hashlib.sha256(BITCOIN_MESSAGE_PREFIX + _varint(len(raw)) + raw).digest()).digest()
+    prefixed = _varint(len(magic)) + magic + _varint(len(raw)) + raw
+    return hashlib.sha256(hashlib.sha256(prefixed).digest()).digest()
 
 
 def _varint(n: int) -> bytes:

@@ -1,0 +1,45 @@
+"""Proof formats other exchanges publish, beside the native ``reserves-proof/1``.
+
+Each format is one module with a ``FORMAT`` descriptor: a name, a test that recognises a
+document by its content, and a ``verify`` that returns a ``FormatVerification``. Adding a
+third exchange's format is a new module listed in ``FORMATS``, not a change to the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reserves.results import Check, passed
+
+
+@dataclass(frozen=True)
+class FormatVerification:
+    """The outcome of checking one user's proof in some exchange's format."""
+
+    format_name: str
+    checks: list[Check]
+    balances: dict[str, str] = field(default_factory=dict)
+    """The user's balances as the proof states them (whole units)."""
+    totals: dict[str, str] = field(default_factory=dict)
+    """The exchange's totals at the root (whole units)."""
+    anchored: bool = False
+
+    def ok(self, *, strict: bool = False) -> bool:
+        return passed(self.checks, strict=strict)
+
+
+@dataclass(frozen=True)
+class ProofFormat:
+    name: str
+    """What ``--format`` takes, e.g. ``okx-v1``."""
+    title: str
+    """What the output calls it."""
+    recognises: Callable[[Any], bool]
+    """Does this parsed JSON document look like this format?"""
+
+
+def recognise(document: Any, formats: list[ProofFormat]) -> ProofFormat | None:
+    matches = [f for f in formats if f.recognises(document)]
+    return matches[0] if len(matches) == 1 else None

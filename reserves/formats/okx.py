@@ -1,0 +1,107 @@
+"""What OKX's proof formats share (github.com/okx/proof-of-reserves, MIT licence): three
+assets, balances as decimal strings, SHA-256 over concatenated hex and decimal text, and
+sums rounded down to 8 decimal places.
+
+Amounts are exact integers here, in units of 10^-18 (no float, no Decimal): a balance
+with more than 18 fractional digits is rejected, and a sum is rounded down to 10^-8 as
+OKX does before it is written back in the shortest decimal form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+from reserves.errors import InputError
+from reserves.results import Check, Status
+
+ASSETS = ("BTC", "ETH", "USDT")
+SCALE = 18
+"""Amounts are held as integers of 10^-18."""
+ROUNDING = 10 ** (SCALE - 8)
+"""OKX rounds every sum down to 8 decimal places."""
+_DECIMAL = re.compile(r"(0|[1-9][0-9]*)(?:\.([0-9]{1,18}))?")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Balances:
+    """BTC, ETH and USDT in units of 10^-18, with the spelling they were read in."""
+
+    units: tuple[int, int, int]
+    text: tuple[str, str, str]
+
+    @classmethod
+    def zero(cls) -> Balances:
+        return cls((0, 0, 0), ("0", "0", "0"))
+
+    def __add__(self, other: Balances) -> Balances:
+        """OKX's addition: the exact sum, rounded down to 8 decimal places."""
+        units = tuple((a + b) // ROUNDING * ROUNDING for a, b in zip(self.units, other.units, strict=True))
+        return Balances(units, tuple(format_units(u) for u in units))  # type: ignore[arg-type]
+
+    @property
+    def is_zero(self) -> bool:
+        return not any(self.units)
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(zip(ASSETS, self.text, strict=True))
+
+    def leaf_json(self) -> str:
+        """``{"BTC":"…","ETH":"…","USDT":"…"}`` exactly as OKX's Go code writes it."""
+        return json.dumps(self.as_dict(), separators=(",", ":"))
+
+    def concatenated(self) -> str:
+        return "".join(self.text)
+
+
+def parse_amount(text: object, *, where: str) -> tuple[int, str]:
+    if not isinstance(text, str):
+        raise InputError(f"expected a decimal string, found {text!r}", where=where)
+    match = _DECIMAL.fullmatch(text) if text.isascii() else None
+    if match is None:
+        raise InputError(
+            f"amount {text!r} is not a non-negative plain decimal (no sign, exponent or spaces; at most 18 decimals)",
+            where=where,
+        )
+    whole, fraction = match.group(1), match.group(2) or ""
+    return int(whole + fraction.ljust(SCALE, "0")), text
+
+
+def parse_balances(value: object, *, where: str) -> Balances:
+    if not isinstance(value, dict) or set(value) != set(ASSETS):
+        raise InputError(f"balances must have exactly the keys {', '.join(ASSETS)}", where=where)
+    parsed = [parse_amount(value[a], where=f"{where}.{a}") for a in ASSETS]
+    return Balances(tuple(u for u, _ in parsed), tuple(t for _, t in parsed))  # type: ignore[arg-type]
+
+
+def format_units(units: int) -> str:
+    whole, fraction = divmod(units, 10**SCALE)
+    digits = str(fraction).rjust(SCALE, "0").rstrip("0")
+    return f"{whole}.{digits}" if digits else str(whole)
+
+
+def parse_hash(value: object, *, where: str) -> str:
+    if not isinstance(value, str) or not _HEX64.fullmatch(value):
+        raise InputError(f"expected 64 lowercase hex characters, found {value!r}", where=where)
+    return value
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def anchored(step: str, supplied: str | None, computed: str) -> Check:
+    """The last step of both OKX proofs: the root against the one OKX publishes."""
+    if supplied is None:
+        return Check(step, Status.WARN, "NOT ANCHORED: compare the root hash with the one OKX publishes (--root)")
+    if supplied != computed:
+        return Check(step, Status.FAIL, "the root differs from the one supplied", supplied, computed)
+    return Check(step, Status.PASS, "equals the root hash supplied")
+
+
+def node_hash(left: str, right: str, balances: Balances, height: int) -> str:
+    """An internal node: SHA-256 of left hash, right hash, the three sums and the height."""
+    return sha256_text(left + right + balances.concatenated() + str(height))

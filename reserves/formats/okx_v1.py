@@ -1,0 +1,142 @@
+"""OKX Merkle v1 user proof (``merkle_proof_file.json``: ``self`` and ``path``).
+
+    leaf   = SHA-256(nonce || {"BTC":"…","ETH":"…","USDT":"…"})
+    parent = SHA-256(left || right || BTC || ETH || USDT || height), sums rounded down to 8 places
+
+``type`` says where a node sits: 1 left, 2 right, 3 the root (the last element), 4
+padding (a right sibling with zero balances). Beyond what the exchange's validator
+checks, this one requires non-negative plain-decimal balances, heights that rise by one,
+the root last and only last, padding with zero balances, and it shows the user's
+balances beside the exchange's totals.
+
+    (1) the file parses; balances are non-negative plain decimals   -- exit 2 otherwise
+    (2) the leaf recomputes from the user's nonce and balances
+    (3) the path is well formed: sides, heights, root last and only last, zero padding
+    (4) climbing the path gives the root's hash, balances and height
+    (5) the root is the published one (``--root``)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reserves.errors import InputError
+from reserves.formats import FormatVerification, ProofFormat
+from reserves.formats.okx import Balances, anchored, node_hash, parse_balances, parse_hash, sha256_text
+from reserves.results import Check, Status
+
+LEFT, RIGHT, ROOT, PADDING = 1, 2, 3, 4
+TITLE = "OKX Merkle v1 proof"
+
+
+def _recognises(document: Any) -> bool:
+    return isinstance(document, dict) and set(document) == {"self", "path"}
+
+
+FORMAT = ProofFormat("okx-v1", TITLE, _recognises)
+
+
+@dataclass(frozen=True)
+class Node:
+    type: int
+    height: int
+    hash: str
+    balances: Balances
+
+
+@dataclass(frozen=True)
+class Proof:
+    nonce: str
+    leaf: Node
+    path: tuple[Node, ...]
+
+
+def parse(document: Any, source: str) -> Proof:
+    if not _recognises(document):
+        raise InputError("expected an object with exactly 'self' and 'path'", where=source)
+    own = document["self"]
+    if not isinstance(own, dict):
+        raise InputError("expected an object", where=f"{source} $.self")
+    nonce = parse_hash(own.get("nonce"), where=f"{source} $.self.nonce")
+    leaf = _node(own, f"{source} $.self")
+    if not isinstance(document["path"], list) or not document["path"]:
+        raise InputError("expected a non-empty array", where=f"{source} $.path")
+    path = tuple(_node(item, f"{source} $.path[{i}]") for i, item in enumerate(document["path"]))
+    return Proof(nonce, leaf, path)
+
+
+def _node(value: Any, where: str) -> Node:
+    if not isinstance(value, dict):
+        raise InputError("expected an object", where=where)
+    allowed = {"auditId", "balances", "type", "nonce", "hash", "height"}
+    unknown = set(value) - allowed
+    if unknown:
+        raise InputError(f"unknown key {sorted(unknown)[0]!r}", where=where)
+    for key in ("type", "height"):
+        if isinstance(value.get(key), bool) or not isinstance(value.get(key), int):
+            raise InputError(f"{key} must be an integer", where=f"{where}.{key}")
+    return Node(value["type"], value["height"], parse_hash(value.get("hash"), where=f"{where}.hash"),
+                parse_balances(value.get("balances"), where=f"{where}.balances"))  # fmt: skip
+
+
+def verify(document: Any, source: str, *, root: str | None = None) -> FormatVerification:
+    proof = parse(document, source)
+    checks = [Check("(1) the file parses; balances are non-negative plain decimals", Status.PASS)]
+    leaf, path = proof.leaf, proof.path
+    result = FormatVerification(TITLE, checks, leaf.balances.as_dict(), path[-1].balances.as_dict())
+
+    def failed(step: str, detail: str, expected: str | None = None, found: str | None = None) -> FormatVerification:
+        checks.append(Check(step, Status.FAIL, detail, expected, found))
+        return result
+
+    # (2)
+    step = "(2) the leaf recomputes from the user's nonce and balances"
+    computed = sha256_text(proof.nonce + leaf.balances.leaf_json())
+    if computed != leaf.hash:
+        return failed(step, "self.hash is not SHA-256(nonce || balances)", computed, leaf.hash)
+    checks.append(Check(step, Status.PASS, computed))
+
+    # (3)
+    step = "(3) the path is well formed"
+    if leaf.type not in (LEFT, RIGHT) or leaf.height != 1:
+        return failed(step, "self must be a left or right leaf at height 1", "type 1 or 2, height 1",
+                      f"type {leaf.type}, height {leaf.height}")  # fmt: skip
+    for position, node in enumerate(path):
+        last = position == len(path) - 1
+        if last != (node.type == ROOT):
+            return failed(step, f"path[{position}]: the root must be the last element and only the last",
+                          "type 3 last" if last else "type 1, 2 or 4", f"type {node.type}")  # fmt: skip
+        if node.type not in (LEFT, RIGHT, ROOT, PADDING):
+            return failed(step, f"path[{position}]: unknown type", "1, 2, 3 or 4", str(node.type))
+        expected_height = position + 1
+        if node.height != expected_height:
+            return failed(step, f"path[{position}]: heights must rise by one", str(expected_height), str(node.height))
+        if node.type == PADDING and not node.balances.is_zero:
+            return failed(
+                step, f"path[{position}]: a padding node has zero balances", "0, 0, 0", ", ".join(node.balances.text)
+            )
+    if len(path) < 2 or path[0].type not in (LEFT, RIGHT, PADDING) or path[0].type == leaf.type:
+        return failed(step, "path[0] must be the leaf's sibling, on the other side", f"not type {leaf.type}",
+                      f"type {path[0].type}")  # fmt: skip
+    checks.append(Check(step, Status.PASS, f"{len(path) - 1} siblings, root at height {path[-1].height}"))
+
+    # (4)
+    step = "(4) climbing the path gives the root"
+    current_hash, current = leaf.hash, leaf.balances
+    for position, sibling in enumerate(path[:-1]):
+        sibling_is_left = sibling.type == LEFT if position else leaf.type == RIGHT
+        left, right = (sibling.hash, current_hash) if sibling_is_left else (current_hash, sibling.hash)
+        current = current + sibling.balances
+        current_hash = node_hash(left, right, current, position + 2)
+    top = path[-1]
+    if current_hash != top.hash:
+        return failed(step, "the computed root hash differs from the file's root", top.hash, current_hash)
+    if current.units != top.balances.units or current.text != top.balances.text:
+        return failed(step, "the computed root balances differ", ", ".join(top.balances.text), ", ".join(current.text))
+    checks.append(Check(step, Status.PASS, f"root {current_hash}"))
+
+    # (5)
+    final = anchored("(5) the root is the published one", root, current_hash)
+    checks.append(final)
+    return FormatVerification(TITLE, checks, result.balances, result.totals, anchored=final.status is Status.PASS)
