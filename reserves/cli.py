@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,27 +21,25 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from reserves import __version__
-from reserves.audit import AuditReport, audit_snapshot
 from reserves.context import Asset
-from reserves.custody import CustodyReport, holder_of, share
 from reserves.encoding import check_decimals, check_symbol, format_amount, parse_cutoff, parse_hex32
 from reserves.errors import InputError, ReservesError, SourceError, VerificationError
 from reserves.formats import FormatVerification, okx_v1, okx_v2, recognise
-from reserves.formats.okx_addresses import verify_file as verify_okx_addresses
-from reserves.liability_tree import ProgressCallback
-from reserves.ownership import load_signing_keys, sign_snapshot, wallet_messages
 from reserves.proof import parse_proof
-from reserves.proof_store import ProofStore
-from reserves.publish import SnapshotRequest, load_reserves_file, publish, rewrite_statement
-from reserves.report import render_html, write_report
-from reserves.reserve_audit import audit_reserves
 from reserves.results import Check, Status, passed
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotStatement, load_snapshot
-from reserves.sources.connect import connect_sources, parse_endpoints
+from reserves.sources import parse_endpoints
 from reserves.strict_json import load_json
 from reserves.verify import Anchor, ProofVerification, verify_proof
 from reserves.wallets import ReserveSections
+
+# A user's `reserves verify` must start in well under 0.3 s, so the modules that pull in
+# web3, eth-account, coincurve, numpy or jinja2 are imported inside the commands that use them.
+if TYPE_CHECKING:
+    from reserves.audit import AuditReport
+    from reserves.custody import CustodyReport
+    from reserves.liability_tree import ProgressCallback
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_SOURCE, EXIT_BUG = 0, 1, 2, 3, 4
 
@@ -203,6 +201,8 @@ def publish_command(
     """Publish a snapshot: build the Merkle sum tree of the liabilities and write
     snapshot.json (public), secret (auditors only, mode 0600) and the proof store."""
     with _errors_to_exit_codes():
+        from reserves.publish import SnapshotRequest, load_reserves_file, publish
+
         asset_decimals = _parse_decimals(decimals)
         reserves = ReserveSections()
         if reserves_file is not None:
@@ -244,6 +244,8 @@ def proof_command(
 ) -> None:
     """Print one account's inclusion proof (JSON) from a snapshot's proof store."""
     with _errors_to_exit_codes():
+        from reserves.proof_store import ProofStore
+
         proof = ProofStore.open(snapshot_dir).proof(account)
         sys.stdout.write(proof.to_text())
 
@@ -364,6 +366,8 @@ def okx_addresses_command(
     """Check each row's address-ownership signature in OKX's CSV (and, with --rpc/--esplora,
     its stated amount at its stated height)."""
     with _errors_to_exit_codes():
+        from reserves.formats.okx_addresses import verify_file as verify_okx_addresses
+
         report = verify_okx_addresses(
             csv_file, parse_endpoints(rpc or [], "--rpc"), parse_endpoints(esplora or [], "--esplora")
         )
@@ -451,6 +455,10 @@ def audit_command(
     """Rebuild the liabilities tree and compare it with snapshot.json; read every wallet on-chain
     at the pinned blocks and compare reserves with liabilities, asset by asset."""
     with _errors_to_exit_codes():
+        from reserves.audit import audit_snapshot
+        from reserves.report import render_html, write_report
+        from reserves.sources.connect import connect_sources
+
         statement = load_snapshot(snapshot)
         given = SnapshotSecret.load(secret)
         chains = statement.reserves.chains
@@ -496,6 +504,8 @@ def messages_command(
 ) -> None:
     """Print the canonical ownership message each wallet's signers must sign (FORMAT §6.4)."""
     with _errors_to_exit_codes():
+        from reserves.ownership import wallet_messages
+
         pairs = wallet_messages(load_snapshot(snapshot))
         if as_json:
             _print_json([{"label": w.label, "chain": w.chain, "address": w.address, "message": m} for w, m in pairs])
@@ -519,6 +529,9 @@ def sign_command(
     """Sign each named wallet's canonical message with the given keys and write the
     signatures into snapshot.json (a helper for tests and demos; real custody signs offline)."""
     with _errors_to_exit_codes():
+        from reserves.ownership import load_signing_keys, sign_snapshot
+        from reserves.publish import rewrite_statement
+
         statement = sign_snapshot(load_snapshot(snapshot), load_signing_keys(keys))
         rewrite_statement(snapshot, statement)
         signed = [w.label for w in statement.reserves.wallets if w.ownership is not None]
@@ -538,6 +551,9 @@ def custody_command(
     """Which reserves freeze if keyholders become unreachable: signers from scripts, Safe
     owners at the pinned block and the snapshot's keyholders."""
     with _errors_to_exit_codes():
+        from reserves.reserve_audit import audit_reserves
+        from reserves.sources.connect import connect_sources
+
         statement = load_snapshot(snapshot)
         sources = connect_sources(
             statement.reserves.chains, parse_endpoints(rpc or [], "--rpc"), parse_endpoints(esplora or [], "--esplora")
@@ -599,6 +615,8 @@ def _custody_json(custody: CustodyReport | None, statement: SnapshotStatement) -
 
 
 def print_custody(custody: CustodyReport, statement: SnapshotStatement) -> None:
+    from reserves.custody import holder_of, share
+
     decimals = {a.symbol: a.decimals for a in statement.context.assets}
     named = holder_of(statement.reserves.keyholders)
     policies = Table(title="Custody: who must sign to move each wallet", title_justify="left")

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from reserves.encoding import check_text, parse_hex32
-from reserves.errors import InputError
 from reserves.snapshot import SnapshotCommitment, dump_json, parse_commitment, parse_sums, sums_to_json
 from reserves.strict_json import JsonValue, load_json, parse_json
 from reserves.tree import Node
@@ -97,5 +96,3 @@ def load_proof(path: Path) -> InclusionProof:
 def parse_proof_text(raw: bytes, *, source: str) -> InclusionProof:
     return parse_proof(parse_json(raw, source=source))
 
-
-__all__ = ["AccountEntry", "InclusionProof", "InputError", "load_proof", "parse_proof"]

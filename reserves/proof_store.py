@@ -79,11 +79,12 @@ class ProofStore:
         manifest = load_json(directory / STORE_DIR / "manifest.json")
         manifest.object(("format", "height", "accounts", "record_size", "levels", "root"))
         context = statement.context
-        expected = {
+        record_size = levels.record_size(len(context.assets))
+        expected: dict[str, object] = {
             "format": STORE_FORMAT,
             "height": context.height,
             "accounts": statement.accounts,
-            "record_size": levels.record_size(len(context.assets)),
+            "record_size": record_size,
             "root": statement.root.hash.hex(),
         }
         for key, value in expected.items():
@@ -92,7 +93,7 @@ class ProofStore:
         sizes = tuple(item.integer() for item in manifest["levels"].items())
         if len(sizes) != context.height + 1:
             manifest["levels"].fail(f"expected {context.height + 1} levels, found {len(sizes)}")
-        return cls(directory, statement, secret, expected["record_size"], sizes)  # type: ignore[arg-type]
+        return cls(directory, statement, secret, record_size, sizes)
 
     def slot_of(self, account_id: str) -> int | None:
         """Binary search of the account's order key; ``None`` if it is not in the tree."""

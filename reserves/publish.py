@@ -26,7 +26,6 @@ from reserves.liability_tree import ProgressCallback, build_liability_tree
 from reserves.proof_store import SECRET_FILE, SNAPSHOT_FILE, STORE_DIR, ProofStoreWriter
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotCommitment, SnapshotStatement
-from reserves.sources.connect import pin_esplora_block, pin_evm_block
 from reserves.strict_json import JsonValue, load_json
 from reserves.wallets import ReserveSections, parse_reserve_sections
 
@@ -134,6 +133,8 @@ def load_reserves_file(
 def _pin(value: JsonValue, name: str, entry: Any, rpc: Mapping[str, str], esplora: Mapping[str, str]) -> Any:
     if not isinstance(entry, dict) or "block_hash" in entry:
         return entry  # complete, or malformed: parse_reserve_sections says which
+    from reserves.sources.connect import pin_esplora_block, pin_evm_block  # web3: only when pinning
+
     kind = entry.get("kind")
     endpoints, option, pin = (
         (rpc, "--rpc", pin_evm_block) if kind == "evm" else (esplora, "--esplora", pin_esplora_block)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from reserves import audit as audit_module
 from support import DEMO_LIABILITIES, Published, cli
 
 SCRIPT = Path(sys.executable).parent / "reserves"
@@ -96,14 +95,13 @@ def test_unexpected_exception_is_exit_4_without_traceback(four: Published, monke
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr("reserves.cli.audit_snapshot", broken)
+    monkeypatch.setattr("reserves.audit.audit_snapshot", broken)
     result = cli("audit", four.snapshot_json, "--liabilities", four.liabilities, "--secret", four.secret)
     assert result.exit_code == 4
     assert result.stderr == (
         "reserves: internal error (ZeroDivisionError: division by zero). This is a bug; please report it "
         "with the command you ran.\n"
     )
-    assert audit_module.audit_snapshot is not broken
 
 
 def test_malformed_secret_file(four: Published, tmp_path: Path) -> None:
@@ -124,3 +122,14 @@ def test_root_option_is_strict_hex(four: Published) -> None:
         result.stderr
         == f"reserves: invalid input: --root: root hash must be 64 lowercase hex characters, found '{'AB' * 32}'\n"
     )
+
+
+def test_verify_path_imports_nothing_heavy() -> None:
+    """A user's verify must start fast: no chain clients, numpy, templates or pydantic."""
+    code = (
+        "import sys, reserves.cli; "
+        "print(sorted(m for m in ('web3', 'eth_account', 'coincurve', 'numpy', 'jinja2', 'pydantic', 'embit') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout == "[]\n"

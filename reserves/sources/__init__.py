@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from reserves.errors import InputError
 from reserves.results import Check
 from reserves.wallets import Chain, Token
 
@@ -71,3 +72,16 @@ class BalanceSource(ABC):
     def token_decimals(self, token: Token) -> int | None:
         """The token contract's ``decimals()`` at the pinned block, where the chain has tokens."""
         return None
+
+
+def parse_endpoints(values: list[str], option: str) -> dict[str, str]:
+    """``["ethereum=http://…", …]`` -> ``{"ethereum": "http://…"}``, each name once."""
+    endpoints: dict[str, str] = {}
+    for value in values:
+        name, sep, url = value.partition("=")
+        if not sep or not name or not url.startswith(("http://", "https://")):
+            raise InputError(f"expected NAME=http(s)://URL, found {value!r}", where=option)
+        if name in endpoints:
+            raise InputError(f"{name} is given twice", where=option)
+        endpoints[name] = url
+    return endpoints

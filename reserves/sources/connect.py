@@ -9,24 +9,13 @@ from web3 import HTTPProvider, Web3
 from web3.exceptions import BlockNotFound, Web3Exception
 
 from reserves.errors import InputError, SourceError
-from reserves.sources import BalanceSource
+from reserves.sources import BalanceSource, parse_endpoints
 from reserves.sources.esplora import EsploraSource
 from reserves.sources.evm import EvmSource
 from reserves.sources.http import DEFAULT_TIMEOUT, get_bounded, retrying_session
 from reserves.wallets import BitcoinChain, Chain, EvmChain
 
-
-def parse_endpoints(values: list[str], option: str) -> dict[str, str]:
-    """``["ethereum=http://…", …]`` -> ``{"ethereum": "http://…"}``, each name once."""
-    endpoints: dict[str, str] = {}
-    for value in values:
-        name, sep, url = value.partition("=")
-        if not sep or not name or not url.startswith(("http://", "https://")):
-            raise InputError(f"expected NAME=http(s)://URL, found {value!r}", where=option)
-        if name in endpoints:
-            raise InputError(f"{name} is given twice", where=option)
-        endpoints[name] = url
-    return endpoints
+__all__ = ["connect_sources", "parse_endpoints", "pin_esplora_block", "pin_evm_block"]
 
 
 def connect_sources(
