@@ -95,4 +95,3 @@ def load_proof(path: Path) -> InclusionProof:
 
 def parse_proof_text(raw: bytes, *, source: str) -> InclusionProof:
     return parse_proof(parse_json(raw, source=source))
-

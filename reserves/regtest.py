@@ -76,6 +76,9 @@ class RegtestChain:
     coins: dict[tuple[str, int], Coin] = field(default_factory=dict)
     prevouts: dict[tuple[str, int], Coin] = field(default_factory=dict)
     miner: PrivateKey = field(default_factory=lambda: key(0))
+    address_network: str = "regtest"
+    """How the server spells addresses (embit's network name). Only tests of clients that
+    insist on mainnet spellings set it to ``main``: the chain itself is always regtest."""
     _owners: dict[bytes, PrivateKey] = field(default_factory=dict)
     """Keys the chain signs with, by the P2WPKH script they own."""
     _reserved: set[tuple[str, int]] = field(default_factory=set)
@@ -190,13 +193,13 @@ class RegtestChain:
             if is_coinbase(item):
                 entry["prevout"] = None
             else:
-                entry["prevout"] = output_json(self.prevouts[(item.txid.hex(), item.vout)].value,
-                                               self.prevouts[(item.txid.hex(), item.vout)].script)  # fmt: skip
+                coin = self.prevouts[(item.txid.hex(), item.vout)]
+                entry["prevout"] = output_json(coin.value, coin.script, self.address_network)
             vin.append(entry)
         raw = tx.serialize()
         return {
             "txid": tx.txid().hex(), "version": tx.version, "locktime": tx.locktime, "vin": vin,
-            "vout": [output_json(o.value, o.script_pubkey) for o in tx.vout],
+            "vout": [output_json(o.value, o.script_pubkey, self.address_network) for o in tx.vout],
             "size": len(raw), "weight": 4 * len(raw), "fee": 0 if is_coinbase(tx.vin[0]) else self._fee_of(tx),
             "status": {"confirmed": True, "block_height": block.height, "block_hash": block.hash,
                        "block_time": block.time},
@@ -224,11 +227,12 @@ class RegtestChain:
         total = 0
         for tx in (t for b in self.blocks[: height + 1] for t in b.txs):
             for out in tx.vout:
-                if _address(out.script_pubkey) == address:
+                if _address(out.script_pubkey, self.address_network) == address:
                     total += out.value
             for vin in tx.vin:
-                if not is_coinbase(vin) and _address(self.prevouts[(vin.txid.hex(), vin.vout)].script) == address:
-                    total -= self.prevouts[(vin.txid.hex(), vin.vout)].value
+                spent = self.prevouts[(vin.txid.hex(), vin.vout)] if not is_coinbase(vin) else None
+                if spent is not None and _address(spent.script, self.address_network) == address:
+                    total -= spent.value
         return total
 
 
@@ -249,16 +253,16 @@ def address_script(address: str) -> Script:
     return address_to_scriptpubkey(address)
 
 
-def _address(script: Script) -> str | None:
+def _address(script: Script, network: str = "regtest") -> str | None:
     try:
-        return str(script.address(REGTEST))
+        return str(script.address(networks.NETWORKS[network]))
     except Exception:  # noqa: BLE001 - a bare public key has no address
         return None
 
 
-def output_json(value: int, script: Script) -> dict[str, Any]:
+def output_json(value: int, script: Script, network: str = "regtest") -> dict[str, Any]:
     return {"scriptpubkey": script.data.hex(), "scriptpubkey_type": script.script_type() or "unknown",
-            "scriptpubkey_address": _address(script), "value": value}  # fmt: skip
+            "scriptpubkey_address": _address(script, network), "value": value}  # fmt: skip
 
 
 class EsploraServer:

@@ -26,6 +26,7 @@ from okx_builder import (
     v2_files,
 )
 
+from reserves.regtest import EsploraServer, RegtestChain
 from support import ROOT, cli
 
 EXAMPLES = ROOT.parent / "shared" / "vectors" / "okx"
@@ -367,3 +368,27 @@ def test_amounts_are_not_compared_without_a_source(tmp_path: Path) -> None:
         "detail": "no --rpc ETH=URL given",
     }
     assert amount(10**18) == "1"
+
+
+def test_stated_btc_amounts_against_esplora(tmp_path: Path) -> None:
+    """A real regtest chain whose server spells addresses as mainnet ones, as OKX's rows do."""
+    chain = RegtestChain(address_network="main")
+    for _ in range(105):
+        chain.mine()
+    owner = BTC_KEYS[0]
+    address = p2wpkh(owner.get_public_key()).address(MAIN)
+    chain.mine([chain.pay(chain.miner, [(address, 150_000_000)])])
+    height = chain.tip.height
+    chain.mine([chain.pay(chain.miner, [(address, 1)])])  # after the stated height
+    signature = okx_btc_sign(MESSAGE, owner.secret)
+    rows = [
+        ["BTC", "BTC", str(height), address, amount, MESSAGE, signature, "", "", "", ""] for amount in ("1.5", "1.6")
+    ]
+    with EsploraServer(chain) as server:
+        result = address_results(tmp_path, rows, "--esplora", f"BTC={server.url}")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert [r["ownership"]["status"] for r in document["rows"]] == ["WARN", "WARN"]
+    checks = [r["balance"] for r in document["rows"]]
+    assert checks[0]["status"] == "PASS"
+    assert (checks[1]["status"], checks[1]["expected"], checks[1]["found"]) == ("FAIL", "1.6", "1.5")
