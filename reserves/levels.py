@@ -13,7 +13,11 @@ Memory is proportional to the accounts: one level and its parents' preimages at 
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,22 +37,80 @@ def record_size(asset_count: int) -> int:
     return 32 + 16 * asset_count
 
 
-def leaf_records(ctx: bytes, accounts: Sequence[bytes], balances: Sequence[bytes]) -> Records:
+def leaf_records(ctx: bytes, accounts: Sequence[bytes] | bytes, balances: Sequence[bytes] | Records) -> Records:
     """Leaf records for slots ``0 … N-1``.
 
     ``accounts[i]`` is the account commitment in slot ``i`` and ``balances[i]`` its
-    balances already encoded as ``u128(b_1) || … || u128(b_A)``.
+    balances already encoded as ``u128(b_1) || … || u128(b_A)`` (bytes, or one row of an
+    array of shape ``(N, 16 * A)``).
     """
-    state = hashing.LEAF.with_prefix(ctx)
-    chunks: list[bytes] = []
-    for index, (account, encoded) in enumerate(zip(accounts, balances, strict=True)):
-        leaf_state = state.copy()
-        leaf_state.update(u64(index) + account + encoded)
-        chunks.append(leaf_state.digest())
-        chunks.append(encoded)
-    blob = b"".join(chunks)
-    size = len(blob) // len(accounts)
-    return np.frombuffer(blob, dtype=np.uint8).reshape(len(accounts), size).copy()
+    joined = accounts if isinstance(accounts, bytes) else b"".join(accounts)
+    count = len(joined) // 32
+    encoded = (
+        balances if isinstance(balances, np.ndarray)
+        else np.frombuffer(b"".join(balances), dtype=np.uint8).reshape(count, -1)
+    )  # fmt: skip
+    width = encoded.shape[1]
+    # Each leaf's preimage after ctx is u64(index) || account || balances: build them all at once.
+    preimages = np.empty((count, 8 + 32 + width), dtype=np.uint8)
+    preimages[:, :8] = np.arange(count, dtype=">u8").view(np.uint8).reshape(count, 8)
+    preimages[:, 8:40] = np.frombuffer(joined, dtype=np.uint8).reshape(count, 32)
+    preimages[:, 40:] = encoded
+    records = np.empty((count, 32 + width), dtype=np.uint8)
+    records[:, 32:] = encoded
+    records[:, :32] = _hash_rows(hashing.LEAF.with_prefix(ctx), preimages)
+    return records
+
+
+def _hash_rows(state: hashlib._Hash, rows: Records) -> Records:
+    """SHA-256 of ``state`` continued with each row: shape ``(rows, 32)``; on every core
+    for large inputs (``hash_rows_serial`` is the reference)."""
+    blob = parallel_map(_hash_range, (state, rows), len(rows))
+    return np.frombuffer(blob, dtype=np.uint8).reshape(len(rows), 32)
+
+
+def hash_rows_serial(state: hashlib._Hash, rows: Records) -> bytes:
+    return _hash_range((state, rows), 0, len(rows))
+
+
+def _hash_range(shared: tuple[hashlib._Hash, Records], start: int, stop: int) -> bytes:
+    state, rows = shared
+    size = rows.shape[1]
+    flat = memoryview(rows.reshape(-1))  # type: ignore[arg-type]
+    digests: list[bytes] = []
+    for offset in range(start * size, stop * size, size):
+        row_state = state.copy()
+        row_state.update(flat[offset : offset + size])
+        digests.append(row_state.digest())
+    return b"".join(digests)
+
+
+PARALLEL_MIN_ROWS = 100_000
+"""Below this many rows, forking workers costs more than it saves."""
+WORKERS = max(1, min(os.cpu_count() or 1, 8))
+_shared: tuple[Callable[[Any, int, int], bytes], Any] | None = None
+
+
+def parallel_map(work: Callable[[Any, int, int], bytes], shared: Any, count: int) -> bytes:
+    """``work(shared, start, stop)`` over ``range(count)`` split across the cores, results
+    concatenated in order. Workers are forked, so ``shared`` (large arrays, hash states)
+    reaches them copy-on-write instead of being pickled; only their results travel back."""
+    if count < PARALLEL_MIN_ROWS or WORKERS < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return work(shared, 0, count)
+    global _shared  # noqa: PLW0603 - forked workers inherit module state: arrays reach them without pickling
+    _shared = (work, shared)
+    bounds = [(count * i // WORKERS, count * (i + 1) // WORKERS) for i in range(WORKERS)]
+    try:
+        with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
+            return b"".join(pool.starmap(_run_shared, bounds))
+    finally:
+        _shared = None
+
+
+def _run_shared(start: int, stop: int) -> bytes:
+    assert _shared is not None
+    work, shared = _shared
+    return work(shared, start, stop)
 
 
 def build(ctx: bytes, height: int, leaves: Records, sink: LevelSink | None = None) -> Node:
@@ -82,14 +144,7 @@ def parents(ctx: bytes, level: int, children: Records) -> Records:
     preimages[:, 0] = level
     preimages[:, 1:9] = np.arange(pairs, dtype=">u8").view(np.uint8).reshape(pairs, 8)
     preimages[:, 9:] = children.reshape(pairs, 2 * size)
-    flat = memoryview(preimages.reshape(-1))  # type: ignore[arg-type]
-    state = hashing.NODE.with_prefix(ctx)
-    digests: list[bytes] = []
-    for start in range(0, pairs * preimage_size, preimage_size):
-        node_state = state.copy()
-        node_state.update(flat[start : start + preimage_size])
-        digests.append(node_state.digest())
-    result[:, :32] = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(pairs, 32)
+    result[:, :32] = _hash_rows(hashing.NODE.with_prefix(ctx), preimages)
     return result
 
 

@@ -16,17 +16,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
+from reserves import liabilities_columnar
 from reserves.context import Asset
 from reserves.encoding import check_symbol, parse_amount
 from reserves.errors import InputError, SourceError
 from reserves.proof import check_account_id
 
 _LONE_CR = re.compile(r"\r(?!\n)")
+COLUMNAR_MIN_BYTES = 1 << 20
+"""Files at least this large take the columnar fast path (``reserves.liabilities_columnar``)."""
 
 
 @dataclass(frozen=True)
 class LiabilitiesFile:
-    """The parsed liabilities: one account per row, balances in smallest units."""
+    """The parsed liabilities: one account per row, balances in smallest units.
+
+    Balances are held column-wise as two ``uint64`` arrays, the high and low halves of each
+    ``u128`` amount, so millions of rows take 16 bytes an amount and the tree is built from
+    them in bulk.
+    """
 
     source: str
     """The file it was read from, for messages."""
@@ -34,14 +45,38 @@ class LiabilitiesFile:
     """The columns after ``account``, in file order (the snapshot's order)."""
     ids: list[str]
     """Account ids in file order; unique."""
-    balances: list[tuple[int, ...]]
-    """``balances[r]`` belongs to ``ids[r]``, one amount per asset."""
+    high: npt.NDArray[np.uint64]
+    """Shape ``(rows, assets)``: each amount's upper 64 bits."""
+    low: npt.NDArray[np.uint64]
+    """Shape ``(rows, assets)``: each amount's lower 64 bits."""
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def balances(self) -> list[tuple[int, ...]]:
+        """Row-wise Python integers (for small files and tests)."""
+        return [
+            tuple((int(h) << 64) | int(lo) for h, lo in zip(hs, ls, strict=True))
+            for hs, ls in zip(self.high.tolist(), self.low.tolist(), strict=True)
+        ]
+
     def totals(self) -> tuple[int, ...]:
         return tuple(sum(column) for column in zip(*self.balances, strict=True))
+
+    def encoded_rows(self, order: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+        """``u128(b_1) || … || u128(b_A)`` of the rows in ``order``: shape ``(rows, 16 * assets)``."""
+        halves = np.empty((len(order), 2 * len(self.assets)), dtype=">u8")
+        halves[:, 0::2] = self.high[order]
+        halves[:, 1::2] = self.low[order]
+        return halves.view(np.uint8)
+
+
+def from_rows(source: str, assets: tuple[Asset, ...], ids: list[str], rows: list[tuple[int, ...]]) -> LiabilitiesFile:
+    mask = (1 << 64) - 1
+    high = np.array([[v >> 64 for v in row] for row in rows], dtype=np.uint64).reshape(len(rows), len(assets))
+    low = np.array([[v & mask for v in row] for row in rows], dtype=np.uint64).reshape(len(rows), len(assets))
+    return LiabilitiesFile(source, assets, ids, high, low)
 
 
 def read_liabilities(
@@ -56,7 +91,28 @@ def read_liabilities(
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read liabilities file {path}: {exc.strerror}") from None
-    return parse_liabilities(raw, decimals, order=order, source=str(path))
+    fast = _read_columnar(raw, decimals, order, str(path))
+    return fast if fast is not None else parse_liabilities(raw, decimals, order=order, source=str(path))
+
+
+def _read_columnar(
+    raw: bytes, decimals: Mapping[str, int], order: tuple[str, ...] | None, source: str
+) -> LiabilitiesFile | None:
+    """The columnar fast path, or ``None`` when the reference parser must read the file
+    (small files, and any file the fast path has a doubt about: the reference reports it)."""
+    if len(raw) < COLUMNAR_MIN_BYTES:
+        return None
+    first_line = raw.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        header = next(csv.reader([first_line.decode("utf-8")]))
+        assets = _parse_header(header, decimals, order, where=f"{source}:1")
+    except (InputError, UnicodeDecodeError, csv.Error, StopIteration):
+        return None
+    result = liabilities_columnar.read(raw, assets)
+    if result is None:
+        return None
+    ids, high, low = result
+    return LiabilitiesFile(source, assets, ids, high, low)
 
 
 def parse_liabilities(
@@ -111,7 +167,7 @@ def parse_liabilities(
         )
     if not ids:
         raise InputError("no accounts: a snapshot has at least one", where=source)
-    return LiabilitiesFile(source, assets, ids, balances)
+    return from_rows(source, assets, ids, balances)
 
 
 class _CsvReader(Protocol):

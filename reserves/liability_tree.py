@@ -6,19 +6,20 @@ gets the same root has recomputed every salt, slot and node the exchange committ
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from reserves import levels
+from reserves import hashing, levels
 from reserves.context import SnapshotContext
-from reserves.encoding import u128
+from reserves.encoding import lp
 from reserves.errors import InputError
 from reserves.liabilities import LiabilitiesFile
 from reserves.secret import SnapshotSecret
-from reserves.tree import Node, SumOverflowError, account_commitment
+from reserves.tree import Node, SumOverflowError
 
 ProgressCallback = Callable[[str, int, int], None]
 """``(task, completed, total)``: how far a long step has come."""
@@ -57,26 +58,19 @@ def build_liability_tree(
     if liabilities.assets != context.assets:
         raise ValueError("liabilities and context disagree about the assets")
 
-    order_keys = np.empty((count, 32), dtype=np.uint8)
-    for row, account_id in enumerate(liabilities.ids):
-        order_keys[row] = np.frombuffer(secret.order_key(account_id), dtype=np.uint8)
-        if row % _REPORT_EVERY == 0:
-            report("placing accounts", row, count)
+    ctx = context.ctx
+    report("placing accounts", 0, count)
+    hashed = levels.parallel_map(_account_hashes, (secret, ctx, liabilities.ids), count)
+    # Each row: order_key (32 bytes) || account commitment (32 bytes).
+    per_row = np.frombuffer(hashed, dtype=np.uint8).reshape(count, 64)
+    order_keys = per_row[:, :32]
     report("placing accounts", count, count)
     slot_rows = _ascending(order_keys)
     sorted_keys = order_keys[slot_rows]
-
-    ctx = context.ctx
-    accounts: list[bytes] = []
-    encoded: list[bytes] = []
-    for slot, row in enumerate(slot_rows.tolist()):
-        account_id = liabilities.ids[row]
-        accounts.append(account_commitment(ctx, account_id, secret.salt(account_id)))
-        encoded.append(b"".join(u128(b) for b in liabilities.balances[row]))
-        if slot % _REPORT_EVERY == 0:
-            report("hashing leaves", slot, count)
-    report("hashing leaves", count, count)
-    duplicates = count - len(set(accounts))
+    commitments = np.ascontiguousarray(per_row[slot_rows, 32:])
+    duplicates = count - len(np.unique(commitments.view("V32")))
+    accounts = commitments.tobytes()
+    encoded = liabilities.encoded_rows(slot_rows)
 
     def level_done(level: int, records: levels.Records) -> None:
         report("hashing levels", level, context.height)
@@ -84,7 +78,10 @@ def build_liability_tree(
             sink(level, records)
 
     try:
-        root = levels.build(ctx, context.height, levels.leaf_records(ctx, accounts, encoded), level_done)
+        report("hashing leaves", 0, count)
+        leaves = levels.leaf_records(ctx, accounts, encoded)
+        report("hashing leaves", count, count)
+        root = levels.build(ctx, context.height, leaves, level_done)
     except SumOverflowError as exc:
         symbol = context.assets[exc.asset].symbol
         raise InputError(
@@ -93,6 +90,27 @@ def build_liability_tree(
             where=liabilities.source,
         ) from None
     return LiabilityTree(root, slot_rows, sorted_keys.tobytes(), duplicates)
+
+
+def _account_hashes(shared: tuple[SnapshotSecret, bytes, list[str]], start: int, stop: int) -> bytes:
+    """``order_key || account commitment`` of rows ``start … stop-1`` (FORMAT §4, §5), with
+    each id encoded once and the HMAC key and tag prefix states set up once."""
+    secret, ctx, ids = shared
+    order_state = hmac.new(secret.key, b"order", "sha256")
+    salt_state = hmac.new(secret.key, b"salt", "sha256")
+    account_state = hashing.ACCOUNT.with_prefix(ctx)
+    out: list[bytes] = []
+    for account_id in ids[start:stop]:
+        encoded = lp(account_id)
+        order = order_state.copy()
+        order.update(encoded)
+        salt = salt_state.copy()
+        salt.update(encoded)
+        commitment = account_state.copy()
+        commitment.update(encoded)
+        commitment.update(salt.digest())
+        out += (order.digest(), commitment.digest())
+    return b"".join(out)
 
 
 def _ascending(keys: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:

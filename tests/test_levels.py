@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -86,3 +87,15 @@ def test_overflow_is_caught_by_both(balances: list[tuple[int, ...]], where: tupl
         reference.value.value,
     )
     assert fast.value.value >= U128
+
+
+def test_parallel_hashing_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forked workers hash exactly what one process hashes, in the same order."""
+    monkeypatch.setattr(levels, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(levels, "WORKERS", 2)
+    leaves = make_leaves([(i, 3 * i) for i in range(37)])
+    _, seen = bulk(leaves, 6)
+    assert seen == build_levels(CTX, 6, leaves)
+    state = hashlib.sha256(b"prefix")
+    rows = np.arange(37 * 50, dtype=np.uint8).reshape(37, 50)
+    assert levels._hash_rows(state, rows).tobytes() == levels.hash_rows_serial(state, rows)

@@ -120,3 +120,14 @@ def test_vector_audit_passes(name: str) -> None:
     )
     assert result.exit_code == 0, result.stdout
     assert "PASS: liabilities match the published snapshot." in result.stdout
+
+
+@pytest.mark.parametrize("name", VECTOR_NAMES)
+def test_publish_on_every_core_is_byte_identical(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(levels, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(levels, "WORKERS", 2)
+    out = tmp_path / name
+    publish(
+        vector(name) / "liabilities.csv", vector_request(name), out, secret=SnapshotSecret.load(vector(name) / "secret")
+    )
+    assert (out / "snapshot.json").read_bytes() == (vector(name) / "snapshot.json").read_bytes()
