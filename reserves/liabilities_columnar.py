@@ -2,10 +2,12 @@
 checked a column at a time.
 
 pyarrow reads the CSV (C++, both cores); validation is vectorised (a regular expression
-per amount column, NFC, lengths and uniqueness of ids); amounts become exact ``u128``
-halves with integer arithmetic: the digit string splits into two 19-digit parts, each a
-``uint64``, and ``hi * 10^19 + lo`` is formed from 32-bit limbs. Values with more digits
-than that fall back to Python integers, row by row.
+per amount column, NFC, lengths and uniqueness of ids). Amounts become exact ``u128``
+halves: pyarrow casts each column to ``decimal128(38, d)``, whose buffer is the
+little-endian count of smallest units. A column with a value of 39 digits takes the byte
+path instead: each digit's power of ten from its distance to the dot, summed per row in
+two 19-digit ``uint64`` halves joined by exact 32-bit limb arithmetic, and Python
+integers for the few rows wider than that.
 
 It never decides alone that a file is bad: on the first sign of trouble it returns
 ``None`` and the reference parser reads the file, so every error message (file, line,
@@ -77,29 +79,79 @@ def read(
 
 
 def _amounts(column: pa.ChunkedArray, decimals: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None:
+    """Exact ``u128`` halves of one amount column, or ``None`` if any value breaks the grammar."""
     fraction = rf"(\.[0-9]{{1,{decimals}}})?" if decimals else ""
     if not pc.all(pc.match_substring_regex(column, rf"^(0|[1-9][0-9]*){fraction}$")).as_py():
         return None
-    # Whole-unit text -> the digits of the integer count of smallest units.
-    digits = column
-    if decimals:
-        dotted = pc.replace_substring_regex(column, r"^([0-9]+)$", r"\1.")
-        padded = pc.binary_join_element_wise(dotted, "0" * decimals, "")
-        digits = pc.replace_substring_regex(padded, rf"^([0-9]+)\.([0-9]{{{decimals}}})[0-9]*$", r"\1\2")
-    lengths = pc.utf8_length(digits).to_numpy()
-    wide = np.flatnonzero(lengths > 38)  # beyond two 19-digit halves: exact Python integers
-    narrow_digits = pc.if_else(pc.greater(pc.utf8_length(digits), 38), "0", digits)
-    upper_text = pc.utf8_slice_codeunits(narrow_digits, 0, -19)
-    upper = pc.cast(pc.if_else(pc.equal(upper_text, ""), "0", upper_text), pa.uint64()).to_numpy()
-    lower = pc.cast(pc.utf8_slice_codeunits(narrow_digits, -19), pa.uint64()).to_numpy()
+    # decimal128(38, d) holds exactly the count of smallest units, little-endian: our u128.
+    # pyarrow does not enforce the 38-digit precision when casting from text (2^128 wraps
+    # to 0), so the cast is used only when every value provably fits: whole digits + d <= 38.
+    dot = pc.find_substring(column, ".")
+    whole_digits = pc.if_else(pc.less(dot, 0), pc.utf8_length(column), dot)
+    exact = None
+    if (pc.max(whole_digits).as_py() or 0) + decimals <= 38:
+        try:
+            exact = pc.cast(column, pa.decimal128(38, decimals))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            exact = None
+    if exact is not None:
+        words = [
+            np.frombuffer(chunk.buffers()[1], dtype="<u8")[2 * chunk.offset : 2 * (chunk.offset + len(chunk))]
+            for chunk in exact.chunks
+        ]
+        pairs = np.concatenate(words).reshape(-1, 2) if words else np.empty((0, 2), np.uint64)
+        return pairs[:, 1].astype(np.uint64), pairs[:, 0].astype(np.uint64)
+    parts = [_chunk_amounts(chunk, decimals) for chunk in column.chunks]
+    if any(part is None for part in parts):
+        return None
+    high = np.concatenate([p[0] for p in parts if p is not None]) if parts else np.empty(0, np.uint64)
+    low = np.concatenate([p[1] for p in parts if p is not None]) if parts else np.empty(0, np.uint64)
+    return high, low
+
+
+def _chunk_amounts(chunk: pa.Array, decimals: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None:
+    """The same from the chunk's raw bytes: every digit weighs ``10^e`` with ``e`` from its
+    distance to the dot, and the digits are summed per row in two 19-digit halves.
+    The grammar was checked already: digits and at most one dot, no leading zeros."""
+    count = len(chunk)
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + count + 1].astype(
+        np.int64
+    )
+    data = (
+        np.frombuffer(chunk.buffers()[2], dtype=np.uint8) if chunk.buffers()[2] is not None else np.empty(0, np.uint8)
+    )
+    start, stop = offsets[0], offsets[-1]
+    chars = data[start:stop]
+    lengths = np.diff(offsets)
+    row_of = np.repeat(np.arange(count), lengths)
+    position = np.arange(len(chars), dtype=np.int64)
+    is_dot = chars == ord(".")
+    dot_at = offsets[1:] - start  # no dot: the end of the field
+    dot_at[row_of[is_dot]] = position[is_dot]
+    distance = dot_at[row_of] - position  # 1 for the last whole digit, negative in the fraction
+    exponent = np.where(distance > 0, decimals + distance - 1, decimals + distance)
+    exponent[is_dot] = -1
+    digit = (chars.astype(np.int64) - ord("0")).astype(np.uint64)
+    wide = np.zeros(count, dtype=bool)
+    wide[row_of[exponent >= 38]] = True
+    powers = np.array([10**e for e in range(19)], dtype=np.uint64)
+    in_low = (exponent >= 0) & (exponent < 19)
+    in_high = (exponent >= 19) & (exponent < 38)
+    low_terms = np.zeros(len(chars), dtype=np.uint64)
+    low_terms[in_low] = digit[in_low] * powers[exponent[in_low]]
+    high_terms = np.zeros(len(chars), dtype=np.uint64)
+    high_terms[in_high] = digit[in_high] * powers[exponent[in_high] - 19]
+    starts = offsets[:-1] - start  # every field has at least one character (the grammar)
+    lower = np.add.reduceat(low_terms, starts) if count else np.empty(0, np.uint64)
+    upper = np.add.reduceat(high_terms, starts) if count else np.empty(0, np.uint64)
     high, low = _times_ten_19_plus(upper, lower)
-    if len(wide):
-        texts = digits.take(pa.array(wide)).to_pylist()
-        for row, text in zip(wide.tolist(), texts, strict=True):
-            value = int(text)
-            if value >= U128_LIMIT:
-                return None
-            high[row], low[row] = value >> 64, value & ((1 << 64) - 1)
+    for row in np.flatnonzero(wide).tolist():
+        text = chunk[row].as_py()
+        whole, _, fraction_text = text.partition(".")
+        value = int(whole + fraction_text.ljust(decimals, "0"))
+        if value >= U128_LIMIT:
+            return None
+        high[row], low[row] = value >> 64, value & ((1 << 64) - 1)
     return high, low
 
 
