@@ -119,32 +119,39 @@ def build(ctx: bytes, height: int, leaves: Records, sink: LevelSink | None = Non
     if not 1 <= count <= 1 << height:
         raise ValueError(f"{count} leaves do not fit a tree of height {height}")
     asset_count = (size - 32) // 16
-    current = leaves
+    current, real = leaves, count
     for level in range(height):
-        if len(current) % 2:
-            current = _with_padding(ctx, level, current)
+        if real % 2:
+            # The last real node has no sibling: the padding node takes its place, in the
+            # spare row ``parents`` left for it (only the leaves may need a copy).
+            current = current if len(current) > real else _with_padding(current)
+            current[real, :32] = np.frombuffer(hashing.PAD.hash(ctx, u8(level), u64(real)), dtype=np.uint8)
         if sink is not None:
             sink(level, current)
-        current = parents(ctx, level + 1, current)
+        real = len(current) // 2
+        current = parents(ctx, level + 1, current, spare=real % 2 == 1 and level + 1 < height)
     if sink is not None:
         sink(height, current)
     root = current[0]
     return Node(root[:32].tobytes(), _record_sums(root, asset_count))
 
 
-def parents(ctx: bytes, level: int, children: Records) -> Records:
-    """The nodes at ``level`` over ``children`` (an even number of records)."""
+def parents(ctx: bytes, level: int, children: Records, *, spare: bool = False) -> Records:
+    """The nodes at ``level`` over ``children`` (an even number of records); with
+    ``spare``, one more zeroed row at the end for the level's padding node."""
     pairs, size = len(children) // 2, children.shape[1]
     asset_count = (size - 32) // 16
-    result = np.empty((pairs, size), dtype=np.uint8)
-    result[:, 32:] = _add_sums(level, children, asset_count)
+    result = np.empty((pairs + spare, size), dtype=np.uint8)
+    if spare:
+        result[pairs] = 0
+    result[:pairs, 32:] = _add_sums(level, children, asset_count)
 
     preimage_size = 9 + 2 * size
     preimages = np.empty((pairs, preimage_size), dtype=np.uint8)
     preimages[:, 0] = level
     preimages[:, 1:9] = np.arange(pairs, dtype=">u8").view(np.uint8).reshape(pairs, 8)
     preimages[:, 9:] = children.reshape(pairs, 2 * size)
-    result[:, :32] = _hash_rows(hashing.NODE.with_prefix(ctx), preimages)
+    result[:pairs, :32] = _hash_rows(hashing.NODE.with_prefix(ctx), preimages)
     return result
 
 
@@ -172,12 +179,11 @@ def _add_sums(level: int, children: Records, asset_count: int) -> Records:
     return out.view(np.uint8)
 
 
-def _with_padding(ctx: bytes, level: int, records: Records) -> Records:
+def _with_padding(records: Records) -> Records:
+    """``records`` with one zeroed row more, for a padding node."""
     count, size = records.shape
     padded = np.zeros((count + 1, size), dtype=np.uint8)
     padded[:count] = records
-    pad_hash = hashing.PAD.hash(ctx, u8(level), u64(count))
-    padded[count, :32] = np.frombuffer(pad_hash, dtype=np.uint8)
     return padded
 
 

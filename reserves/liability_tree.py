@@ -68,7 +68,7 @@ def build_liability_tree(
     slot_rows = _ascending(order_keys)
     sorted_keys = order_keys[slot_rows]
     commitments = np.ascontiguousarray(per_row[slot_rows, 32:])
-    duplicates = count - len(np.unique(commitments.view("V32")))
+    duplicates = _repeats(commitments)
     accounts = commitments.tobytes()
     encoded = liabilities.encoded_rows(slot_rows)
 
@@ -114,7 +114,36 @@ def _account_hashes(shared: tuple[SnapshotSecret, bytes, list[str]], start: int,
 
 
 def _ascending(keys: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
-    """Row order that sorts 32-byte keys by their bytes (big-endian 64-bit words)."""
-    words = keys.view(">u8")
-    # lexsort sorts by the last key first, so the most significant word goes last.
-    return np.lexsort([words[:, w] for w in range(3, -1, -1)]).astype(np.int64)
+    """Row order that sorts 32-byte keys by their bytes.
+
+    Keys are HMAC outputs, so their first 8 bytes almost never tie: sort by those as one
+    big-endian integer, then order any run of equal prefixes by the whole key (exact, and
+    far cheaper than a four-word lexsort)."""
+    prefix = np.ascontiguousarray(keys[:, :8]).view(">u8").ravel().astype(np.uint64)
+    order = np.argsort(prefix, kind="stable")
+    for start, stop in _equal_runs(prefix[order]):
+        run = order[start:stop]
+        order[start:stop] = sorted(run.tolist(), key=lambda row: keys[row].tobytes())
+    return order.astype(np.int64)
+
+
+def _repeats(keys: npt.NDArray[np.uint8]) -> int:
+    """How many 32-byte keys repeat an earlier one (the same prefix trick, exact)."""
+    prefix = np.ascontiguousarray(keys[:, :8]).view(">u8").ravel().astype(np.uint64)
+    order = np.argsort(prefix)
+    repeats = 0
+    for start, stop in _equal_runs(prefix[order]):
+        repeats += (stop - start) - len({keys[row].tobytes() for row in order[start:stop].tolist()})
+    return repeats
+
+
+def _equal_runs(sorted_values: npt.NDArray[np.uint64]) -> list[tuple[int, int]]:
+    """``(start, stop)`` of every run of two or more equal values in a sorted array."""
+    equal = np.flatnonzero(sorted_values[1:] == sorted_values[:-1])
+    runs: list[tuple[int, int]] = []
+    for position in equal.tolist():
+        if runs and runs[-1][1] == position + 1:
+            runs[-1] = (runs[-1][0], position + 2)
+        else:
+            runs.append((position, position + 2))
+    return runs

@@ -1,0 +1,28 @@
+"""Placing accounts in slots: the byte order of 32-byte order keys, found through their
+first 8 bytes and exact on ties."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reserves.liability_tree import _ascending, _repeats
+
+
+def keys_with_ties() -> np.ndarray:  # type: ignore[type-arg]
+    keys = np.random.default_rng(7).integers(0, 256, size=(3000, 32), dtype=np.uint8)
+    keys[10, :8] = keys[20, :8] = keys[30, :8]  # three keys share an 8-byte prefix
+    keys[40, :8] = keys[41, :8]
+    keys[41, 8:] = keys[40, 8:]  # and two are equal outright
+    return keys
+
+
+def test_slots_ascend_by_the_whole_key_even_when_prefixes_tie() -> None:
+    keys = keys_with_ties()
+    order = _ascending(keys)
+    assert [keys[row].tobytes() for row in order] == sorted(keys[row].tobytes() for row in range(len(keys)))
+
+
+def test_repeated_keys_are_counted() -> None:
+    keys = keys_with_ties()
+    assert _repeats(keys) == 1
+    assert _repeats(np.random.default_rng(8).integers(0, 256, size=(3000, 32), dtype=np.uint8)) == 0
