@@ -50,16 +50,38 @@ def leaf_records(ctx: bytes, accounts: Sequence[bytes] | bytes, balances: Sequen
         balances if isinstance(balances, np.ndarray)
         else np.frombuffer(b"".join(balances), dtype=np.uint8).reshape(count, -1)
     )  # fmt: skip
-    width = encoded.shape[1]
-    # Each leaf's preimage after ctx is u64(index) || account || balances: build them all at once.
-    preimages = np.empty((count, 8 + 32 + width), dtype=np.uint8)
-    preimages[:, :8] = np.arange(count, dtype=">u8").view(np.uint8).reshape(count, 8)
-    preimages[:, 8:40] = np.frombuffer(joined, dtype=np.uint8).reshape(count, 32)
-    preimages[:, 40:] = encoded
-    records = np.empty((count, 32 + width), dtype=np.uint8)
-    records[:, 32:] = encoded
-    records[:, :32] = _hash_rows(hashing.LEAF.with_prefix(ctx), preimages)
-    return records
+    work = _leaf_work(joined, encoded.shape[1])
+    work[:, 40:] = encoded
+    return _hash_leaves(ctx, work)
+
+
+def leaf_records_from_columns(
+    ctx: bytes, accounts: bytes, high: npt.NDArray[np.uint64], low: npt.NDArray[np.uint64]
+) -> Records:
+    """The same, with balances given as the high and low 64-bit halves, shape ``(N, A)``,
+    already in slot order: they are written straight into place, big-endian."""
+    count, asset_count = high.shape
+    work = _leaf_work(accounts, 16 * asset_count)
+    sums = work[:, 40:].view(">u8").reshape(count, asset_count, 2)
+    sums[:, :, 0] = high
+    sums[:, :, 1] = low
+    return _hash_leaves(ctx, work)
+
+
+def _leaf_work(accounts: bytes, width: int) -> Records:
+    """One array of leaf preimages after ``ctx``: ``u64(index) || account || balances``."""
+    count = len(accounts) // 32
+    work = np.empty((count, 8 + 32 + width), dtype=np.uint8)
+    work[:, :8] = np.arange(count, dtype=">u8").view(np.uint8).reshape(count, 8)
+    work[:, 8:40] = np.frombuffer(accounts, dtype=np.uint8).reshape(count, 32)
+    return work
+
+
+def _hash_leaves(ctx: bytes, work: Records) -> Records:
+    """Hash each preimage row, then let the leaf hash overwrite the account commitment:
+    ``work[:, 8:]`` is then ``hash || balances``, the records, without another array."""
+    work[:, 8:40] = _hash_rows(hashing.LEAF.with_prefix(ctx), work)
+    return work[:, 8:]
 
 
 def _hash_rows(state: hashlib._Hash, rows: Records) -> Records:
@@ -150,33 +172,32 @@ def parents(ctx: bytes, level: int, children: Records, *, spare: bool = False) -
     preimages = np.empty((pairs, preimage_size), dtype=np.uint8)
     preimages[:, 0] = level
     preimages[:, 1:9] = np.arange(pairs, dtype=">u8").view(np.uint8).reshape(pairs, 8)
-    preimages[:, 9:] = children.reshape(pairs, 2 * size)
+    preimages[:, 9 : 9 + size] = children[0::2]  # children may be a view (the leaves are)
+    preimages[:, 9 + size :] = children[1::2]
     result[:pairs, :32] = _hash_rows(hashing.NODE.with_prefix(ctx), preimages)
     return result
 
 
 def _add_sums(level: int, children: Records, asset_count: int) -> Records:
     """Element-wise ``left.sums + right.sums`` as big-endian u128 bytes, exact."""
-    halves = np.ascontiguousarray(children[:, 32:]).view(">u8").astype(np.uint64)
-    left, right = halves[0::2], halves[1::2]
-    left_hi, left_lo = left[:, 0::2], left[:, 1::2]
-    right_hi, right_lo = right[:, 0::2], right[:, 1::2]
-    lo = left_lo + right_lo
-    carry = (lo < left_lo).astype(np.uint64)
-    hi = left_hi + right_hi
-    overflow = hi < left_hi
-    hi_carried = hi + carry
-    overflow |= hi_carried < hi
+    pairs = len(children) // 2
+    # The children's sums, as (pair, side, asset, high/low) native 64-bit words.
+    native = children[:, 32:].view(">u8").reshape(pairs, 2, asset_count, 2).astype(np.uint64)
+    left, right = native[:, 0], native[:, 1]
+    out = np.empty((pairs, asset_count, 2), dtype=np.uint64)
+    np.add(left[..., 1], right[..., 1], out=out[..., 1])
+    carry = out[..., 1] < left[..., 1]
+    np.add(left[..., 0], right[..., 0], out=out[..., 0])
+    overflow = out[..., 0] < left[..., 0]
+    out[..., 0] += carry
+    overflow |= out[..., 0] < carry  # adding the carry wrapped the high word
     if overflow.any():
         index, asset = (int(v) for v in np.argwhere(overflow)[0])
-        value = _u128(left_hi[index, asset], left_lo[index, asset]) + _u128(
-            right_hi[index, asset], right_lo[index, asset]
+        value = _u128(left[index, asset, 0], left[index, asset, 1]) + _u128(
+            right[index, asset, 0], right[index, asset, 1]
         )
         raise SumOverflowError(level, index, asset, value)
-    out = np.empty((len(lo), 2 * asset_count), dtype=">u8")
-    out[:, 0::2] = hi_carried
-    out[:, 1::2] = lo
-    return out.view(np.uint8)
+    return out.astype(">u8").reshape(pairs, 2 * asset_count).view(np.uint8)
 
 
 def _with_padding(records: Records) -> Records:

@@ -70,7 +70,6 @@ def build_liability_tree(
     commitments = np.ascontiguousarray(per_row[slot_rows, 32:])
     duplicates = _repeats(commitments)
     accounts = commitments.tobytes()
-    encoded = liabilities.encoded_rows(slot_rows)
 
     def level_done(level: int, records: levels.Records) -> None:
         report("hashing levels", level, context.height)
@@ -79,7 +78,9 @@ def build_liability_tree(
 
     try:
         report("hashing leaves", 0, count)
-        leaves = levels.leaf_records(ctx, accounts, encoded)
+        leaves = levels.leaf_records_from_columns(
+            ctx, accounts, liabilities.high[slot_rows], liabilities.low[slot_rows]
+        )
         report("hashing leaves", count, count)
         root = levels.build(ctx, context.height, leaves, level_done)
     except SumOverflowError as exc:

@@ -19,6 +19,8 @@ import mmap
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from reserves import levels
 from reserves.errors import InputError, SourceError, VerificationError
 from reserves.proof import AccountEntry, InclusionProof, check_account_id
@@ -28,6 +30,7 @@ from reserves.strict_json import load_json
 from reserves.tree import Node, account_commitment, leaf
 
 STORE_FORMAT = "reserves-proof-store/1"
+WRITE_CHUNK_ROWS = 1 << 15
 STORE_DIR = "store"
 SNAPSHOT_FILE = "snapshot.json"
 SECRET_FILE = "secret"
@@ -44,7 +47,10 @@ class ProofStoreWriter:
     def __call__(self, level: int, records: levels.Records) -> None:
         if level != len(self.level_sizes):
             raise ValueError(f"levels arrive in order; expected {len(self.level_sizes)}, got {level}")
-        records.tofile(self.directory / f"level-{level:02d}.bin")
+        # Records may be a strided view (the leaves are): write them in contiguous chunks.
+        with (self.directory / f"level-{level:02d}.bin").open("wb") as handle:
+            for start in range(0, len(records), WRITE_CHUNK_ROWS):
+                handle.write(np.ascontiguousarray(records[start : start + WRITE_CHUNK_ROWS]).data)
         self.level_sizes.append(len(records))
 
     def finish(self, order_keys: bytes, statement: SnapshotStatement) -> None:
