@@ -64,13 +64,6 @@ class LiabilitiesFile:
     def totals(self) -> tuple[int, ...]:
         return tuple(sum(column) for column in zip(*self.balances, strict=True))
 
-    def encoded_rows(self, order: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
-        """``u128(b_1) || … || u128(b_A)`` of the rows in ``order``: shape ``(rows, 16 * assets)``."""
-        halves = np.empty((len(order), 2 * len(self.assets)), dtype=">u8")
-        halves[:, 0::2] = self.high[order]
-        halves[:, 1::2] = self.low[order]
-        return halves.view(np.uint8)
-
 
 def from_rows(source: str, assets: tuple[Asset, ...], ids: list[str], rows: list[tuple[int, ...]]) -> LiabilitiesFile:
     mask = (1 << 64) - 1
