@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from eth_utils.address import is_address, to_checksum_address
 
+from reserves.encoding import format_share
 from reserves.errors import InputError
 from reserves.ownership import SigningPolicy
 from reserves.wallets import Keyholder, Wallet
@@ -75,10 +76,7 @@ class CustodyReport:
 
 
 def share(part: int, whole: int) -> str:
-    if whole == 0:
-        return "n/a"
-    basis_points = part * 10_000 // whole
-    return f"{basis_points // 100}.{basis_points % 100:02d}%"
+    return "n/a" if whole == 0 else format_share(part, whole)
 
 
 def holder_of(keyholders: Sequence[Keyholder]) -> dict[str, str]:

@@ -108,6 +108,13 @@ def format_amount(value: int, decimals: int) -> str:
     return f"{whole}.{digits}" if digits else str(whole)
 
 
+def format_share(part: int, whole: int) -> str:
+    """``part / whole`` as a percentage with two decimals, rounded down; exact integers.
+    ``whole`` must be positive (callers say what a zero whole means to them)."""
+    basis_points = part * 10_000 // whole
+    return f"{basis_points // 100}.{basis_points % 100:02d}%"
+
+
 def parse_hex32(text: str, *, what: str, where: str) -> bytes:
     """64 lowercase hex characters, no ``0x`` -> 32 bytes."""
     if not _HEX32.fullmatch(text):

@@ -154,8 +154,7 @@ def build(ctx: bytes, height: int, leaves: Records, sink: LevelSink | None = Non
         current = parents(ctx, level + 1, current, spare=real % 2 == 1 and level + 1 < height)
     if sink is not None:
         sink(height, current)
-    root = current[0]
-    return Node(root[:32].tobytes(), _record_sums(root, asset_count))
+    return record_to_node(current[0], asset_count)
 
 
 def parents(ctx: bytes, level: int, children: Records, *, spare: bool = False) -> Records:
@@ -210,11 +209,6 @@ def _with_padding(records: Records) -> Records:
 
 def _u128(hi: np.uint64, lo: np.uint64) -> int:
     return (int(hi) << 64) | int(lo)
-
-
-def _record_sums(record: Records, asset_count: int) -> tuple[int, ...]:
-    raw = record[32:].tobytes()
-    return tuple(int.from_bytes(raw[16 * a : 16 * a + 16], "big") for a in range(asset_count))
 
 
 def record_to_node(record: Records | bytes, asset_count: int) -> Node:

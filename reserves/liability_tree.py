@@ -24,8 +24,6 @@ from reserves.tree import Node, SumOverflowError
 ProgressCallback = Callable[[str, int, int], None]
 """``(task, completed, total)``: how far a long step has come."""
 
-_REPORT_EVERY = 1 << 14
-
 
 @dataclass(frozen=True)
 class LiabilityTree:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reserves.atomic_file import write_text_atomically
 from reserves.context import Asset, SnapshotContext
 from reserves.errors import InputError, SourceError
 from reserves.liabilities import read_liabilities
@@ -149,12 +150,5 @@ def _pin(value: JsonValue, name: str, entry: Any, rpc: Mapping[str, str], esplor
 
 
 def rewrite_statement(path: Path, statement: SnapshotStatement) -> None:
-    """Replace ``snapshot.json`` atomically (a temporary file in its folder, renamed)."""
-    try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(statement.to_text())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise SourceError(f"cannot write {path}: {exc.strerror}") from None
+    """Replace ``snapshot.json`` atomically."""
+    write_text_atomically(path, statement.to_text(), encoding="ascii")

@@ -3,18 +3,16 @@ it), rendered with Jinja2 from ``templates/report.html.j2``. The chart is inline
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from reserves import __version__
+from reserves.atomic_file import write_text_atomically
 from reserves.audit import AuditReport
 from reserves.custody import holder_of
 from reserves.encoding import format_amount
-from reserves.errors import SourceError
 from reserves.reserve_audit import reserve_ratio
 from reserves.results import Status
 
@@ -90,13 +88,5 @@ def render_html(report: AuditReport, *, strict: bool = False) -> str:
 
 
 def write_report(path: Path, html: str) -> None:
-    """Write ``html`` to ``path`` atomically: a temporary file in the same folder, renamed."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise SourceError(f"cannot write report {path}: {exc.strerror}") from None
+    """Write ``html`` to ``path`` atomically."""
+    write_text_atomically(path, html, what="report ")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from reserves.context import Asset
 from reserves.custody import CustodyReport, CustodyWallet, analyse
-from reserves.encoding import format_amount
+from reserves.encoding import format_amount, format_share
 from reserves.errors import SourceError
 from reserves.ownership import OwnershipResult, canonical_message, verify_ownership
 from reserves.results import Check, Status
@@ -80,8 +80,7 @@ def reserve_ratio(reserves: int, liabilities: int) -> str:
     """Reserves over liabilities as a percentage with two decimals, rounded down; exact integers."""
     if liabilities == 0:
         return "n/a (no liabilities)"
-    basis_points = reserves * 10_000 // liabilities
-    return f"{basis_points // 100}.{basis_points % 100:02d}%"
+    return format_share(reserves, liabilities)
 
 
 def to_asset_units(raw: int, chain_decimals: int, asset_decimals: int) -> int:

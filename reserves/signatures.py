@@ -110,16 +110,20 @@ def bitcoin_signer(message: str, signature: str) -> BitcoinSigner:
     header = raw[0]
     if not 27 <= header <= 42:
         raise SignatureFormatError(f"BIP-137 header byte must be 27 to 42, found {header}")
-    recovery_id = (header - 27) & 3
-    try:
-        key = PublicKey.from_signature_and_message(
-            raw[1:] + bytes([recovery_id]), bitcoin_message_hash(message), hasher=None
-        )
-    except Exception as exc:  # noqa: BLE001 - coincurve raises for an unrecoverable signature
-        raise SignatureFormatError(f"no public key recovers from this signature: {exc}") from None
+    key = recover_public_key(raw, bitcoin_message_hash(message))
     compressed = header >= 31
     kind = {0: "p2pkh", 1: "any", 2: "p2sh-p2wpkh", 3: "p2wpkh"}[(header - 27) // 4]
     return BitcoinSigner(key.format(compressed=compressed), kind)
+
+
+def recover_public_key(signature: bytes, digest: bytes) -> PublicKey:
+    """The key behind a 65-byte ``header || r || s`` signature (BIP-137 header 27 to 42)."""
+    try:
+        return PublicKey.from_signature_and_message(
+            signature[1:] + bytes([(signature[0] - 27) & 3]), digest, hasher=None
+        )
+    except Exception as exc:  # noqa: BLE001 - coincurve raises for an unrecoverable signature
+        raise SignatureFormatError(f"no public key recovers from this signature: {exc}") from None
 
 
 def bitcoin_sign(message: str, private_key: bytes, kind: str = "p2wpkh") -> str:

@@ -26,7 +26,6 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coincurve import PublicKey
 from embit import networks
 from embit.base58 import encode_check
 from embit.ec import PublicKey as EmbitKey
@@ -38,7 +37,7 @@ from eth_utils.crypto import keccak
 from reserves.encoding import format_amount, parse_amount
 from reserves.errors import InputError, SourceError
 from reserves.results import Check, Status
-from reserves.signatures import bitcoin_message_hash, parse_multisig
+from reserves.signatures import SignatureFormatError, bitcoin_message_hash, parse_multisig, recover_public_key
 from reserves.sources import BalanceQuery, BalanceSource
 from reserves.sources.esplora import EsploraSource
 from reserves.sources.evm import EvmSource
@@ -193,11 +192,10 @@ def utxo_signer(network: str, message: str, signature: str) -> bytes:
         raise _Invalid("a signature is not base64") from None
     if len(raw) != 65 or not 27 <= raw[0] <= 42:
         raise _Invalid("a signature is not 65 bytes with a header byte of 27 to 42")
-    digest = bitcoin_message_hash(message, magic)
     try:
-        key = PublicKey.from_signature_and_message(raw[1:] + bytes([(raw[0] - 27) & 3]), digest, hasher=None)
-    except Exception as exc:  # noqa: BLE001
-        raise _Invalid(f"no key recovers from a signature: {exc}") from None
+        key = recover_public_key(raw, bitcoin_message_hash(message, magic))
+    except SignatureFormatError as exc:
+        raise _Invalid(str(exc)) from None
     return bytes(key.format(compressed=True))
 
 

@@ -20,7 +20,7 @@ from web3.exceptions import BlockNotFound, Web3Exception, Web3RPCError, Web3Type
 from reserves.errors import SourceError
 from reserves.results import Check, Status
 from reserves.sources import BalanceQuery, BalanceSource, BatchProgress, ContractSigners
-from reserves.sources.http import DEFAULT_BACKOFF, DEFAULT_RETRIES, DEFAULT_TIMEOUT, retrying_session
+from reserves.sources.http import DEFAULT_BACKOFF, DEFAULT_RETRIES, DEFAULT_TIMEOUT, describe_failure, retrying_session
 from reserves.wallets import EvmChain, Token
 
 ERC20_ABI: list[dict[str, Any]] = [
@@ -49,6 +49,7 @@ class EvmSource(BalanceSource):
         self.description = description
         self.batch_size = batch_size
         self._batching = True
+        self._contracts: dict[str, Any] = {}
 
     @classmethod
     def connect(
@@ -71,7 +72,7 @@ class EvmSource(BalanceSource):
         return cls(chain, Web3(provider), description=url, batch_size=batch_size)
 
     def _fail(self, doing: str, exc: BaseException) -> SourceError:
-        return SourceError(f"{self.chain.name} ({self.description}): {doing}: {_describe(exc)}")
+        return SourceError(f"{self.chain.name} ({self.description}): {doing}: {describe_failure(exc)}")
 
     def identity_checks(self) -> list[Check]:
         chain = self.chain
@@ -123,8 +124,15 @@ class EvmSource(BalanceSource):
                 progress(len(results))
         return results
 
+    def _erc20(self, token: Token) -> Any:
+        """The token's contract object, made once per token rather than once per query."""
+        if token.contract not in self._contracts:
+            address = Web3.to_checksum_address(token.contract)
+            self._contracts[token.contract] = self.web3.eth.contract(address=address, abi=ERC20_ABI)
+        return self._contracts[token.contract]
+
     def token_decimals(self, token: Token) -> int | None:
-        contract = self.web3.eth.contract(address=Web3.to_checksum_address(token.contract), abi=ERC20_ABI)
+        contract = self._erc20(token)
         try:
             raw = self.web3.eth.call(
                 {"to": contract.address, "data": contract.encode_abi("decimals", [])}, self.chain.block
@@ -166,7 +174,7 @@ class EvmSource(BalanceSource):
         block = self.chain.block
         if query.token is None:
             return self.web3.eth.get_balance(Web3.to_checksum_address(query.address), block)
-        contract = self.web3.eth.contract(address=Web3.to_checksum_address(query.token.contract), abi=ERC20_ABI)
+        contract = self._erc20(query.token)
         data = contract.encode_abi("balanceOf", [Web3.to_checksum_address(query.address)])
         return self.web3.eth.call({"to": contract.address, "data": data}, block)
 
@@ -225,10 +233,3 @@ class EvmSource(BalanceSource):
 def _is_revert(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "revert" in text or "execution" in text
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    if "Max retries exceeded" in text:
-        return "gave up after retries (" + text.split("(Caused by ", 1)[-1].rstrip(")") + ")"
-    return text or type(exc).__name__

@@ -47,16 +47,17 @@ def get_bounded(session: requests.Session, url: str, *, timeout: float, what: st
         response = session.get(url, timeout=timeout, stream=True)
         body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
     except requests.RequestException as exc:
-        raise SourceError(f"{what}: cannot reach {url}: {_reason(exc)}") from None
+        raise SourceError(f"{what}: cannot reach {url}: {describe_failure(exc)}") from None
     if len(body) > MAX_RESPONSE_BYTES:
         raise SourceError(f"{what}: the response of {url} is larger than {MAX_RESPONSE_BYTES} bytes")
     response._content = body
     return response
 
 
-def _reason(exc: Exception) -> str:
+def describe_failure(exc: BaseException) -> str:
+    """A request's failure in one line; urllib3's retry exhaustion made readable."""
     text = str(exc)
     if "Max retries exceeded" in text:
         cause = text.split("(Caused by ", 1)[-1].rstrip(")")
         return f"gave up after retries ({cause})"
-    return text
+    return text or type(exc).__name__
