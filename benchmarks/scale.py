@@ -60,8 +60,10 @@ def main() -> None:
     assets = [(f"A{i:02d}", DECIMALS[i % len(DECIMALS)]) for i in range(a)]
     decimals = ",".join(f"{s}={d}" for s, d in assets)
     csv = work / "liabilities.csv"
-    if not csv.exists():
-        write(csv, n, assets, seed=11, special=False)
+    if not csv.exists():  # generated once per size, renamed into place only when complete
+        partial = csv.with_name(csv.name + ".partial")
+        write(partial, n, assets, seed=11, special=False)
+        partial.rename(csv)
     script = str(Path(sys.executable).parent / "reserves")
     snap = work / "snap"
     if snap.exists():
@@ -71,10 +73,12 @@ def main() -> None:
     seconds, peak = run([script, "publish", str(csv), "--exchange", "Bench", "--snapshot-id", "b", "--cutoff",
                          "2026-01-01T00:00:00Z", "--decimals", decimals, "--out", str(snap)])  # fmt: skip
     results["publish"] = f"{seconds:8.1f} s, peak {peak / 2**30:.2f} GiB"
+    print(f"publish: {results['publish'].strip()}", file=sys.stderr, flush=True)
     publish_seconds = seconds
     seconds, _ = run([script, "audit", str(snap / "snapshot.json"), "--liabilities", str(csv), "--secret",
                       str(snap / "secret")])  # fmt: skip
     results["audit"] = f"{seconds:8.1f} s"
+    print(f"audit: {results['audit'].strip()}", file=sys.stderr, flush=True)
 
     store = ProofStore.open(snap)
     ids = [f"user-{i:06d}@example.com" for i in random.Random(1).sample(range(n), min(50, n))]

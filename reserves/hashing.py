@@ -18,7 +18,9 @@ class Tag:
     def __init__(self, name: str) -> None:
         digest = hashlib.sha256(name.encode("ascii")).digest()
         self.name = name
-        self._state = hashlib.sha256(digest + digest)
+        self.prefix = digest + digest
+        """``SHA256(tag) || SHA256(tag)``, for the compiled loops (``reserves._bulk``)."""
+        self._state = hashlib.sha256(self.prefix)
 
     def hash(self, *parts: Buffer) -> bytes:
         """``TH(tag, parts[0] || parts[1] || …)``."""

@@ -1,214 +1,198 @@
 """The bulk tree builder: the hot loops of publish and audit.
 
-It computes the same nodes as ``reserves.tree`` (the reference, tested to agree), but a
-whole level at a time: a level is one ``numpy`` array of fixed-width *records*, one per
-node, each ``hash || u128(sum_1) || … || u128(sum_A)`` — exactly the bytes a parent's
-preimage takes from a child. So a parent's preimage is its header followed by its two
-children's records, which sit next to each other in the level below; sums are added as
-pairs of 64-bit halves with an exact carry and overflow check. Only hashing loops in
-Python, and it feeds each node's preimage to SHA-256 in a single call.
+It computes the same nodes as ``reserves.tree`` (the reference, tested to agree), a range
+of nodes at a time, in ``reserves._bulk`` (compiled; it releases the GIL, so one thread
+per core hashes side by side). A node is a fixed-width *record*,
+``hash || u128(sum_1) || … || u128(sum_A)``: exactly the bytes a parent's preimage takes
+from a child, so a parent hashes its two children's records where they lie.
 
-Memory is proportional to the accounts: one level and its parents' preimages at a time.
+The tree is built in *chunks* of ``2^k`` leaf slots: a worker turns a chunk's slots into
+leaves and climbs ``k`` levels to the chunk's top, handing every level's piece to the
+sink; the few chunk tops then climb to the root. Memory is a few chunks at a time
+whatever the number of accounts, and the sink (the proof store) receives each level's
+pieces in index order.
 """
 
 from __future__ import annotations
 
-import hashlib
-import multiprocessing
 import os
-from collections.abc import Callable, Sequence
-from typing import Any
+import queue
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from reserves import hashing
+from reserves import _bulk, hashing
 from reserves.encoding import u8, u64
 from reserves.tree import Node, SumOverflowError
 
 Records = npt.NDArray[np.uint8]
-"""A level: shape ``(nodes, 32 + 16 * assets)``, one record per node."""
+"""Nodes: shape ``(nodes, 32 + 16 * assets)``, one record per node."""
+
+Chunk = tuple[list[tuple[int, Records]], Records, Records]
+"""A chunk's pieces below its top, its top record, and the scratch array they live in."""
 
 LevelSink = Callable[[int, Records], None]
-"""Receives each level (padding record included) as it is finished, leaves first."""
+"""Receives ``(level, records)`` pieces as they are finished, padding records included.
+Each level's pieces arrive in index order; pieces of different levels interleave."""
+
+WORKERS = max(1, min(os.cpu_count() or 1, 8))
+CHUNK_LEVELS = 16
+"""A chunk is ``2^16`` leaf slots (23 MB of records at 20 assets) unless the tree is smaller."""
 
 
 def record_size(asset_count: int) -> int:
     return 32 + 16 * asset_count
 
 
-def leaf_records(ctx: bytes, accounts: Sequence[bytes] | bytes, balances: Sequence[bytes] | Records) -> Records:
-    """Leaf records for slots ``0 … N-1``.
+@dataclass(frozen=True)
+class LeafInput:
+    """What the leaf level is made of, row-wise as read from the liabilities file.
 
-    ``accounts[i]`` is the account commitment in slot ``i`` and ``balances[i]`` its
-    balances already encoded as ``u128(b_1) || … || u128(b_A)`` (bytes, or one row of an
-    array of shape ``(N, 16 * A)``).
+    The account in slot ``s`` is file row ``slot_rows[s]``; its account commitment is
+    ``hashes[row, 32:]`` and its balances ``amounts[row]``, each ``u128`` big-endian.
     """
-    joined = accounts if isinstance(accounts, bytes) else b"".join(accounts)
-    count = len(joined) // 32
-    encoded = (
-        balances if isinstance(balances, np.ndarray)
-        else np.frombuffer(b"".join(balances), dtype=np.uint8).reshape(count, -1)
-    )  # fmt: skip
-    work = _leaf_work(joined, encoded.shape[1])
-    work[:, 40:] = encoded
-    return _hash_leaves(ctx, work)
+
+    hashes: npt.NDArray[np.uint8]
+    """Shape ``(rows, 64)``: ``order_key || account commitment`` (only the second half is used here)."""
+    amounts: npt.NDArray[np.uint8]
+    """Shape ``(rows, 16 * assets)``."""
+    slot_rows: npt.NDArray[np.int64]
+    """Shape ``(slots,)``."""
+
+    @classmethod
+    def in_slot_order(cls, accounts: bytes, amounts: npt.NDArray[np.uint8]) -> LeafInput:
+        """Accounts already in slot order: ``accounts`` is the ``32 * N`` bytes of their commitments."""
+        count = len(accounts) // 32
+        hashes = np.zeros((count, 64), dtype=np.uint8)
+        hashes[:, 32:] = np.frombuffer(accounts, dtype=np.uint8).reshape(count, 32)
+        return cls(hashes, np.ascontiguousarray(amounts, dtype=np.uint8), np.arange(count, dtype=np.int64))
+
+    @property
+    def asset_count(self) -> int:
+        return int(self.amounts.shape[1]) // 16
 
 
-def leaf_records_from_columns(
-    ctx: bytes, accounts: bytes, high: npt.NDArray[np.uint64], low: npt.NDArray[np.uint64]
-) -> Records:
-    """The same, with balances given as the high and low 64-bit halves, shape ``(N, A)``,
-    already in slot order: they are written straight into place, big-endian."""
-    count, asset_count = high.shape
-    work = _leaf_work(accounts, 16 * asset_count)
-    sums = work[:, 40:].view(">u8").reshape(count, asset_count, 2)
-    sums[:, :, 0] = high
-    sums[:, :, 1] = low
-    return _hash_leaves(ctx, work)
-
-
-def _leaf_work(accounts: bytes, width: int) -> Records:
-    """One array of leaf preimages after ``ctx``: ``u64(index) || account || balances``."""
-    count = len(accounts) // 32
-    work = np.empty((count, 8 + 32 + width), dtype=np.uint8)
-    work[:, :8] = np.arange(count, dtype=">u8").view(np.uint8).reshape(count, 8)
-    work[:, 8:40] = np.frombuffer(accounts, dtype=np.uint8).reshape(count, 32)
-    return work
-
-
-def _hash_leaves(ctx: bytes, work: Records) -> Records:
-    """Hash each preimage row, then let the leaf hash overwrite the account commitment:
-    ``work[:, 8:]`` is then ``hash || balances``, the records, without another array."""
-    work[:, 8:40] = _hash_rows(hashing.LEAF.with_prefix(ctx), work)
-    return work[:, 8:]
-
-
-def _hash_rows(state: hashlib._Hash, rows: Records) -> Records:
-    """SHA-256 of ``state`` continued with each row: shape ``(rows, 32)``; on every core
-    for large inputs (``hash_rows_serial`` is the reference)."""
-    blob = parallel_map(_hash_range, (state, rows), len(rows))
-    return np.frombuffer(blob, dtype=np.uint8).reshape(len(rows), 32)
-
-
-def hash_rows_serial(state: hashlib._Hash, rows: Records) -> bytes:
-    return _hash_range((state, rows), 0, len(rows))
-
-
-def _hash_range(shared: tuple[hashlib._Hash, Records], start: int, stop: int) -> bytes:
-    state, rows = shared
-    size = rows.shape[1]
-    flat = memoryview(rows.reshape(-1))  # type: ignore[arg-type]
-    digests: list[bytes] = []
-    for offset in range(start * size, stop * size, size):
-        row_state = state.copy()
-        row_state.update(flat[offset : offset + size])
-        digests.append(row_state.digest())
-    return b"".join(digests)
-
-
-PARALLEL_MIN_ROWS = 100_000
-"""Below this many rows, forking workers costs more than it saves."""
-WORKERS = max(1, min(os.cpu_count() or 1, 8))
-_shared: tuple[Callable[[Any, int, int], bytes], Any] | None = None
-
-
-def parallel_map(work: Callable[[Any, int, int], bytes], shared: Any, count: int) -> bytes:
-    """``work(shared, start, stop)`` over ``range(count)`` split across the cores, results
-    concatenated in order. Workers are forked, so ``shared`` (large arrays, hash states)
-    reaches them copy-on-write instead of being pickled; only their results travel back."""
-    if count < PARALLEL_MIN_ROWS or WORKERS < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return work(shared, 0, count)
-    global _shared  # noqa: PLW0603 - forked workers inherit module state: arrays reach them without pickling
-    _shared = (work, shared)
-    bounds = [(count * i // WORKERS, count * (i + 1) // WORKERS) for i in range(WORKERS)]
-    try:
-        with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
-            return b"".join(pool.starmap(_run_shared, bounds))
-    finally:
-        _shared = None
-
-
-def _run_shared(start: int, stop: int) -> bytes:
-    assert _shared is not None
-    work, shared = _shared
-    return work(shared, start, stop)
-
-
-def build(ctx: bytes, height: int, leaves: Records, sink: LevelSink | None = None) -> Node:
-    """Build every level above ``leaves`` and return the root ``(height, 0)``."""
-    count, size = leaves.shape
+def build(
+    ctx: bytes, height: int, leaves: LeafInput, sink: LevelSink | None = None, *, chunk_levels: int | None = None
+) -> Node:
+    """Build the tree over ``leaves`` and return the root ``(height, 0)``; chunks are
+    ``2^chunk_levels`` slots (default ``CHUNK_LEVELS``)."""
+    count = len(leaves.slot_rows)
+    chunk_levels = CHUNK_LEVELS if chunk_levels is None else chunk_levels
+    if chunk_levels < 1:
+        raise ValueError("a chunk is at least two slots")
     if not 1 <= count <= 1 << height:
         raise ValueError(f"{count} leaves do not fit a tree of height {height}")
-    asset_count = (size - 32) // 16
-    current, real = leaves, count
-    for level in range(height):
-        if real % 2:
-            # The last real node has no sibling: the padding node takes its place, in the
-            # spare row ``parents`` left for it (only the leaves may need a copy).
-            current = current if len(current) > real else _with_padding(current)
-            current[real, :32] = np.frombuffer(hashing.PAD.hash(ctx, u8(level), u64(real)), dtype=np.uint8)
-        if sink is not None:
-            sink(level, current)
-        real = len(current) // 2
-        current = parents(ctx, level + 1, current, spare=real % 2 == 1 and level + 1 < height)
-    if sink is not None:
-        sink(height, current)
-    return record_to_node(current[0], asset_count)
+    builder = _Builder(ctx, leaves, min(chunk_levels, height))
+    emit = sink or (lambda level, records: None)
+    chunks = -(-count // (1 << builder.chunk_levels))
+    # The chunk tops, and room for every level above them (each with a spare row).
+    tops = np.zeros((2 * chunks + height + 1, builder.size), dtype=np.uint8)
+    for number, (pieces, top, scratch) in enumerate(_in_order(builder.chunk, chunks)):
+        for level, records in pieces:
+            emit(level, records)
+        tops[number] = top
+        builder.release(scratch)
+    for level, records in builder.climb(tops, chunks, builder.chunk_levels, height, 0):
+        emit(level, records)
+    return record_to_node(records[0], leaves.asset_count)
 
 
-def parents(ctx: bytes, level: int, children: Records, *, spare: bool = False) -> Records:
-    """The nodes at ``level`` over ``children`` (an even number of records); with
-    ``spare``, one more zeroed row at the end for the level's padding node."""
-    pairs, size = len(children) // 2, children.shape[1]
-    asset_count = (size - 32) // 16
-    result = np.empty((pairs + spare, size), dtype=np.uint8)
-    if spare:
-        result[pairs] = 0
-    result[:pairs, 32:] = _add_sums(level, children, asset_count)
+class _Builder:
+    def __init__(self, ctx: bytes, leaves: LeafInput, chunk_levels: int) -> None:
+        self.ctx = ctx
+        self.leaves = leaves
+        self.chunk_levels = chunk_levels
+        self.size = record_size(leaves.asset_count)
+        self.leaf_prefix = hashing.LEAF.prefix + ctx
+        self.node_prefix = hashing.NODE.prefix + ctx
+        self._scratch: queue.SimpleQueue[Records] = queue.SimpleQueue()
 
-    preimage_size = 9 + 2 * size
-    preimages = np.empty((pairs, preimage_size), dtype=np.uint8)
-    preimages[:, 0] = level
-    preimages[:, 1:9] = np.arange(pairs, dtype=">u8").view(np.uint8).reshape(pairs, 8)
-    preimages[:, 9 : 9 + size] = children[0::2]  # children may be a view (the leaves are)
-    preimages[:, 9 + size :] = children[1::2]
-    result[:pairs, :32] = _hash_rows(hashing.NODE.with_prefix(ctx), preimages)
-    return result
-
-
-def _add_sums(level: int, children: Records, asset_count: int) -> Records:
-    """Element-wise ``left.sums + right.sums`` as big-endian u128 bytes, exact."""
-    pairs = len(children) // 2
-    # The children's sums, as (pair, side, asset, high/low) native 64-bit words.
-    native = children[:, 32:].view(">u8").reshape(pairs, 2, asset_count, 2).astype(np.uint64)
-    left, right = native[:, 0], native[:, 1]
-    out = np.empty((pairs, asset_count, 2), dtype=np.uint64)
-    np.add(left[..., 1], right[..., 1], out=out[..., 1])
-    carry = out[..., 1] < left[..., 1]
-    np.add(left[..., 0], right[..., 0], out=out[..., 0])
-    overflow = out[..., 0] < left[..., 0]
-    out[..., 0] += carry
-    overflow |= out[..., 0] < carry  # adding the carry wrapped the high word
-    if overflow.any():
-        index, asset = (int(v) for v in np.argwhere(overflow)[0])
-        value = _u128(left[index, asset, 0], left[index, asset, 1]) + _u128(
-            right[index, asset, 0], right[index, asset, 1]
+    def chunk(self, number: int) -> Chunk:
+        """Levels ``0 … k-1`` over the chunk's slots, and its top node at level ``k``. The
+        pieces are views of one scratch array, to be handed back with ``release``."""
+        first = number << self.chunk_levels
+        count = min(len(self.leaves.slot_rows) - first, 1 << self.chunk_levels)
+        try:
+            scratch = self._scratch.get_nowait()
+        except queue.Empty:
+            # Leaves and every level above, each with a spare row: < 2^(k+1) + k + 1 rows.
+            scratch = np.empty(((2 << self.chunk_levels) + self.chunk_levels + 1, self.size), dtype=np.uint8)
+        leaves = self.leaves
+        _bulk.leaf_records(
+            self.leaf_prefix, leaves.hashes, leaves.amounts, leaves.slot_rows, first, scratch[:count], self.size - 32
         )
-        raise SumOverflowError(level, index, asset, value)
-    return out.astype(">u8").reshape(pairs, 2 * asset_count).view(np.uint8)
+        *pieces, (_, top) = self.climb(scratch, count, 0, self.chunk_levels, first)
+        return pieces, top[0], scratch
+
+    def release(self, scratch: Records) -> None:
+        """A chunk's scratch array, free again once its pieces are written."""
+        self._scratch.put(scratch)
+
+    def climb(self, space: Records, real: int, start: int, stop: int, first: int) -> Iterator[tuple[int, Records]]:
+        """From the ``real`` records at the top of ``space`` at level ``start`` (indexes
+        from ``first``) up to level ``stop``: yields every level's records, ``start`` with
+        its padding and ``stop`` (the top) last. Each level is built in ``space`` right
+        after the one below, with a spare row for its padding node."""
+        records = space[: real + 1]
+        for level in range(start, stop):
+            if real % 2:
+                # The last real node has no sibling: the padding node takes its place.
+                records[real, :32] = np.frombuffer(hashing.PAD.hash(self.ctx, u8(level), u64(first + real)), np.uint8)
+                records[real, 32:] = 0
+            below = records[: real + real % 2]
+            yield level, below
+            pairs = len(below) // 2
+            space = space[len(below) :]
+            parents = space[: pairs + 1]
+            overflow = _bulk.parent_records(self.node_prefix, level + 1, first // 2, below, parents[:pairs], self.size)
+            if overflow >= 0:
+                self._overflow(level + 1, first // 2, below, overflow)
+            records, real, first = parents, pairs, first // 2
+        yield stop, records[:real]
+
+    def _overflow(self, level: int, first: int, children: Records, position: int) -> None:
+        assets = self.leaves.asset_count
+        pair, asset = divmod(position, assets)
+        left, right = (record_to_node(children[2 * pair + side], assets) for side in (0, 1))
+        raise SumOverflowError(level, first + pair, asset, left.sums[asset] + right.sums[asset])
 
 
-def _with_padding(records: Records) -> Records:
-    """``records`` with one zeroed row more, for a padding node."""
-    count, size = records.shape
-    padded = np.zeros((count + 1, size), dtype=np.uint8)
-    padded[:count] = records
-    return padded
+def _in_order(work: Callable[[int], Chunk], count: int) -> Iterator[Chunk]:
+    """``work(0) … work(count - 1)`` on ``WORKERS`` threads, results in order, at most a
+    few in flight (so memory stays a few chunks whatever ``count`` is)."""
+    if WORKERS < 2 or count < 2:
+        for number in range(count):
+            yield work(number)
+        return
+    with ThreadPoolExecutor(WORKERS) as pool:
+        pending: deque[Future[Chunk]] = deque()
+        try:
+            for number in range(count):
+                pending.append(pool.submit(work, number))
+                if len(pending) > 2 * WORKERS:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
-def _u128(hi: np.uint64, lo: np.uint64) -> int:
-    return (int(hi) << 64) | int(lo)
+def in_ranges(work: Callable[[int, int], None], count: int, step: int = 1 << 16) -> None:
+    """``work(start, stop)`` over ``range(count)`` in ranges of ``step``, on every core."""
+    bounds = [(start, min(start + step, count)) for start in range(0, count, step)]
+    if WORKERS < 2 or len(bounds) < 2:
+        for start, stop in bounds:
+            work(start, stop)
+        return
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for future in [pool.submit(work, start, stop) for start, stop in bounds]:
+            future.result()
 
 
 def record_to_node(record: Records | bytes, asset_count: int) -> Node:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import numpy.typing as npt
 
 from reserves import liabilities_columnar
 from reserves.context import Asset
-from reserves.encoding import check_symbol, parse_amount
+from reserves.encoding import check_symbol, parse_amount, u128
 from reserves.errors import InputError, SourceError
 from reserves.proof import check_account_id
 
@@ -34,42 +35,55 @@ COLUMNAR_MIN_BYTES = 1 << 20
 class LiabilitiesFile:
     """The parsed liabilities: one account per row, balances in smallest units.
 
-    Balances are held column-wise as two ``uint64`` arrays, the high and low halves of each
-    ``u128`` amount, so millions of rows take 16 bytes an amount and the tree is built from
-    them in bulk.
+    Held as flat arrays, so millions of rows cost little more than their bytes and the
+    tree is built from them in bulk: the ids as UTF-8 back to back with offsets, and the
+    balances as ``u128`` big-endian, a row of ``16 * assets`` bytes per account (exactly
+    the bytes a leaf commits to).
     """
 
     source: str
     """The file it was read from, for messages."""
     assets: tuple[Asset, ...]
     """The columns after ``account``, in file order (the snapshot's order)."""
-    ids: list[str]
-    """Account ids in file order; unique."""
-    high: npt.NDArray[np.uint64]
-    """Shape ``(rows, assets)``: each amount's upper 64 bits."""
-    low: npt.NDArray[np.uint64]
-    """Shape ``(rows, assets)``: each amount's lower 64 bits."""
+    id_offsets: npt.NDArray[np.int64]
+    """Shape ``(rows + 1,)``: row ``i``'s id is ``id_bytes[id_offsets[i]:id_offsets[i + 1]]``."""
+    id_bytes: npt.NDArray[np.uint8]
+    """The UTF-8 of every id, in file order; ids are unique, 1 to 256 bytes, NFC."""
+    amounts: npt.NDArray[np.uint8]
+    """Shape ``(rows, 16 * assets)``: each balance as ``u128`` big-endian."""
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.id_offsets) - 1
+
+    @property
+    def ids(self) -> list[str]:
+        """Account ids in file order (for small files and tests)."""
+        data, bounds = self.id_bytes.tobytes(), self.id_offsets.tolist()
+        return [data[start:stop].decode("utf-8") for start, stop in itertools.pairwise(bounds)]
 
     @property
     def balances(self) -> list[tuple[int, ...]]:
         """Row-wise Python integers (for small files and tests)."""
+        raw = self.amounts.tobytes()
+        width = 16 * len(self.assets)
         return [
-            tuple((int(h) << 64) | int(lo) for h, lo in zip(hs, ls, strict=True))
-            for hs, ls in zip(self.high.tolist(), self.low.tolist(), strict=True)
+            tuple(int.from_bytes(raw[row + at : row + at + 16], "big") for at in range(0, width, 16))
+            for row in range(0, len(raw), width)
         ]
-
-    def totals(self) -> tuple[int, ...]:
-        return tuple(sum(column) for column in zip(*self.balances, strict=True))
 
 
 def from_rows(source: str, assets: tuple[Asset, ...], ids: list[str], rows: list[tuple[int, ...]]) -> LiabilitiesFile:
-    mask = (1 << 64) - 1
-    high = np.array([[v >> 64 for v in row] for row in rows], dtype=np.uint64).reshape(len(rows), len(assets))
-    low = np.array([[v & mask for v in row] for row in rows], dtype=np.uint64).reshape(len(rows), len(assets))
-    return LiabilitiesFile(source, assets, ids, high, low)
+    encoded = [account_id.encode("utf-8") for account_id in ids]
+    offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    amounts = np.frombuffer(b"".join(u128(v) for row in rows for v in row), dtype=np.uint8)
+    return LiabilitiesFile(
+        source,
+        assets,
+        offsets,
+        np.frombuffer(b"".join(encoded), dtype=np.uint8),
+        amounts.reshape(len(rows), 16 * len(assets)),
+    )
 
 
 def read_liabilities(
@@ -80,32 +94,36 @@ def read_liabilities(
 ) -> LiabilitiesFile:
     """Parse ``path``; its header must name exactly the assets of ``decimals`` (and, when
     ``order`` is given, in that order)."""
+    fast = _read_columnar(path, decimals, order)
+    if fast is not None:
+        return fast
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read liabilities file {path}: {exc.strerror}") from None
-    fast = _read_columnar(raw, decimals, order, str(path))
-    return fast if fast is not None else parse_liabilities(raw, decimals, order=order, source=str(path))
+    return parse_liabilities(raw, decimals, order=order, source=str(path))
 
 
-def _read_columnar(
-    raw: bytes, decimals: Mapping[str, int], order: tuple[str, ...] | None, source: str
-) -> LiabilitiesFile | None:
+def _read_columnar(path: Path, decimals: Mapping[str, int], order: tuple[str, ...] | None) -> LiabilitiesFile | None:
     """The columnar fast path, or ``None`` when the reference parser must read the file
     (small files, and any file the fast path has a doubt about: the reference reports it)."""
-    if len(raw) < COLUMNAR_MIN_BYTES:
-        return None
-    first_line = raw.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        if path.stat().st_size < COLUMNAR_MIN_BYTES:
+            return None
+        with path.open("rb") as handle:
+            first_line = handle.readline(1 << 20).rstrip(b"\r\n")
+    except OSError:
+        return None  # the reference parser reports it
     try:
         header = next(csv.reader([first_line.decode("utf-8")]))
-        assets = _parse_header(header, decimals, order, where=f"{source}:1")
+        assets = _parse_header(header, decimals, order, where=f"{path}:1")
     except (InputError, UnicodeDecodeError, csv.Error, StopIteration):
         return None
-    result = liabilities_columnar.read(raw, assets)
+    result = liabilities_columnar.read(path, assets)
     if result is None:
         return None
-    ids, high, low = result
-    return LiabilitiesFile(source, assets, ids, high, low)
+    offsets, data, amounts = result
+    return LiabilitiesFile(str(path), assets, offsets, data, amounts)
 
 
 def parse_liabilities(

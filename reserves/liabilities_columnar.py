@@ -1,13 +1,11 @@
 """The fast path for ``liabilities.csv``: the same grammar as ``reserves.liabilities``,
 checked a column at a time.
 
-pyarrow reads the CSV (C++, both cores); validation is vectorised (a regular expression
-per amount column, NFC, lengths and uniqueness of ids). Amounts become exact ``u128``
-halves: pyarrow casts each column to ``decimal128(38, d)``, whose buffer is the
-little-endian count of smallest units. A column with a value of 39 digits takes the byte
-path instead: each digit's power of ten from its distance to the dot, summed per row in
-two 19-digit ``uint64`` halves joined by exact 32-bit limb arithmetic, and Python
-integers for the few rows wider than that.
+pyarrow reads the CSV (C++, every core) into columns of raw bytes. The ids are checked in
+bulk (UTF-8, NFC, 1 to 256 bytes, unique); every amount column goes through
+``reserves._bulk.parse_amounts``, which checks FORMAT §2's grammar and writes the exact
+``u128`` big-endian value straight into the leaf-ready balances array (one thread per
+core, columns side by side).
 
 It never decides alone that a file is bad: on the first sign of trouble it returns
 ``None`` and the reference parser reads the file, so every error message (file, line,
@@ -16,10 +14,11 @@ column, value) is the reference's, and the two paths cannot disagree about what 
 
 from __future__ import annotations
 
-import io
-import os
+import itertools
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -27,146 +26,179 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from reserves import _bulk
 from reserves.context import Asset
-from reserves.encoding import U128_LIMIT
+from reserves.levels import WORKERS
+from reserves.proof import MAX_ID_BYTES
 
 _LONE_CR = re.compile(rb"\r(?!\n)")
-TEN_19 = 10**19
+BLOCK_BYTES = 1 << 24
+
+Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.uint8]]
+"""Id offsets, id bytes and balances, as ``reserves.liabilities.LiabilitiesFile`` holds them."""
 
 
-def read(
-    raw: bytes, assets: tuple[Asset, ...]
-) -> tuple[list[str], npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None:
-    """Ids and the high and low halves of every amount, or ``None`` to defer to the reference.
+@dataclass(frozen=True)
+class _Part:
+    """A byte range of the file's rows, read by one thread into its own rows of the result."""
 
-    The caller has already checked the header against ``assets``.
+    start: int
+    stop: int
+    first_row: int
+    rows: int
+    """Exactly the rows in the range, or (when fields may be quoted) an upper bound."""
+
+
+def read(path: Path, assets: tuple[Asset, ...]) -> Columns | None:
+    """The file's columns, or ``None`` to defer to the reference parser.
+
+    The caller has already checked the header against ``assets``. The file is memory-mapped
+    and cut at line feeds into one part per core; each part is read by pyarrow a block at
+    a time and its amounts parsed straight into their rows, so only the ids and the parsed
+    balances are ever held whole. A file with a double quote anywhere (where a field may
+    hold a line feed) is read as one part.
     """
-    if raw.startswith(b"\xef\xbb\xbf") or _LONE_CR.search(raw):
-        return None
-    names = ["account", *(a.symbol for a in assets)]
     try:
-        table = pa_csv.read_csv(
-            io.BytesIO(raw),
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 25),
-            parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, check_utf8=True
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        text = pa.memory_map(str(path)).read_buffer()
+    except (OSError, pa.ArrowException):
         return None
-    count = table.num_rows
+    planned = _plan(text)
+    if planned is None:
+        return None
+    parts, quoted = planned
+    amounts = np.empty((parts[-1].first_row + parts[-1].rows, 16 * len(assets)), dtype=np.uint8)
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = list(pool.map(lambda part: _read_part(text, part, assets, amounts, quoted), parts))
+    id_chunks: list[pa.Array] = []
+    for part, result in zip(parts, results, strict=True):
+        if result is None or (result[1] != part.rows and not quoted):
+            return None
+        id_chunks += result[0]
+    count = sum(result[1] for result in results if result is not None)
     if count == 0:
         return None
-    ids = table.column(0)
-    lengths = pc.binary_length(ids)
-    if pc.min(lengths).as_py() < 1 or pc.max(lengths).as_py() > 256:
+    ids = _ids(pa.chunked_array(id_chunks, pa.binary()))
+    if ids is None:
         return None
-    if not pc.all(pc.equal(pc.utf8_normalize(ids, form="NFC"), ids)).as_py():
+    return (*ids, amounts[:count])
+
+
+def _plan(text: pa.Buffer) -> tuple[list[_Part], bool] | None:
+    """The parts to read, and whether any field may be quoted; ``None`` (defer) for what
+    pyarrow does not check itself: a byte-order mark or a lone carriage return."""
+    size = text.size
+    head = text.slice(0, min(size, 1 << 20)).to_pybytes()
+    if head.startswith(b"\xef\xbb\xbf") or b"\n" not in head:
         return None
-    if pc.count_distinct(ids).as_py() != count:
+    body = head.index(b"\n") + 1
+    cuts = [body]
+    for k in range(1, WORKERS):
+        cuts.append(max(cuts[-1], _line_start(text, body + (size - body) * k // WORKERS)))
+    cuts.append(size)
+    ranges = [(start, stop) for start, stop in itertools.pairwise(cuts) if stop > start]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        counts = list(pool.map(lambda r: _bulk.scan_text(text.slice(r[0], r[1] - r[0])), ranges))
+    if any(returns for _, returns, _ in counts) and _LONE_CR.search(memoryview(text)):
         return None
-    high = np.empty((count, len(assets)), dtype=np.uint64)
-    low = np.empty((count, len(assets)), dtype=np.uint64)
-    # pyarrow's kernels release the GIL: the columns convert side by side on every core.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        converted = list(pool.map(lambda p: _amounts(table.column(p + 1), assets[p].decimals), range(len(assets))))
-    for position, halves in enumerate(converted):
-        if halves is None:
+    line_feeds = [feeds for feeds, _, _ in counts]
+    if not ranges:
+        return None
+    if any(quotes for _, _, quotes in counts):
+        return [_Part(body, size, 0, sum(line_feeds) + 1)], True
+    parts, row = [], 0
+    for (start, stop), feeds in zip(ranges, line_feeds, strict=True):
+        rows = feeds + (stop == size and text.slice(size - 1, 1).to_pybytes() != b"\n")
+        parts.append(_Part(start, stop, row, rows))
+        row += rows
+    return parts, False
+
+
+def _line_start(text: pa.Buffer, position: int) -> int:
+    """The start of the first line that begins at or after ``position`` (or the end)."""
+    size: int = text.size
+    while position < size:
+        window: bytes = text.slice(position, min(1 << 16, size - position)).to_pybytes()
+        found = window.find(b"\n")
+        if found >= 0:
+            return position + found + 1
+        position += len(window)
+    return size
+
+
+def _read_part(
+    text: pa.Buffer, part: _Part, assets: tuple[Asset, ...], amounts: npt.NDArray[np.uint8], quoted: bool
+) -> tuple[list[pa.Array], int] | None:
+    """A part's id chunks and row count, its amounts written into ``amounts``; ``None``
+    at the first thing pyarrow or the amount grammar rejects."""
+    names = ["account", *(a.symbol for a in assets)]
+    try:
+        reader = pa_csv.open_csv(
+            pa.BufferReader(text.slice(part.start, part.stop - part.start)),
+            read_options=pa_csv.ReadOptions(column_names=names, block_size=BLOCK_BYTES, use_threads=False),
+            # Quoted fields may hold line breaks; only then must pyarrow find them.
+            parse_options=pa_csv.ParseOptions(newlines_in_values=quoted, ignore_empty_lines=False),
+            # Bytes, not text: amounts are checked by our grammar (ASCII), ids by ``_ids``.
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.binary()), strings_can_be_null=False, check_utf8=False
+            ),
+        )
+        id_chunks: list[pa.Array] = []
+        count = 0
+        for batch in reader:
+            rows = amounts[part.first_row + count : part.first_row + count + batch.num_rows]
+            if count + batch.num_rows > part.rows or len(rows) != batch.num_rows:
+                return None
+            columns = [_offsets_and_data(batch.column(position + 1)) for position in range(len(assets))]
+            if _bulk.parse_amounts(columns, [a.decimals for a in assets], rows) >= 0:
+                return None
+            id_chunks.append(batch.column(0))
+            count += batch.num_rows
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError):
+        return None
+    return id_chunks, count
+
+
+def _ids(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]] | None:
+    """The id column as offsets and bytes, or ``None`` if any id breaks the rules."""
+    lengths = pc.binary_length(column)
+    if pc.min(lengths).as_py() < 1 or pc.max(lengths).as_py() > MAX_ID_BYTES:
+        return None
+    try:
+        text = column.cast(pa.string())  # checks UTF-8
+    except pa.ArrowInvalid:
+        return None
+    ascii_only = pc.string_is_ascii(text)
+    if not pc.all(ascii_only).as_py():  # ASCII is always NFC: normalise only the rest
+        others = pc.filter(text, pc.invert(ascii_only))
+        if not pc.all(pc.equal(pc.utf8_normalize(others, form="NFC"), others)).as_py():
             return None
-        high[:, position], low[:, position] = halves
-    return ids.to_pylist(), high, low
+    joined = pa.concat_arrays([chunk.cast(pa.large_binary()) for chunk in column.chunks])
+    offsets, data = _offsets_and_data(joined)
+    offsets, data = offsets - offsets[0], np.ascontiguousarray(data[offsets[0] : offsets[-1]])
+    return None if _has_repeats(offsets, data) else (offsets, data)
 
 
-def _amounts(column: pa.ChunkedArray, decimals: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None:
-    """Exact ``u128`` halves of one amount column, or ``None`` if any value breaks the grammar."""
-    fraction = rf"(\.[0-9]{{1,{decimals}}})?" if decimals else ""
-    if not pc.all(pc.match_substring_regex(column, rf"^(0|[1-9][0-9]*){fraction}$")).as_py():
-        return None
-    # decimal128(38, d) holds exactly the count of smallest units, little-endian: our u128.
-    # pyarrow does not enforce the 38-digit precision when casting from text (2^128 wraps
-    # to 0), so the cast is used only when every value provably fits: whole digits + d <= 38.
-    dot = pc.find_substring(column, ".")
-    whole_digits = pc.if_else(pc.less(dot, 0), pc.utf8_length(column), dot)
-    exact = None
-    if (pc.max(whole_digits).as_py() or 0) + decimals <= 38:
-        try:
-            exact = pc.cast(column, pa.decimal128(38, decimals))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            exact = None
-    if exact is not None:
-        words = [
-            np.frombuffer(chunk.buffers()[1], dtype="<u8")[2 * chunk.offset : 2 * (chunk.offset + len(chunk))]
-            for chunk in exact.chunks
-        ]
-        pairs = np.concatenate(words).reshape(-1, 2) if words else np.empty((0, 2), np.uint64)
-        return pairs[:, 1].astype(np.uint64), pairs[:, 0].astype(np.uint64)
-    parts = [_chunk_amounts(chunk, decimals) for chunk in column.chunks]
-    if any(part is None for part in parts):
-        return None
-    high = np.concatenate([p[0] for p in parts if p is not None]) if parts else np.empty(0, np.uint64)
-    low = np.concatenate([p[1] for p in parts if p is not None]) if parts else np.empty(0, np.uint64)
-    return high, low
+def _has_repeats(offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8]) -> bool:
+    """Whether any id appears twice: ids that share a 64-bit digest are compared exactly."""
+    digests = np.empty(len(offsets) - 1, dtype=np.uint64)
+    _bulk.id_digests(offsets, data, digests)
+    ordered = np.sort(digests)
+    shared = ordered[1:][ordered[1:] == ordered[:-1]]
+    if not len(shared):
+        return False
+    seen = set()
+    for row in np.flatnonzero(np.isin(digests, shared)).tolist():
+        account_id = data[offsets[row] : offsets[row + 1]].tobytes()
+        if account_id in seen:
+            return True
+        seen.add(account_id)
+    return False
 
 
-def _chunk_amounts(chunk: pa.Array, decimals: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None:
-    """The same from the chunk's raw bytes: every digit weighs ``10^e`` with ``e`` from its
-    distance to the dot, and the digits are summed per row in two 19-digit halves.
-    The grammar was checked already: digits and at most one dot, no leading zeros."""
-    count = len(chunk)
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + count + 1].astype(
-        np.int64
-    )
-    data = (
-        np.frombuffer(chunk.buffers()[2], dtype=np.uint8) if chunk.buffers()[2] is not None else np.empty(0, np.uint8)
-    )
-    start, stop = offsets[0], offsets[-1]
-    chars = data[start:stop]
-    lengths = np.diff(offsets)
-    row_of = np.repeat(np.arange(count), lengths)
-    position = np.arange(len(chars), dtype=np.int64)
-    is_dot = chars == ord(".")
-    dot_at = offsets[1:] - start  # no dot: the end of the field
-    dot_at[row_of[is_dot]] = position[is_dot]
-    distance = dot_at[row_of] - position  # 1 for the last whole digit, negative in the fraction
-    exponent = np.where(distance > 0, decimals + distance - 1, decimals + distance)
-    exponent[is_dot] = -1
-    digit = (chars.astype(np.int64) - ord("0")).astype(np.uint64)
-    wide = np.zeros(count, dtype=bool)
-    wide[row_of[exponent >= 38]] = True
-    powers = np.array([10**e for e in range(19)], dtype=np.uint64)
-    in_low = (exponent >= 0) & (exponent < 19)
-    in_high = (exponent >= 19) & (exponent < 38)
-    low_terms = np.zeros(len(chars), dtype=np.uint64)
-    low_terms[in_low] = digit[in_low] * powers[exponent[in_low]]
-    high_terms = np.zeros(len(chars), dtype=np.uint64)
-    high_terms[in_high] = digit[in_high] * powers[exponent[in_high] - 19]
-    starts = offsets[:-1] - start  # every field has at least one character (the grammar)
-    lower = np.add.reduceat(low_terms, starts) if count else np.empty(0, np.uint64)
-    upper = np.add.reduceat(high_terms, starts) if count else np.empty(0, np.uint64)
-    high, low = _times_ten_19_plus(upper, lower)
-    for row in np.flatnonzero(wide).tolist():
-        text = chunk[row].as_py()
-        whole, _, fraction_text = text.partition(".")
-        value = int(whole + fraction_text.ljust(decimals, "0"))
-        if value >= U128_LIMIT:
-            return None
-        high[row], low[row] = value >> 64, value & ((1 << 64) - 1)
-    return high, low
-
-
-def _times_ten_19_plus(
-    upper: npt.NDArray[np.uint64], lower: npt.NDArray[np.uint64]
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
-    """``upper * 10^19 + lower`` as (high, low) 64-bit halves, exactly (``upper`` < 10^19)."""
-    mask = np.uint64(0xFFFFFFFF)
-    c1, c0 = np.uint64(TEN_19 >> 32), np.uint64(TEN_19 & 0xFFFFFFFF)
-    u1, u0 = upper >> np.uint64(32), upper & mask
-    # (u1*2^32 + u0) * (c1*2^32 + c0): four 32x32->64 partial products, carries by hand.
-    p00, p01, p10, p11 = u0 * c0, u0 * c1, u1 * c0, u1 * c1
-    middle = (p00 >> np.uint64(32)) + (p01 & mask) + (p10 & mask)
-    low = (middle << np.uint64(32)) | (p00 & mask)
-    high = p11 + (p01 >> np.uint64(32)) + (p10 >> np.uint64(32)) + (middle >> np.uint64(32))
-    summed = low + lower
-    high = high + (summed < low).astype(np.uint64)
-    return high, summed
+def _offsets_and_data(chunk: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+    """A binary chunk's ``int64`` offsets (``len + 1``) and its data buffer, zero-copy where possible."""
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    dtype = np.int64 if pa.types.is_large_binary(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, dtype=dtype)[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0, np.uint8)
+    return offsets.astype(np.int64), data

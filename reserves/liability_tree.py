@@ -6,16 +6,14 @@ gets the same root has recomputed every salt, slot and node the exchange committ
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from reserves import hashing, levels
+from reserves import _bulk, hashing, levels
 from reserves.context import SnapshotContext
-from reserves.encoding import lp
 from reserves.errors import InputError
 from reserves.liabilities import LiabilitiesFile
 from reserves.secret import SnapshotSecret
@@ -32,10 +30,14 @@ class LiabilityTree:
     root: Node
     slot_rows: npt.NDArray[np.int64]
     """``slot_rows[slot]`` is the row (in the liabilities file) of the account in ``slot``."""
-    order_keys: bytes
-    """``order_key`` of each slot's account, ascending: ``32 * N`` bytes."""
+    account_hashes: npt.NDArray[np.uint8]
+    """Shape ``(N, 64)``: ``order_key || account commitment`` of each file row."""
     duplicate_accounts: int
     """Slots whose account commitment equals an earlier slot's (always 0 for a sound build)."""
+
+    def order_keys(self) -> npt.NDArray[np.uint8]:
+        """Shape ``(N, 32)``: ``order_key`` of each slot's account, ascending."""
+        return self.account_hashes[self.slot_rows, :32]
 
 
 def build_liability_tree(
@@ -58,29 +60,34 @@ def build_liability_tree(
 
     ctx = context.ctx
     report("placing accounts", 0, count)
-    hashed = levels.parallel_map(_account_hashes, (secret, ctx, liabilities.ids), count)
-    # Each row: order_key (32 bytes) || account commitment (32 bytes).
-    per_row = np.frombuffer(hashed, dtype=np.uint8).reshape(count, 64)
-    order_keys = per_row[:, :32]
-    report("placing accounts", count, count)
+    # Each row: order_key (32 bytes) || account commitment (32 bytes), in file order.
+    hashes = np.empty((count, 64), dtype=np.uint8)
+    account_prefix = hashing.ACCOUNT.prefix + ctx
+
+    def hash_accounts(start: int, stop: int) -> None:
+        _bulk.account_hashes(
+            liabilities.id_offsets, liabilities.id_bytes, secret.key, account_prefix, hashes, start, stop
+        )
+
+    levels.in_ranges(hash_accounts, count)
+    order_keys = hashes[:, :32]
     slot_rows = _ascending(order_keys)
-    sorted_keys = order_keys[slot_rows]
-    commitments = np.ascontiguousarray(per_row[slot_rows, 32:])
-    duplicates = _repeats(commitments)
-    accounts = commitments.tobytes()
+    duplicates = _repeats(hashes[:, 32:])
+    report("placing accounts", count, count)
+
+    placed = 0
 
     def level_done(level: int, records: levels.Records) -> None:
-        report("hashing levels", level, context.height)
+        nonlocal placed
+        if level == 0:
+            placed += len(records)
+            report("hashing the tree", min(placed, count), count)
         if sink is not None:
             sink(level, records)
 
     try:
-        report("hashing leaves", 0, count)
-        leaves = levels.leaf_records_from_columns(
-            ctx, accounts, liabilities.high[slot_rows], liabilities.low[slot_rows]
-        )
-        report("hashing leaves", count, count)
-        root = levels.build(ctx, context.height, leaves, level_done)
+        report("hashing the tree", 0, count)
+        root = levels.build(ctx, context.height, levels.LeafInput(hashes, liabilities.amounts, slot_rows), level_done)
     except SumOverflowError as exc:
         symbol = context.assets[exc.asset].symbol
         raise InputError(
@@ -88,28 +95,7 @@ def build_liability_tree(
             "is not below 2^128 smallest units",
             where=liabilities.source,
         ) from None
-    return LiabilityTree(root, slot_rows, sorted_keys.tobytes(), duplicates)
-
-
-def _account_hashes(shared: tuple[SnapshotSecret, bytes, list[str]], start: int, stop: int) -> bytes:
-    """``order_key || account commitment`` of rows ``start … stop-1`` (FORMAT §4, §5), with
-    each id encoded once and the HMAC key and tag prefix states set up once."""
-    secret, ctx, ids = shared
-    order_state = hmac.new(secret.key, b"order", "sha256")
-    salt_state = hmac.new(secret.key, b"salt", "sha256")
-    account_state = hashing.ACCOUNT.with_prefix(ctx)
-    out: list[bytes] = []
-    for account_id in ids[start:stop]:
-        encoded = lp(account_id)
-        order = order_state.copy()
-        order.update(encoded)
-        salt = salt_state.copy()
-        salt.update(encoded)
-        commitment = account_state.copy()
-        commitment.update(encoded)
-        commitment.update(salt.digest())
-        out += (order.digest(), commitment.digest())
-    return b"".join(out)
+    return LiabilityTree(root, slot_rows, hashes, duplicates)
 
 
 def _ascending(keys: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:

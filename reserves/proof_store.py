@@ -18,8 +18,10 @@ import json
 import mmap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
+import numpy.typing as npt
 
 from reserves import levels
 from reserves.errors import InputError, SourceError, VerificationError
@@ -30,31 +32,41 @@ from reserves.strict_json import load_json
 from reserves.tree import Node, account_commitment, leaf
 
 STORE_FORMAT = "reserves-proof-store/1"
-WRITE_CHUNK_ROWS = 1 << 15
 STORE_DIR = "store"
 SNAPSHOT_FILE = "snapshot.json"
 SECRET_FILE = "secret"
 
 
 class ProofStoreWriter:
-    """A level sink (``reserves.levels.LevelSink``) that writes the store's files."""
+    """A level sink (``reserves.levels.LevelSink``) that writes the store's files: it
+    appends each piece to its level's file (pieces of a level arrive in index order)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.directory.mkdir(parents=True)
         self.level_sizes: list[int] = []
+        self._files: list[BinaryIO] = []
 
     def __call__(self, level: int, records: levels.Records) -> None:
-        if level != len(self.level_sizes):
-            raise ValueError(f"levels arrive in order; expected {len(self.level_sizes)}, got {level}")
-        # Records may be a strided view (the leaves are): write them in contiguous chunks.
-        with (self.directory / f"level-{level:02d}.bin").open("wb") as handle:
-            for start in range(0, len(records), WRITE_CHUNK_ROWS):
-                handle.write(np.ascontiguousarray(records[start : start + WRITE_CHUNK_ROWS]).data)
-        self.level_sizes.append(len(records))
+        while len(self._files) <= level:
+            self._files.append((self.directory / f"level-{len(self._files):02d}.bin").open("wb"))
+            self.level_sizes.append(0)
+        self._files[level].write(np.ascontiguousarray(records).data)
+        self.level_sizes[level] += len(records)
 
-    def finish(self, order_keys: bytes, statement: SnapshotStatement) -> None:
-        (self.directory / "order-keys.bin").write_bytes(order_keys)
+    def close(self) -> None:
+        for handle in self._files:
+            handle.close()
+
+    def __enter__(self) -> ProofStoreWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def finish(self, order_keys: npt.NDArray[np.uint8], statement: SnapshotStatement) -> None:
+        self.close()
+        (self.directory / "order-keys.bin").write_bytes(np.ascontiguousarray(order_keys).data)
         manifest = {
             "format": STORE_FORMAT,
             "height": statement.context.height,

@@ -80,10 +80,10 @@ def publish(
         raise SourceError(f"cannot create {out}: {exc.strerror}") from None
     try:
         _write_secret(staging / SECRET_FILE, secret)
-        writer = ProofStoreWriter(staging / STORE_DIR)
-        tree = build_liability_tree(context, liabilities, secret, sink=writer, progress=progress)
-        statement = SnapshotStatement(SnapshotCommitment(context, tree.root), len(liabilities), request.reserves)
-        writer.finish(tree.order_keys, statement)
+        with ProofStoreWriter(staging / STORE_DIR) as writer:
+            tree = build_liability_tree(context, liabilities, secret, sink=writer, progress=progress)
+            statement = SnapshotStatement(SnapshotCommitment(context, tree.root), len(liabilities), request.reserves)
+            writer.finish(tree.order_keys(), statement)
         (staging / SNAPSHOT_FILE).write_text(statement.to_text(), encoding="ascii")
         staging.chmod(0o755)
         _move_into_place(staging, out)

@@ -23,17 +23,18 @@ def make_leaves(balances: list[tuple[int, ...]]) -> list[Node]:
     return [leaf(CTX, i, hashlib.sha256(bytes([i % 256, i // 256])).digest(), b) for i, b in enumerate(balances)]
 
 
-def bulk(leaves: list[Node], height: int) -> tuple[Node, list[list[Node]]]:
-    records = levels.leaf_records(
-        CTX,
-        [hashlib.sha256(bytes([i % 256, i // 256])).digest() for i in range(len(leaves))],
-        [b"".join(s.to_bytes(16, "big") for s in n.sums) for n in leaves],
-    )
+def bulk(leaves: list[Node], height: int, chunk_levels: int = levels.CHUNK_LEVELS) -> tuple[Node, list[list[Node]]]:
+    """The bulk builder over the same leaves, and every level its sink received (pieces joined)."""
+    accounts = b"".join(hashlib.sha256(bytes([i % 256, i // 256])).digest() for i in range(len(leaves)))
+    raw = b"".join(s.to_bytes(16, "big") for n in leaves for s in n.sums)
+    amounts = np.frombuffer(raw, dtype=np.uint8).reshape(len(leaves), -1)
     asset_count = len(leaves[0].sums)
-    seen: list[list[Node]] = []
-    root = levels.build(
-        CTX, height, records, lambda _, recs: seen.append([levels.record_to_node(r, asset_count) for r in recs])
-    )
+    seen: list[list[Node]] = [[] for _ in range(height + 1)]
+
+    def sink(level: int, records: levels.Records) -> None:
+        seen[level] += [levels.record_to_node(r, asset_count) for r in records]
+
+    root = levels.build(CTX, height, levels.LeafInput.in_slot_order(accounts, amounts), sink, chunk_levels=chunk_levels)
     return root, seen
 
 
@@ -41,22 +42,25 @@ def bulk(leaves: list[Node], height: int) -> tuple[Node, list[list[Node]]]:
 @given(
     st.integers(1, 3).flatmap(lambda assets: st.lists(st.tuples(*[amounts] * assets), min_size=1, max_size=40)),
     st.integers(0, 2),
+    st.integers(1, 4),
 )
-def test_bulk_equals_reference(balances: list[tuple[int, ...]], extra_height: int) -> None:
+def test_bulk_equals_reference(balances: list[tuple[int, ...]], extra_height: int, chunk_levels: int) -> None:
+    """Whatever the chunk size (chunks of 2 to 16 slots here), every level is the reference's."""
     height = max(1, (len(balances) - 1).bit_length()) + extra_height
     leaves = make_leaves(balances)
     reference = build_levels(CTX, height, leaves)
-    root, seen = bulk(leaves, height)
+    root, seen = bulk(leaves, height, chunk_levels)
     assert seen == reference
     assert root == reference[-1][0]
     assert root.sums == tuple(sum(col) for col in zip(*balances, strict=True))
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 5, 7, 8, 9, 31, 33])
-def test_non_power_of_two_sizes(count: int) -> None:
+@pytest.mark.parametrize("chunk_levels", [1, 2, 3, levels.CHUNK_LEVELS])
+def test_non_power_of_two_sizes(count: int, chunk_levels: int) -> None:
     leaves = make_leaves([(i, 2 * i) for i in range(count)])
     height = max(1, (count - 1).bit_length())
-    assert bulk(leaves, height)[1] == build_levels(CTX, height, leaves)
+    assert bulk(leaves, height, chunk_levels)[1] == build_levels(CTX, height, leaves)
 
 
 def test_carry_between_64_bit_halves_is_exact() -> None:
@@ -74,13 +78,17 @@ def test_carry_between_64_bit_halves_is_exact() -> None:
         pytest.param([(1,), (2,), (U128 - 2,), (0,)], (2, 0, 0), id="carry-into-overflow"),
     ],
 )
-def test_overflow_is_caught_by_both(balances: list[tuple[int, ...]], where: tuple[int, int, int]) -> None:
+@pytest.mark.parametrize("chunk_levels", [1, levels.CHUNK_LEVELS])
+def test_overflow_is_caught_by_both(
+    balances: list[tuple[int, ...]], where: tuple[int, int, int], chunk_levels: int
+) -> None:
+    """Inside a chunk (16 slots) and above the chunks (2 slots each): the same node, asset and value."""
     leaves = make_leaves(balances)
     height = max(1, (len(balances) - 1).bit_length())
     with pytest.raises(SumOverflowError) as reference:
         build_levels(CTX, height, leaves)
     with pytest.raises(SumOverflowError) as fast:
-        bulk(leaves, height)
+        bulk(leaves, height, chunk_levels)
     assert (reference.value.level, reference.value.index, reference.value.asset) == where
     assert (fast.value.level, fast.value.index, fast.value.asset, fast.value.value) == (
         *where,
@@ -89,13 +97,25 @@ def test_overflow_is_caught_by_both(balances: list[tuple[int, ...]], where: tupl
     assert fast.value.value >= U128
 
 
-def test_parallel_hashing_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The forked workers hash exactly what one process hashes, in the same order."""
-    monkeypatch.setattr(levels, "PARALLEL_MIN_ROWS", 1)
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_threads_build_exactly_what_one_thread_builds(monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """Chunks hashed on several threads reach the sink in index order, whatever finishes first."""
+    monkeypatch.setattr(levels, "WORKERS", workers)
+    leaves = make_leaves([(i, 3 * i) for i in range(101)])
+    assert bulk(leaves, 7, chunk_levels=2)[1] == build_levels(CTX, 7, leaves)
+
+
+def test_sink_receives_each_level_in_index_order() -> None:
+    """Pieces of a level are consecutive ranges: chunk 0's, chunk 1's, … then the levels above the chunks."""
+    order: list[tuple[int, int]] = []
+    leaves = levels.LeafInput.in_slot_order(bytes(32 * 11), np.zeros((11, 16), dtype=np.uint8))
+    levels.build(CTX, 4, leaves, lambda level, records: order.append((level, len(records))), chunk_levels=2)
+    # 11 leaves in chunks of 4: the last chunk's fourth leaf slot is the padding node.
+    assert order == [(0, 4), (1, 2), (0, 4), (1, 2), (0, 4), (1, 2), (2, 4), (3, 2), (4, 1)]
+
+
+def test_in_ranges_covers_every_row_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(levels, "WORKERS", 2)
-    leaves = make_leaves([(i, 3 * i) for i in range(37)])
-    _, seen = bulk(leaves, 6)
-    assert seen == build_levels(CTX, 6, leaves)
-    state = hashlib.sha256(b"prefix")
-    rows = np.arange(37 * 50, dtype=np.uint8).reshape(37, 50)
-    assert levels._hash_rows(state, rows).tobytes() == levels.hash_rows_serial(state, rows)
+    seen: list[tuple[int, int]] = []
+    levels.in_ranges(lambda start, stop: seen.append((start, stop)), 10, step=3)
+    assert sorted(seen) == [(0, 3), (3, 6), (6, 9), (9, 10)]

@@ -3,7 +3,9 @@ it (so its error messages are the reference's) for anything else."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -12,10 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reserves import liabilities, liabilities_columnar
+from reserves import _bulk, hashing, liabilities, liabilities_columnar
 from reserves.context import Asset
-from reserves.encoding import U128_LIMIT, format_amount
+from reserves.encoding import U128_LIMIT, format_amount, parse_amount
 from reserves.errors import InputError
+from reserves.secret import SnapshotSecret
+from reserves.tree import account_commitment
 
 ASSETS = (Asset("BTC", 8), Asset("ETH", 18), Asset("WEI", 0), Asset("BIG", 36))
 DECIMALS = {a.symbol: a.decimals for a in ASSETS}
@@ -34,7 +38,8 @@ amounts = st.one_of(
 
 
 def quoted(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+    """Quoted only where CSV needs it (as csv.writer's QUOTE_MINIMAL): most files have no quote at all."""
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
 
 
 def render(rows: list[tuple[str, list[int]]], line_end: str = "\n", trailing_zeros: bool = False) -> bytes:
@@ -50,10 +55,24 @@ def render(rows: list[tuple[str, list[int]]], line_end: str = "\n", trailing_zer
     return (line_end.join(lines) + line_end).encode()
 
 
-def both(raw: bytes) -> tuple[object, object]:
+def both(raw: bytes) -> tuple[liabilities.LiabilitiesFile, liabilities.LiabilitiesFile | None]:
+    """What the reference parser and the fast path make of the same bytes."""
     reference = liabilities.parse_liabilities(raw, DECIMALS, source="f.csv")
-    fast = liabilities_columnar.read(raw, ASSETS)
-    return reference, fast
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "f.csv"
+        path.write_bytes(raw)
+        fast = liabilities_columnar.read(path, ASSETS)
+    if fast is None:
+        return reference, None
+    return reference, liabilities.LiabilitiesFile("f.csv", ASSETS, *fast)
+
+
+def same(left: liabilities.LiabilitiesFile, right: liabilities.LiabilitiesFile) -> bool:
+    return (
+        np.array_equal(left.id_offsets, right.id_offsets)
+        and np.array_equal(left.id_bytes, right.id_bytes)
+        and np.array_equal(left.amounts, right.amounts)
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -69,17 +88,73 @@ def test_fast_path_reads_what_the_reference_reads(
 ) -> None:
     reference, fast = both(render(rows, line_end, zeros))
     assert fast is not None
-    fast_ids, high, low = fast
-    assert fast_ids == reference.ids  # type: ignore[attr-defined]
-    assert np.array_equal(high, reference.high) and np.array_equal(low, reference.low)  # type: ignore[attr-defined]
-    assert high.dtype == low.dtype == np.uint64
+    assert same(fast, reference)
+    assert fast.ids == reference.ids == [account for account, _ in rows]
+    assert fast.balances == reference.balances == [tuple(values) for _, values in rows]
 
 
-def test_carries_between_the_19_digit_halves() -> None:
-    values = [10**38 - 1, 2**64, 2**64 - 1, 10**19, 18446744073709551616 * 3 + 5]
-    raw = render([(f"a{i}", [0, 0, v, 0]) for i, v in enumerate(values)])
-    _, high, low = liabilities_columnar.read(raw, ASSETS)  # type: ignore[misc]
-    assert [(int(h) << 64) | int(lo) for h, lo in zip(high[:, 2], low[:, 2], strict=True)] == values
+def test_quoted_line_breaks_and_unquoted_files_both_read() -> None:
+    quoted_break = (HEADER + '\n"two\nlines",1,2,3,4\nplain,5,6,7,8\n').encode()
+    reference, fast = both(quoted_break)
+    assert fast is not None and same(fast, reference)
+    assert fast.ids == ["two\nlines", "plain"]
+    reference, fast = both((HEADER + "\nplain,5,6,7,8\n").encode())
+    assert fast is not None and same(fast, reference)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789.-+eE _", max_size=45), st.sampled_from([0, 1, 8, 18, 36]))
+def test_compiled_amount_grammar_is_the_reference_grammar(text: str, decimals: int) -> None:
+    """One accepted spelling per value (ATTACKS #9): the compiled parser accepts exactly
+    what ``encoding.parse_amount`` accepts, with the same value."""
+    try:
+        expected: int | None = parse_amount(text, decimals, where="x")
+    except InputError:
+        expected = None
+    raw = text.encode()
+    out = np.zeros((2, 32), dtype=np.uint8)
+    # Row 0 is a valid "1" in both columns; row 1 is the text under test, in the second column.
+    column = (np.array([0, 1, 1 + len(raw)], dtype=np.int64), b"1" + raw)
+    bad = _bulk.parse_amounts([(np.array([0, 1, 2], dtype=np.int64), b"11"), column], [0, decimals], out)
+    got = int.from_bytes(out[1, 16:].tobytes(), "big") if bad < 0 else None
+    assert (bad, got) == ((-1, expected) if expected is not None else (1, None))
+    assert int.from_bytes(out[0, 16:].tobytes(), "big") == 10**decimals
+
+
+@pytest.mark.parametrize(
+    ("text", "decimals", "value"),
+    [
+        ("340282366920938463463374607431768211455", 0, U128_LIMIT - 1),
+        ("340282366920938463463374607431768211456", 0, None),
+        ("340.282366920938463463374607431768211455", 36, U128_LIMIT - 1),
+        ("340.282366920938463463374607431768211456", 36, None),
+        ("341", 36, None),
+        ("18446744073709551616", 0, 1 << 64),
+        ("0.000000000000000001", 18, 1),
+        ("1.", 8, None),
+        (".5", 8, None),
+        ("00", 0, None),
+        ("0.0", 0, None),
+    ],
+)
+def test_compiled_amount_bounds(text: str, decimals: int, value: int | None) -> None:
+    raw = text.encode()
+    out = np.zeros((1, 16), dtype=np.uint8)
+    bad = _bulk.parse_amounts([(np.array([0, len(raw)], dtype=np.int64), raw)], [decimals], out)
+    assert (bad, int.from_bytes(out.tobytes(), "big") if bad < 0 else None) == (
+        (-1, value) if value is not None else (0, None)
+    )
+
+
+def test_compiled_account_hashes_are_the_reference() -> None:
+    secret = SnapshotSecret(bytes(range(32)))
+    ctx = hashlib.sha256(b"ctx").digest()
+    ids = ["alice", "张伟", "x" * 256, "Café"]
+    parsed = liabilities.from_rows("f.csv", (Asset("BTC", 8),), ids, [(0,)] * len(ids))
+    out = np.empty((len(ids), 64), dtype=np.uint8)
+    _bulk.account_hashes(parsed.id_offsets, parsed.id_bytes, secret.key, hashing.ACCOUNT.prefix + ctx, out, 0, len(ids))
+    expected = [secret.order_key(i) + account_commitment(ctx, i, secret.salt(i)) for i in ids]
+    assert [row.tobytes() for row in out] == expected
 
 
 @pytest.mark.parametrize(
@@ -97,7 +172,12 @@ def test_carries_between_the_19_digit_halves() -> None:
 )
 def test_fast_path_defers_bad_rows_and_the_reference_names_them(tmp_path: Path, row: str) -> None:
     raw = (HEADER + "\nbob,1,1,1,1\n" + row + "\n").encode()
-    assert liabilities_columnar.read(raw, ASSETS) is None
+    assert both(raw.replace(row.encode(), b"carol,0,0,0,0"))[1] is not None
+    with pytest.raises(InputError):
+        both(raw)  # the reference rejects it ...
+    small = tmp_path / "small.csv"
+    small.write_bytes(raw)
+    assert liabilities_columnar.read(small, ASSETS) is None  # ... and the fast path defers
     padded = raw + b"".join(f"pad{i},0,0,0,0\n".encode() for i in range(70_000))  # large enough for the fast path
     path = tmp_path / "big.csv"
     path.write_bytes(padded)
@@ -110,11 +190,56 @@ def test_fast_path_defers_bad_rows_and_the_reference_names_them(tmp_path: Path, 
     assert re.search(r":3\b", str(fast_error.value))  # line 3 named
 
 
-def test_large_files_take_the_fast_path(tmp_path: Path) -> None:
+def test_large_files_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(liabilities, "parse_liabilities", None)  # the reference must not be called
     rows = [(f"user-{i}", [i, 10**20 + i, i, 0]) for i in range(40_000)]
     path = tmp_path / "big.csv"
     path.write_bytes(render(rows))
     parsed = liabilities.read_liabilities(path, DECIMALS)
     assert parsed.ids[:2] == ["user-0", "user-1"]
     assert parsed.balances[7] == (7, 10**20 + 7, 7, 0)
-    assert parsed.totals() == (sum(range(40_000)), 40_000 * 10**20 + sum(range(40_000)), sum(range(40_000)), 0)
+    assert len(parsed) == 40_000
+    assert parsed.balances[-1] == (39_999, 10**20 + 39_999, 39_999, 0)
+
+
+@pytest.mark.parametrize(("ids", "repeats"), [(["a", "b", "c", "ab"], False), (["a", "b", "a"], True)])
+def test_repeated_ids_are_found_exactly_even_when_digests_collide(
+    monkeypatch: pytest.MonkeyPatch, ids: list[str], repeats: bool
+) -> None:
+    parsed = liabilities.from_rows("f.csv", (Asset("BTC", 8),), ids, [(0,)] * len(ids))
+    assert liabilities_columnar._has_repeats(parsed.id_offsets, parsed.id_bytes) is repeats
+
+    class EveryDigestEqual:
+        """Only the digest is replaced: the exact comparison of the ids must decide."""
+
+        @staticmethod
+        def id_digests(offsets: object, data: object, out: np.ndarray) -> None:  # type: ignore[type-arg]
+            out[:] = 7
+
+    monkeypatch.setattr(liabilities_columnar, "_bulk", EveryDigestEqual)
+    assert liabilities_columnar._has_repeats(parsed.id_offsets, parsed.id_bytes) is repeats
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 7])
+@pytest.mark.parametrize(
+    "ending", [pytest.param("\n", id="lf"), pytest.param("\r\n", id="crlf"), pytest.param("", id="no-final-newline")]
+)
+def test_every_split_into_parts_reads_every_row_once(monkeypatch: pytest.MonkeyPatch, workers: int, ending: str) -> None:
+    """The file is cut at line feeds into one part per core; rows land in their own places."""
+    monkeypatch.setattr(liabilities_columnar, "WORKERS", workers)
+    rows = [(f"user-{i}", [i, 10**18 * i, i % 7, 10**36 + i]) for i in range(997)]
+    raw = render(rows, line_end="\r\n" if ending == "\r\n" else "\n")
+    if not ending:
+        raw = raw[:-1]
+    assert b'"' not in raw  # so every part is read on its own
+    reference, fast = both(raw)
+    assert fast is not None and same(fast, reference)
+    assert len(fast) == 997 and fast.balances[996] == (996, 996 * 10**18, 996 % 7, 10**36 + 996)
+
+
+def test_a_file_with_quotes_is_read_as_one_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(liabilities_columnar, "WORKERS", 4)
+    rows = [(f"user-{i}", [i, 0, 0, 0]) for i in range(500)] + [('say "hi"\nbye', [1, 2, 3, 4])]
+    reference, fast = both(render(rows))
+    assert fast is not None and same(fast, reference)
+    assert fast.ids[-1] == 'say "hi"\nbye'

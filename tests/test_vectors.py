@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from reserves import levels
@@ -65,22 +66,22 @@ def test_reference_tree_levels(name: str) -> None:
     assert built[-1][0] == statement.root
 
 
+@pytest.mark.parametrize("chunk_levels", [1, 2, levels.CHUNK_LEVELS])
 @pytest.mark.parametrize("name", VECTOR_NAMES)
-def test_bulk_builder_levels(name: str) -> None:
+def test_bulk_builder_levels(name: str, chunk_levels: int) -> None:
     statement, _, _, leaves = reference_leaves(name)
     ctx = statement.context.ctx
-    records = levels.leaf_records(
-        ctx,
-        [
-            account_commitment(ctx, i, SnapshotSecret.load(vector(name) / "secret").salt(i))
-            for i in intermediates(name)["slot_order"]
-        ],
-        [b"".join(s.to_bytes(16, "big") for s in n.sums) for n in leaves],
-    )
-    seen: list[list[str]] = []
-    root = levels.build(
-        ctx, statement.context.height, records, lambda lvl, recs: seen.append([r[:32].tobytes().hex() for r in recs])
-    )
+    secret = SnapshotSecret.load(vector(name) / "secret")
+    accounts = b"".join(account_commitment(ctx, i, secret.salt(i)) for i in intermediates(name)["slot_order"])
+    raw = b"".join(s.to_bytes(16, "big") for n in leaves for s in n.sums)
+    amounts = np.frombuffer(raw, dtype=np.uint8).reshape(len(leaves), -1)
+    height = statement.context.height
+    seen: list[list[str]] = [[] for _ in range(height + 1)]
+
+    def sink(level: int, records: levels.Records) -> None:
+        seen[level] += [r[:32].tobytes().hex() for r in records]
+
+    root = levels.build(ctx, height, levels.LeafInput.in_slot_order(accounts, amounts), sink, chunk_levels=chunk_levels)
     assert seen == intermediates(name)["levels"]
     assert root == statement.root
 
@@ -124,7 +125,8 @@ def test_vector_audit_passes(name: str) -> None:
 
 @pytest.mark.parametrize("name", VECTOR_NAMES)
 def test_publish_on_every_core_is_byte_identical(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(levels, "PARALLEL_MIN_ROWS", 1)
+    """Chunks of two slots on two threads: the same snapshot, byte for byte."""
+    monkeypatch.setattr(levels, "CHUNK_LEVELS", 1)
     monkeypatch.setattr(levels, "WORKERS", 2)
     out = tmp_path / name
     publish(

@@ -1,0 +1,496 @@
+/*
+ * reserves._bulk: the hot loops of publish and audit, compiled.
+ *
+ * Each function does, for a range of rows, exactly what the pure-Python reference in
+ * reserves.tree / reserves.secret / reserves.encoding does for one row (the tests check
+ * them against each other), but in one C loop with the GIL released, so that a Python
+ * thread per core runs them side by side. SHA-256 is OpenSSL's (the same library as
+ * Python's hashlib), with each tag prefix absorbed once and its state copied per row.
+ *
+ * Buffers come from numpy: contiguous, sizes checked here before any row is touched.
+ * Nothing here decides an error message: a function reports the first bad row (or the
+ * first overflowing sum) and the Python caller explains it.
+ */
+#define PY_SSIZE_T_CLEAN
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init & co.: fast, stable, still in OpenSSL 3 */
+#include <Python.h>
+#include <openssl/sha.h>
+#include <stdint.h>
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "reserves._bulk assumes a little-endian machine"
+#endif
+#include <string.h>
+
+typedef unsigned __int128 u128;
+
+static void put_u64(unsigned char *out, uint64_t value) {
+    value = __builtin_bswap64(value); /* big-endian (x86-64 and arm64 are little-endian) */
+    memcpy(out, &value, 8);
+}
+
+static uint64_t get_u64(const unsigned char *in) {
+    uint64_t value;
+    memcpy(&value, in, 8);
+    return __builtin_bswap64(value);
+}
+
+static u128 get_u128(const unsigned char *in) { return ((u128)get_u64(in) << 64) | get_u64(in + 8); }
+
+static void put_u128(unsigned char *out, u128 value) {
+    put_u64(out, (uint64_t)(value >> 64));
+    put_u64(out + 8, (uint64_t)value);
+}
+
+/* A state that has absorbed `prefix` (the 64-byte tag prefix and the context). */
+static void prefixed(SHA256_CTX *state, const Py_buffer *prefix) {
+    SHA256_Init(state);
+    SHA256_Update(state, prefix->buf, (size_t)prefix->len);
+}
+
+static int check_range(Py_ssize_t start, Py_ssize_t stop, Py_ssize_t count) {
+    if (start < 0 || stop < start || stop > count) {
+        PyErr_SetString(PyExc_ValueError, "row range out of bounds");
+        return -1;
+    }
+    return 0;
+}
+
+/* Offsets (int64, rows + 1) into data: check they are ascending and inside data. */
+static int check_offsets(const Py_buffer *offsets, const Py_buffer *data, Py_ssize_t *rows) {
+    if (offsets->len % 8 || offsets->len < 8) {
+        PyErr_SetString(PyExc_ValueError, "offsets must be int64, rows + 1 of them");
+        return -1;
+    }
+    const int64_t *at = offsets->buf;
+    Py_ssize_t count = offsets->len / 8 - 1;
+    if (at[0] < 0 || at[count] > data->len) {
+        PyErr_SetString(PyExc_ValueError, "offsets point outside the data");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (at[i + 1] < at[i]) {
+            PyErr_SetString(PyExc_ValueError, "offsets must not decrease");
+            return -1;
+        }
+    }
+    *rows = count;
+    return 0;
+}
+
+/*
+ * parse_amounts(columns, decimals, out) -> int
+ *
+ * `columns` is a list of (offsets, data) pairs, one per asset: row i's text is
+ * data[offsets[i]:offsets[i+1]]. Each value in smallest units is written as u128
+ * big-endian at out[i * 16 * assets + 16 * asset]. The grammar is FORMAT §2:
+ * 0|[1-9][0-9]* then optionally '.' and 1 to `decimals` digits; the value must be below
+ * 2^128. Returns -1 when every value is valid, else the row of the first invalid one
+ * found (out is then partly written and must be discarded).
+ */
+static u128 pow10_128[39], limit_128[39]; /* 10^k, and the largest value that can be scaled by it */
+
+static void init_powers(void) {
+    pow10_128[0] = 1;
+    for (int k = 1; k < 39; k++) pow10_128[k] = pow10_128[k - 1] * 10;
+    for (int k = 0; k < 39; k++) limit_128[k] = ~(u128)0 / pow10_128[k];
+}
+
+/* The value of one amount text, or 0 for a text that breaks the grammar or reaches 2^128. */
+static int parse_amount(const unsigned char *text, const unsigned char *end, int decimals, u128 *out) {
+    Py_ssize_t length = end - text;
+    if (length == 0 || (text[0] == '0' && length > 1 && text[1] != '.')) return 0;
+    uint64_t small = 0; /* the first 19 digits: no overflow possible */
+    u128 value = 0;
+    int digits = 0, fraction = -1; /* digits after the dot; -1 before it */
+    for (const unsigned char *c = text; c < end; c++) {
+        if (*c == '.') {
+            if (fraction >= 0 || c == text || decimals == 0) return 0;
+            fraction = 0;
+            continue;
+        }
+        unsigned digit = (unsigned)(*c - '0');
+        if (digit > 9) return 0;
+        if (fraction >= 0 && ++fraction > decimals) return 0;
+        if (++digits <= 19) {
+            small = small * 10 + digit;
+            if (digits == 19) value = small;
+        } else {
+            if (value > limit_128[1] || (value == limit_128[1] && digit > (unsigned)(~(u128)0 % 10))) return 0;
+            value = value * 10 + digit;
+        }
+    }
+    if (fraction == 0) return 0; /* a trailing dot */
+    if (digits < 19) value = small;
+    int scale = fraction < 0 ? decimals : decimals - fraction;
+    if (value > limit_128[scale]) return 0;
+    *out = value * pow10_128[scale];
+    return 1;
+}
+
+enum { ROW_BLOCK = 256 }; /* rows parsed across all columns before moving on: the output stays in cache */
+
+static Py_ssize_t parse_columns(Py_ssize_t assets, const int64_t **offsets, const unsigned char **data,
+                                const int *decimals, Py_ssize_t rows, unsigned char *out) {
+    Py_ssize_t width = 16 * assets;
+    for (Py_ssize_t block = 0; block < rows; block += ROW_BLOCK) {
+        Py_ssize_t stop = block + ROW_BLOCK < rows ? block + ROW_BLOCK : rows;
+        for (Py_ssize_t a = 0; a < assets; a++) {
+            const int64_t *at = offsets[a];
+            for (Py_ssize_t row = block; row < stop; row++) {
+                u128 value;
+                if (!parse_amount(data[a] + at[row], data[a] + at[row + 1], decimals[a], &value)) return row;
+                put_u128(out + row * width + 16 * a, value);
+            }
+        }
+    }
+    return -1;
+}
+
+static PyObject *parse_amounts(PyObject *self, PyObject *args) {
+    PyObject *columns, *decimal_list;
+    Py_buffer out;
+    if (!PyArg_ParseTuple(args, "O!O!w*", &PyList_Type, &columns, &PyList_Type, &decimal_list, &out)) return NULL;
+    Py_ssize_t assets = PyList_GET_SIZE(columns), rows = -1, bad = -1, held = 0;
+    PyObject *result = NULL;
+    Py_buffer *buffers = PyMem_Calloc((size_t)(2 * assets + 1), sizeof(Py_buffer));
+    const int64_t **offsets = PyMem_Calloc((size_t)assets + 1, sizeof(*offsets));
+    const unsigned char **data = PyMem_Calloc((size_t)assets + 1, sizeof(*data));
+    int *decimals = PyMem_Calloc((size_t)assets + 1, sizeof(int));
+    if (!buffers || !offsets || !data || !decimals) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (assets == 0 || PyList_GET_SIZE(decimal_list) != assets) {
+        PyErr_SetString(PyExc_ValueError, "one decimals value per column, at least one column");
+        goto done;
+    }
+    for (Py_ssize_t a = 0; a < assets; a++) {
+        Py_ssize_t column_rows;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(columns, a), "y*y*", &buffers[2 * a], &buffers[2 * a + 1])) goto done;
+        held = a + 1;
+        if (check_offsets(&buffers[2 * a], &buffers[2 * a + 1], &column_rows) < 0) goto done;
+        if (rows >= 0 && column_rows != rows) {
+            PyErr_SetString(PyExc_ValueError, "columns differ in length");
+            goto done;
+        }
+        rows = column_rows;
+        offsets[a] = buffers[2 * a].buf;
+        data[a] = buffers[2 * a + 1].buf;
+        decimals[a] = (int)PyLong_AsLong(PyList_GET_ITEM(decimal_list, a));
+        if (decimals[a] < 0 || decimals[a] > 36) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "decimals are 0 to 36");
+            goto done;
+        }
+    }
+    if (out.len != rows * 16 * assets) {
+        PyErr_SetString(PyExc_ValueError, "out must hold 16 bytes per value");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    bad = parse_columns(assets, offsets, data, decimals, rows, out.buf);
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(bad);
+done:
+    for (Py_ssize_t a = 0; a < held; a++) {
+        PyBuffer_Release(&buffers[2 * a]);
+        PyBuffer_Release(&buffers[2 * a + 1]);
+    }
+    PyBuffer_Release(&out);
+    PyMem_Free(buffers);
+    PyMem_Free(offsets);
+    PyMem_Free(data);
+    PyMem_Free(decimals);
+    return result;
+}
+
+/*
+ * scan_text(data) -> (line_feeds, carriage_returns, quotes)
+ *
+ * How many of each of these bytes `data` holds, in one pass: the CSV reader's plan
+ * (where rows may start, whether fields may be quoted) comes from these counts.
+ */
+static Py_ssize_t count_byte(const unsigned char *at, Py_ssize_t length, int byte) {
+    Py_ssize_t count = 0;
+    const unsigned char *end = at + length;
+    while (at < end && (at = memchr(at, byte, (size_t)(end - at))) != NULL) { /* libc's memchr: SIMD */
+        count++;
+        at++;
+    }
+    return count;
+}
+
+static PyObject *scan_text(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
+    Py_ssize_t line_feeds = 0, carriage_returns = 0, quotes = 0;
+    Py_BEGIN_ALLOW_THREADS
+    line_feeds = count_byte(data.buf, data.len, '\n');
+    carriage_returns = count_byte(data.buf, data.len, '\r');
+    quotes = count_byte(data.buf, data.len, '"');
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    return Py_BuildValue("nnn", line_feeds, carriage_returns, quotes);
+}
+
+/*
+ * id_digests(offsets, data, out)
+ *
+ * A 64-bit digest of each row's bytes (FNV-1a, then the splitmix64 finalizer), for
+ * finding repeated ids in bulk: equal ids have equal digests. Not cryptographic: rows
+ * that share a digest are compared byte for byte by the caller.
+ */
+static void digest_rows(const int64_t *offsets, const unsigned char *data, Py_ssize_t rows, uint64_t *out) {
+    for (Py_ssize_t row = 0; row < rows; row++) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (int64_t at = offsets[row]; at < offsets[row + 1]; at++) h = (h ^ data[at]) * 0x100000001b3ULL;
+        h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+        out[row] = h ^ (h >> 31);
+    }
+}
+
+static PyObject *id_digests(PyObject *self, PyObject *args) {
+    Py_buffer offsets, data, out;
+    Py_ssize_t rows;
+    if (!PyArg_ParseTuple(args, "y*y*w*", &offsets, &data, &out)) return NULL;
+    PyObject *result = NULL;
+    if (check_offsets(&offsets, &data, &rows) < 0) goto done;
+    if (out.len != rows * 8) {
+        PyErr_SetString(PyExc_ValueError, "out holds one uint64 a row");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    digest_rows(offsets.buf, data.buf, rows, out.buf);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* HMAC-SHA256 (RFC 2104) with the key's inner and outer pad states precomputed. */
+typedef struct {
+    SHA256_CTX inner, outer;
+} hmac_state;
+
+static void hmac_init(hmac_state *state, const unsigned char *key, size_t key_length, const char *label) {
+    unsigned char pad[64];
+    memset(pad, 0, sizeof pad);
+    memcpy(pad, key, key_length); /* key_length <= 64: no pre-hashing (ours is 32 bytes) */
+    for (int i = 0; i < 64; i++) pad[i] ^= 0x36;
+    SHA256_Init(&state->inner);
+    SHA256_Update(&state->inner, pad, 64);
+    SHA256_Update(&state->inner, label, strlen(label));
+    for (int i = 0; i < 64; i++) pad[i] ^= 0x36 ^ 0x5c;
+    SHA256_Init(&state->outer);
+    SHA256_Update(&state->outer, pad, 64);
+}
+
+static void hmac_finish(const hmac_state *state, const unsigned char *lp_id, size_t length, unsigned char *out) {
+    SHA256_CTX inner = state->inner, outer = state->outer;
+    unsigned char digest[32];
+    SHA256_Update(&inner, lp_id, length);
+    SHA256_Final(digest, &inner);
+    SHA256_Update(&outer, digest, 32);
+    SHA256_Final(out, &outer);
+}
+
+/*
+ * account_hashes(offsets, data, key, account_prefix, out, start, stop)
+ *
+ * For each id row in [start, stop) (UTF-8 text as for parse_amounts, already checked to
+ * be 1 to 256 bytes), writes 64 bytes at out[row * 64]:
+ *   order_key = HMAC-SHA256(key, "order" || lp(id))
+ *   account   = TH("reserves/v1/account", ctx || lp(id) || HMAC-SHA256(key, "salt" || lp(id)))
+ * `account_prefix` is the tag prefix followed by ctx.
+ */
+static PyObject *account_hashes(PyObject *self, PyObject *args) {
+    Py_buffer offsets, data, key, prefix, out;
+    Py_ssize_t start, stop, rows;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*nn", &offsets, &data, &key, &prefix, &out, &start, &stop)) return NULL;
+    PyObject *result = NULL;
+    if (check_offsets(&offsets, &data, &rows) < 0 || check_range(start, stop, rows) < 0) goto done;
+    if (key.len != 32 || out.len < rows * 64) {
+        PyErr_SetString(PyExc_ValueError, "the key is 32 bytes and out holds 64 bytes a row");
+        goto done;
+    }
+    const int64_t *at = offsets.buf;
+    for (Py_ssize_t row = start; row < stop; row++) {
+        if (at[row + 1] - at[row] > 65535) {
+            PyErr_SetString(PyExc_ValueError, "an id is longer than 65535 bytes");
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    hmac_state order, salt;
+    hmac_init(&order, key.buf, 32, "order");
+    hmac_init(&salt, key.buf, 32, "salt");
+    SHA256_CTX account_state;
+    prefixed(&account_state, &prefix);
+    unsigned char lp_id[2 + 65535], salt_bytes[32];
+    for (Py_ssize_t row = start; row < stop; row++) {
+        size_t length = (size_t)(at[row + 1] - at[row]);
+        lp_id[0] = (unsigned char)(length >> 8);
+        lp_id[1] = (unsigned char)length;
+        memcpy(lp_id + 2, (const unsigned char *)data.buf + at[row], length);
+        unsigned char *target = (unsigned char *)out.buf + row * 64;
+        hmac_finish(&order, lp_id, length + 2, target);
+        hmac_finish(&salt, lp_id, length + 2, salt_bytes);
+        SHA256_CTX account = account_state;
+        SHA256_Update(&account, lp_id, length + 2);
+        SHA256_Update(&account, salt_bytes, 32);
+        SHA256_Final(target + 32, &account);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&key);
+    PyBuffer_Release(&prefix);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/*
+ * leaf_records(leaf_prefix, hashes, amounts, slot_rows, first_slot, out)
+ *
+ * Leaf records for slots first_slot … first_slot + len(out)/record - 1, where the account
+ * in slot s is file row slot_rows[s]: its commitment is hashes[row * 64 + 32 …] (see
+ * account_hashes) and its balances amounts[row] (u128 big-endian per asset). Each record
+ * is hash || balances with
+ *   hash = TH("reserves/v1/leaf", ctx || u64(slot) || account || balances).
+ */
+static PyObject *leaf_records(PyObject *self, PyObject *args) {
+    Py_buffer prefix, hashes, amounts, slot_rows, out;
+    Py_ssize_t first_slot, width;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nw*n", &prefix, &hashes, &amounts, &slot_rows, &first_slot, &out, &width))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t rows = hashes.len / 64, record = 32 + width, count = record ? out.len / record : 0;
+    const int64_t *row_of = slot_rows.buf;
+    if (width <= 0 || width % 16 || out.len % record || amounts.len != rows * width || slot_rows.len % 8 ||
+        first_slot < 0 || first_slot + count > slot_rows.len / 8) {
+        PyErr_SetString(PyExc_ValueError, "inconsistent sizes for leaf records");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (row_of[first_slot + i] < 0 || row_of[first_slot + i] >= rows) {
+            PyErr_SetString(PyExc_ValueError, "a slot names a row that does not exist");
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    SHA256_CTX leaf_state;
+    prefixed(&leaf_state, &prefix);
+    unsigned char index[8];
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_ssize_t row = row_of[first_slot + i];
+        if (i + 8 < count) { /* slots visit rows in a random order: fetch ahead */
+            const unsigned char *ahead = (const unsigned char *)amounts.buf + row_of[first_slot + i + 8] * width;
+            for (Py_ssize_t line = 0; line < width; line += 64) __builtin_prefetch(ahead + line);
+            __builtin_prefetch((const unsigned char *)hashes.buf + row_of[first_slot + i + 8] * 64 + 32);
+        }
+        unsigned char *target = (unsigned char *)out.buf + i * record;
+        const unsigned char *balances = (const unsigned char *)amounts.buf + row * width;
+        memcpy(target + 32, balances, (size_t)width);
+        put_u64(index, (uint64_t)(first_slot + i));
+        SHA256_CTX leaf = leaf_state;
+        SHA256_Update(&leaf, index, 8);
+        SHA256_Update(&leaf, (const unsigned char *)hashes.buf + row * 64 + 32, 32);
+        SHA256_Update(&leaf, balances, (size_t)width);
+        SHA256_Final(target, &leaf);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&prefix);
+    PyBuffer_Release(&hashes);
+    PyBuffer_Release(&amounts);
+    PyBuffer_Release(&slot_rows);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/*
+ * parent_records(node_prefix, level, first_index, children, out, record) -> int
+ *
+ * The records at `level`, indexes first_index …, over `children` (pairs of records of the
+ * level below, left then right; each record `record` bytes: hash || u128 sums):
+ *   hash = TH("reserves/v1/node", ctx || u8(level) || u64(index) || left || right)
+ *   sums = left.sums + right.sums
+ * Returns -1, or p * assets + a when the sum of asset a in parent p reaches 2^128 (out is
+ * then partly written and must be discarded).
+ */
+static Py_ssize_t parent_rows(const Py_buffer *prefix, int level, Py_ssize_t first_index,
+                              const unsigned char *children, unsigned char *out, Py_ssize_t count,
+                              Py_ssize_t record) {
+    Py_ssize_t assets = (record - 32) / 16;
+    SHA256_CTX node_state;
+    prefixed(&node_state, prefix);
+    unsigned char header[9];
+    header[0] = (unsigned char)level;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const unsigned char *left = children + 2 * i * record, *right = left + record;
+        unsigned char *target = out + i * record;
+        for (Py_ssize_t a = 0; a < assets; a++) {
+            u128 x = get_u128(left + 32 + 16 * a), y = get_u128(right + 32 + 16 * a), sum = x + y;
+            if (sum < x) return i * assets + a;
+            put_u128(target + 32 + 16 * a, sum);
+        }
+        put_u64(header + 1, (uint64_t)(first_index + i));
+        SHA256_CTX node = node_state;
+        SHA256_Update(&node, header, 9);
+        SHA256_Update(&node, left, (size_t)(2 * record));
+        SHA256_Final(target, &node);
+    }
+    return -1;
+}
+
+static PyObject *parent_records(PyObject *self, PyObject *args) {
+    Py_buffer prefix, children, out;
+    int level;
+    Py_ssize_t first_index, record, overflow = -1;
+    if (!PyArg_ParseTuple(args, "y*iny*w*n", &prefix, &level, &first_index, &children, &out, &record)) return NULL;
+    PyObject *result = NULL;
+    if (record < 48 || (record - 32) % 16 || out.len % record || out.len == 0 || children.len != 2 * out.len ||
+        level < 1 || level > 64 || first_index < 0) {
+        PyErr_SetString(PyExc_ValueError, "inconsistent sizes for parent records");
+        goto done;
+    }
+    Py_ssize_t count = out.len / record;
+    Py_BEGIN_ALLOW_THREADS
+    overflow = parent_rows(&prefix, level, first_index, children.buf, out.buf, count, record);
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(overflow);
+done:
+    PyBuffer_Release(&prefix);
+    PyBuffer_Release(&children);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"parse_amounts", parse_amounts, METH_VARARGS, "Amount texts to u128 big-endian; -1 or the first bad row."},
+    {"scan_text", scan_text, METH_VARARGS, "Counts of line feeds, carriage returns and quotes in a buffer."},
+    {"id_digests", id_digests, METH_VARARGS, "A 64-bit non-cryptographic digest of each row, for finding repeats."},
+    {"account_hashes", account_hashes, METH_VARARGS, "order_key || account commitment of each id row."},
+    {"leaf_records", leaf_records, METH_VARARGS, "Leaf records (hash || balances) of a range of slots."},
+    {"parent_records", parent_records, METH_VARARGS, "Parent records over pairs; -1 or the first overflow."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "reserves._bulk",
+    .m_doc = "The hot loops of publish and audit, compiled.",
+    .m_size = -1,
+    .m_methods = methods,
+};
+
+PyMODINIT_FUNC PyInit__bulk(void) {
+    init_powers();
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,34 @@
+"""Types of the compiled hot loops (reserves/_bulk.c). Buffers are contiguous numpy
+arrays or bytes; every function releases the GIL while it runs."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy.typing as npt
+
+Buffer = npt.NDArray[Any] | bytes
+
+def parse_amounts(columns: Sequence[tuple[Buffer, Buffer]], decimals: Sequence[int], out: Buffer) -> int:
+    """Amount texts, one ``(offsets, data)`` pair per asset, to ``u128`` big-endian rows of
+    ``out`` (``16 * assets`` bytes a row); -1, or the row of the first bad value."""
+
+def scan_text(data: Buffer | memoryview) -> tuple[int, int, int]:
+    """How many line feeds, carriage returns and double quotes ``data`` holds."""
+
+def id_digests(offsets: Buffer, data: Buffer, out: Buffer) -> None:
+    """A 64-bit digest (not cryptographic) of each row's bytes, into ``out`` (``uint64``)."""
+
+def account_hashes(
+    offsets: Buffer, data: Buffer, key: Buffer, account_prefix: Buffer, out: Buffer, start: int, stop: int
+) -> None:
+    """``order_key || account commitment`` (64 bytes) of id rows ``start … stop-1``, into ``out[row]``."""
+
+def leaf_records(
+    leaf_prefix: Buffer, hashes: Buffer, amounts: Buffer, slot_rows: Buffer, first_slot: int, out: Buffer, width: int
+) -> None:
+    """Leaf records of slots ``first_slot …``, one per record of ``out``."""
+
+def parent_records(
+    node_prefix: Buffer, level: int, first_index: int, children: Buffer, out: Buffer, record: int
+) -> int:
+    """Parent records over pairs of ``children``; -1, or ``parent * assets + asset`` of the first overflow."""

@@ -1,0 +1,15 @@
+"""The compiled part of reserves: ``reserves._bulk`` (see reserves/_bulk.c), linked
+against OpenSSL's libcrypto for SHA-256. Everything else is in pyproject.toml."""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "reserves._bulk",
+            sources=["reserves/_bulk.c"],
+            libraries=["crypto"],
+            extra_compile_args=["-O3", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+        )
+    ]
+)
