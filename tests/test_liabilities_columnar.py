@@ -224,7 +224,9 @@ def test_repeated_ids_are_found_exactly_even_when_digests_collide(
 @pytest.mark.parametrize(
     "ending", [pytest.param("\n", id="lf"), pytest.param("\r\n", id="crlf"), pytest.param("", id="no-final-newline")]
 )
-def test_every_split_into_parts_reads_every_row_once(monkeypatch: pytest.MonkeyPatch, workers: int, ending: str) -> None:
+def test_every_split_into_parts_reads_every_row_once(
+    monkeypatch: pytest.MonkeyPatch, workers: int, ending: str
+) -> None:
     """The file is cut at line feeds into one part per core; rows land in their own places."""
     monkeypatch.setattr(liabilities_columnar, "WORKERS", workers)
     rows = [(f"user-{i}", [i, 10**18 * i, i % 7, 10**36 + i]) for i in range(997)]
