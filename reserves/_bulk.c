@@ -233,6 +233,60 @@ static PyObject *scan_text(PyObject *self, PyObject *args) {
 }
 
 /*
+ * first_misshapen_line(data, commas) -> (line, offset)
+ *
+ * For text with no double quote (so that every line is one record and every comma
+ * separates two fields): the first line, counted from 0, that is blank (empty, or only
+ * a carriage return) or does not hold exactly `commas` commas, and the offset where it
+ * starts; (-1, -1) when every line is well formed. A final line feed ends the last line.
+ */
+static PyObject *first_misshapen_line(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    Py_ssize_t commas, line = -1, offset = -1;
+    if (!PyArg_ParseTuple(args, "y*n", &data, &commas)) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    const unsigned char *text = data.buf, *at = text, *end = text + data.len;
+    for (Py_ssize_t number = 0; at < end; number++) {
+        const unsigned char *stop = memchr(at, '\n', (size_t)(end - at));
+        if (stop == NULL) stop = end;
+        Py_ssize_t found = 0;
+        for (const unsigned char *c = at; c < stop && found <= commas; c++) found += *c == ',';
+        int blank = stop == at || (stop == at + 1 && *at == '\r');
+        if (blank || found != commas) {
+            line = number;
+            offset = at - text;
+            break;
+        }
+        at = stop + 1;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    return Py_BuildValue("nn", line, offset);
+}
+
+/*
+ * line_start(data, line) -> int
+ *
+ * Where line `line` (counted from 0) starts in `data`, or -1 if it has fewer lines.
+ */
+static PyObject *line_start(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    Py_ssize_t line, offset = 0;
+    if (!PyArg_ParseTuple(args, "y*n", &data, &line)) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    const unsigned char *text = data.buf, *at = text, *end = text + data.len;
+    for (Py_ssize_t number = 0; number < line && offset >= 0; number++) {
+        const unsigned char *stop = memchr(at, '\n', (size_t)(end - at));
+        if (stop == NULL) offset = -1;
+        else at = stop + 1;
+    }
+    if (offset >= 0) offset = at < end ? at - text : -1;
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    return PyLong_FromSsize_t(offset);
+}
+
+/*
  * id_digests(offsets, data, out)
  *
  * A 64-bit digest of each row's bytes (FNV-1a, then the splitmix64 finalizer), for
@@ -475,6 +529,8 @@ done:
 static PyMethodDef methods[] = {
     {"parse_amounts", parse_amounts, METH_VARARGS, "Amount texts to u128 big-endian; -1 or the first bad row."},
     {"scan_text", scan_text, METH_VARARGS, "Counts of line feeds, carriage returns and quotes in a buffer."},
+    {"first_misshapen_line", first_misshapen_line, METH_VARARGS, "The first blank or misshapen line of unquoted CSV."},
+    {"line_start", line_start, METH_VARARGS, "Where a line starts, or -1."},
     {"id_digests", id_digests, METH_VARARGS, "A 64-bit non-cryptographic digest of each row, for finding repeats."},
     {"account_hashes", account_hashes, METH_VARARGS, "order_key || account commitment of each id row."},
     {"leaf_records", leaf_records, METH_VARARGS, "Leaf records (hash || balances) of a range of slots."},

@@ -15,6 +15,13 @@ def parse_amounts(columns: Sequence[tuple[Buffer, Buffer]], decimals: Sequence[i
 def scan_text(data: Buffer | memoryview) -> tuple[int, int, int]:
     """How many line feeds, carriage returns and double quotes ``data`` holds."""
 
+def first_misshapen_line(data: Buffer | memoryview, commas: int) -> tuple[int, int]:
+    """In text with no double quote: the first blank line or line without exactly ``commas``
+    commas, counted from 0, and its offset; ``(-1, -1)`` if none."""
+
+def line_start(data: Buffer | memoryview, line: int) -> int:
+    """Where line ``line`` (from 0) starts, or -1 if there is no such line."""
+
 def id_digests(offsets: Buffer, data: Buffer, out: Buffer) -> None:
     """A 64-bit digest (not cryptographic) of each row's bytes, into ``out`` (``uint64``)."""
 

@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from reserves import liabilities_columnar
+from reserves import _bulk, liabilities_columnar
 from reserves.context import Asset
 from reserves.encoding import check_symbol, parse_amount, u128
 from reserves.errors import InputError, SourceError
@@ -95,8 +95,11 @@ def read_liabilities(
     """Parse ``path``; its header must name exactly the assets of ``decimals`` (and, when
     ``order`` is given, in that order)."""
     fast = _read_columnar(path, decimals, order)
-    if fast is not None:
+    if isinstance(fast, LiabilitiesFile):
         return fast
+    if fast is not None:
+        # A large file the fast path rejected: name its first error without reading it all in Python.
+        _explain_first_error(path, *fast)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -104,8 +107,11 @@ def read_liabilities(
     return parse_liabilities(raw, decimals, order=order, source=str(path))
 
 
-def _read_columnar(path: Path, decimals: Mapping[str, int], order: tuple[str, ...] | None) -> LiabilitiesFile | None:
-    """The columnar fast path, or ``None`` when the reference parser must read the file
+def _read_columnar(
+    path: Path, decimals: Mapping[str, int], order: tuple[str, ...] | None
+) -> LiabilitiesFile | tuple[tuple[Asset, ...], liabilities_columnar.FirstError] | None:
+    """The columnar fast path; or, for a file it rejects, where its first error is when
+    that can be found in bulk; or ``None`` when the reference parser must read the file
     (small files, and any file the fast path has a doubt about: the reference reports it)."""
     try:
         if path.stat().st_size < COLUMNAR_MIN_BYTES:
@@ -121,7 +127,8 @@ def _read_columnar(path: Path, decimals: Mapping[str, int], order: tuple[str, ..
         return None
     result = liabilities_columnar.read(path, assets)
     if result is None:
-        return None
+        found = liabilities_columnar.first_error(path, assets)
+        return None if found is None else (assets, found)
     offsets, data, amounts = result
     return LiabilitiesFile(str(path), assets, offsets, data, amounts)
 
@@ -133,18 +140,7 @@ def parse_liabilities(
     order: tuple[str, ...] | None = None,
     source: str,
 ) -> LiabilitiesFile:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raise InputError("starts with a UTF-8 byte-order mark; write UTF-8 without one", where=f"{source}:1")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"not valid UTF-8 (byte {exc.start})", where=f"{source}:{line}") from None
-    lone_cr = _LONE_CR.search(text)
-    if lone_cr:
-        line = text.count("\n", 0, lone_cr.start()) + 1
-        raise InputError("carriage return without line feed; use LF or CRLF line ends", where=f"{source}:{line}")
-
+    text = _checked_text(raw, source)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows = _numbered_rows(reader, source)
     try:
@@ -156,29 +152,84 @@ def parse_liabilities(
     ids: list[str] = []
     balances: list[tuple[int, ...]] = []
     first_line: dict[str, int] = {}
-    width = len(assets) + 1
     for line, row in rows:
-        where = f"{source}:{line}"
-        if len(row) != width:
-            raise InputError(
-                f"expected {width} fields (account and {len(assets)} amounts), found {len(row)}", where=where
-            )
-        account_id = check_account_id(row[0], where=where)
-        if account_id in first_line:
-            raise InputError(
-                f"account id {account_id!r} appears again (first on line {first_line[account_id]})", where=where
-            )
+        account_id, amounts = _check_row(row, assets, first_line, where=f"{source}:{line}")
         first_line[account_id] = line
         ids.append(account_id)
-        balances.append(
-            tuple(
-                parse_amount(text, asset.decimals, where=f"{where} column {asset.symbol}")
-                for text, asset in zip(row[1:], assets, strict=True)
-            )
-        )
+        balances.append(amounts)
     if not ids:
         raise InputError("no accounts: a snapshot has at least one", where=source)
     return from_rows(source, assets, ids, balances)
+
+
+def _checked_text(raw: bytes, source: str) -> str:
+    """The file as text, after the checks that concern the whole file: no byte-order
+    mark, valid UTF-8, no carriage return without a line feed."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise InputError("starts with a UTF-8 byte-order mark; write UTF-8 without one", where=f"{source}:1")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"not valid UTF-8 (byte {exc.start})", where=f"{source}:{line}") from None
+    lone_cr = _LONE_CR.search(text)
+    if lone_cr:
+        line = text.count("\n", 0, lone_cr.start()) + 1
+        raise InputError("carriage return without line feed; use LF or CRLF line ends", where=f"{source}:{line}")
+    return text
+
+
+def _check_row(
+    row: list[str], assets: tuple[Asset, ...], first_line: Mapping[str, int], *, where: str
+) -> tuple[str, tuple[int, ...]]:
+    """One record's id and balances, checked in this order: the number of fields, the
+    id, whether the id appeared before (``first_line``: id to line), each amount."""
+    width = len(assets) + 1
+    if len(row) != width:
+        raise InputError(f"expected {width} fields (account and {len(assets)} amounts), found {len(row)}", where=where)
+    account_id = check_account_id(row[0], where=where)
+    if account_id in first_line:
+        raise InputError(
+            f"account id {account_id!r} appears again (first on line {first_line[account_id]})", where=where
+        )
+    amounts = tuple(
+        parse_amount(text, asset.decimals, where=f"{where} column {asset.symbol}")
+        for text, asset in zip(row[1:], assets, strict=True)
+    )
+    return account_id, amounts
+
+
+def _explain_first_error(path: Path, assets: tuple[Asset, ...], found: liabilities_columnar.FirstError) -> None:
+    """Raise the reference parser's error for a large file the fast path rejected, having
+    found its first bad row in bulk: the whole-file checks run as in the reference, then
+    only the rows named are read (a text file's row ``r`` is line ``r + 2``: no field of
+    it is quoted). Returns, raising nothing, if that row turns out fine: the caller then
+    lets the reference parser read the whole file."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read liabilities file {path}: {exc.strerror}") from None
+    _checked_text(raw, source)
+    body = raw.index(b"\n") + 1
+
+    def record(row: int) -> list[str]:
+        with memoryview(raw)[body:] as rows:
+            start = _bulk.line_start(rows, row)
+        if start < 0:
+            return []
+        end = raw.find(b"\n", body + start)
+        line = raw[body + start : end if end >= 0 else len(raw)].decode("utf-8").removesuffix("\r")
+        return next(csv.reader([line], strict=True), [])
+
+    where = f"{source}:{found.row + 2}"
+    row = record(found.row)
+    if not row:
+        raise InputError("blank line", where=where)
+    first_line = {}
+    if found.first_occurrence is not None:
+        first_line[check_account_id(record(found.first_occurrence)[0], where=where)] = found.first_occurrence + 2
+    _check_row(row, assets, first_line, where=where)
 
 
 class _CsvReader(Protocol):

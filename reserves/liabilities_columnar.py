@@ -71,16 +71,97 @@ def read(path: Path, assets: tuple[Asset, ...]) -> Columns | None:
         results = list(pool.map(lambda part: _read_part(text, part, assets, amounts, quoted), parts))
     id_chunks: list[pa.Array] = []
     for part, result in zip(parts, results, strict=True):
-        if result is None or (result[1] != part.rows and not quoted):
+        if result is None or result.bad_amount is not None or (result.rows != part.rows and not quoted):
             return None
-        id_chunks += result[0]
-    count = sum(result[1] for result in results if result is not None)
+        id_chunks += result.id_chunks
+    count = sum(result.rows for result in results if result is not None)
     if count == 0:
         return None
     ids = _ids(pa.chunked_array(id_chunks, pa.binary()))
     if ids is None:
         return None
     return (*ids, amounts[:count])
+
+
+@dataclass(frozen=True)
+class FirstError:
+    """Where the first error of a file ``read`` rejected is, in file order."""
+
+    row: int
+    """Its row (0 is the first row after the header)."""
+    first_occurrence: int | None = None
+    """For an id that appears again: the row where it first appeared."""
+
+
+def first_error(path: Path, assets: tuple[Asset, ...]) -> FirstError | None:
+    """For a file that ``read`` rejected, the row of its first row-level error, found in
+    bulk so that the reference parser need only explain that one row; ``None`` when
+    this cannot be told (file-level trouble, or a file with quotes, where rows are not
+    lines): the reference parser then reads the whole file.
+
+    Every check here mirrors one of the reference's per-row checks, in its order of
+    rows: a blank or misshapen line, an id that is too long, empty or not NFC, an id
+    seen before, an amount that breaks the grammar.
+    """
+    try:
+        text = pa.memory_map(str(path)).read_buffer()
+    except (OSError, pa.ArrowException):
+        return None
+    planned = _plan(text)
+    if planned is None or planned[1]:
+        return None
+    body = planned[0][0].start
+    misshapen, offset = _bulk.first_misshapen_line(text.slice(body, text.size - body), len(assets))
+    rows_text = text.slice(0, body + offset) if misshapen >= 0 else text
+    candidates = [misshapen] if misshapen >= 0 else []
+    planned = _plan(rows_text) if rows_text.size > body else None
+    if planned is not None:
+        parts, _ = planned
+        amounts = np.empty((parts[-1].first_row + parts[-1].rows, 16 * len(assets)), dtype=np.uint8)
+        with ThreadPoolExecutor(WORKERS) as pool:
+            results = list(pool.map(lambda part: _read_part(rows_text, part, assets, amounts, False), parts))
+        id_chunks: list[pa.Array] = []
+        for result in results:  # rows read from the top without a gap
+            if result is None:
+                return None
+            id_chunks += result.id_chunks
+            if result.bad_amount is not None:
+                candidates.append(result.bad_amount)
+                break
+        id_error = _first_id_error(pa.chunked_array(id_chunks, pa.binary()))
+        # At the same row, the reference checks the id before the amounts.
+        if id_error is not None and id_error.row <= min(candidates, default=id_error.row):
+            return id_error
+    return FirstError(min(candidates)) if candidates else None
+
+
+def _first_id_error(column: pa.ChunkedArray) -> FirstError | None:
+    """The first row whose id breaks the id rules or repeats an earlier one."""
+    if len(column) == 0:
+        return None
+    lengths = pc.binary_length(column).to_numpy(zero_copy_only=False)
+    bad = np.flatnonzero((lengths < 1) | (lengths > MAX_ID_BYTES))
+    first_bad = int(bad[0]) if len(bad) else len(column)
+    try:
+        text = column.cast(pa.string())
+    except pa.ArrowInvalid:
+        return FirstError(0)  # not UTF-8: a file-level error, which the reference reports first
+    ascii_only = pc.string_is_ascii(text).to_numpy(zero_copy_only=False)
+    others = np.flatnonzero(~ascii_only)
+    if len(others):
+        subset = text.take(pa.array(others))
+        same = pc.equal(pc.utf8_normalize(subset, form="NFC"), subset).to_numpy(zero_copy_only=False)
+        not_nfc = others[~same]
+        if len(not_nfc):
+            first_bad = min(first_bad, int(not_nfc[0]))
+    joined = pa.concat_arrays([chunk.cast(pa.large_binary()) for chunk in column.chunks])
+    offsets, data = _offsets_and_data(joined)
+    offsets = offsets - offsets[0]
+    data = np.ascontiguousarray(data[offsets[0] : offsets[-1]]) if len(data) else data
+    repeat = _first_repeat(offsets, data)
+    if repeat is not None and repeat.row < first_bad:
+        return repeat
+    return FirstError(first_bad) if first_bad < len(column) else None
 
 
 def _plan(text: pa.Buffer) -> tuple[list[_Part], bool] | None:
@@ -125,11 +206,20 @@ def _line_start(text: pa.Buffer, position: int) -> int:
     return size
 
 
+@dataclass(frozen=True)
+class _PartRead:
+    id_chunks: list[pa.Array]
+    rows: int
+    """Rows read; when ``bad_amount`` is set, up to and including its block."""
+    bad_amount: int | None = None
+    """The file row of the part's first amount that breaks the grammar; reading stopped there."""
+
+
 def _read_part(
     text: pa.Buffer, part: _Part, assets: tuple[Asset, ...], amounts: npt.NDArray[np.uint8], quoted: bool
-) -> tuple[list[pa.Array], int] | None:
+) -> _PartRead | None:
     """A part's id chunks and row count, its amounts written into ``amounts``; ``None``
-    at the first thing pyarrow or the amount grammar rejects."""
+    if pyarrow rejects it."""
     names = ["account", *(a.symbol for a in assets)]
     try:
         reader = pa_csv.open_csv(
@@ -149,13 +239,14 @@ def _read_part(
             if count + batch.num_rows > part.rows or len(rows) != batch.num_rows:
                 return None
             columns = [_offsets_and_data(batch.column(position + 1)) for position in range(len(assets))]
-            if _bulk.parse_amounts(columns, [a.decimals for a in assets], rows) >= 0:
-                return None
+            bad = _bulk.parse_amounts(columns, [a.decimals for a in assets], rows)
             id_chunks.append(batch.column(0))
             count += batch.num_rows
+            if bad >= 0:
+                return _PartRead(id_chunks, count, part.first_row + count - batch.num_rows + bad)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError):
         return None
-    return id_chunks, count
+    return _PartRead(id_chunks, count)
 
 
 def _ids(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]] | None:
@@ -175,24 +266,25 @@ def _ids(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np
     joined = pa.concat_arrays([chunk.cast(pa.large_binary()) for chunk in column.chunks])
     offsets, data = _offsets_and_data(joined)
     offsets, data = offsets - offsets[0], np.ascontiguousarray(data[offsets[0] : offsets[-1]])
-    return None if _has_repeats(offsets, data) else (offsets, data)
+    return None if _first_repeat(offsets, data) is not None else (offsets, data)
 
 
-def _has_repeats(offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8]) -> bool:
-    """Whether any id appears twice: ids that share a 64-bit digest are compared exactly."""
+def _first_repeat(offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8]) -> FirstError | None:
+    """The first row whose id appeared on an earlier row, and that earlier row; ids that
+    share a 64-bit digest are compared exactly."""
     digests = np.empty(len(offsets) - 1, dtype=np.uint64)
     _bulk.id_digests(offsets, data, digests)
     ordered = np.sort(digests)
     shared = ordered[1:][ordered[1:] == ordered[:-1]]
     if not len(shared):
-        return False
-    seen = set()
-    for row in np.flatnonzero(np.isin(digests, shared)).tolist():
+        return None
+    first_row: dict[bytes, int] = {}
+    for row in np.flatnonzero(np.isin(digests, shared)).tolist():  # ascending rows
         account_id = data[offsets[row] : offsets[row + 1]].tobytes()
-        if account_id in seen:
-            return True
-        seen.add(account_id)
-    return False
+        if account_id in first_row:
+            return FirstError(row, first_row[account_id])
+        first_row[account_id] = row
+    return None
 
 
 def _offsets_and_data(chunk: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:

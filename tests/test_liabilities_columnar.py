@@ -4,7 +4,6 @@ it (so its error messages are the reference's) for anything else."""
 from __future__ import annotations
 
 import hashlib
-import re
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -157,37 +156,86 @@ def test_compiled_account_hashes_are_the_reference() -> None:
     assert [row.tobytes() for row in out] == expected
 
 
-@pytest.mark.parametrize(
-    "row",
-    [
-        pytest.param("alice,-1,0,0,0", id="negative"),
-        pytest.param("alice,1e8,0,0,0", id="exponent"),
-        pytest.param("alice,0.123456789,0,0,0", id="too-precise"),
-        pytest.param(f"alice,0,0,{U128_LIMIT},0", id="2^128"),
-        pytest.param("Cafe\u0301,0,0,0,0", id="non-nfc"),
-        pytest.param(",0,0,0,0", id="empty-id"),
-        pytest.param("alice,0,0,0", id="short-row"),
-        pytest.param("bob,0,0,0,0", id="duplicate"),
-    ],
-)
+BAD_ROWS = [
+    pytest.param("alice,-1,0,0,0", id="negative"),
+    pytest.param("alice,1e8,0,0,0", id="exponent"),
+    pytest.param("alice,0.123456789,0,0,0", id="too-precise"),
+    pytest.param(f"alice,0,0,{U128_LIMIT},0", id="2^128"),
+    pytest.param("alice,0,0,0,0.", id="last-column"),
+    pytest.param("Cafe\u0301,0,0,0,0", id="non-nfc"),
+    pytest.param(",0,0,0,0", id="empty-id"),
+    pytest.param("x" * 257 + ",0,0,0,0", id="long-id"),
+    pytest.param("alice,0,0,0", id="short-row"),
+    pytest.param("alice,0,0,0,0,0", id="long-row"),
+    pytest.param("", id="blank-line"),
+    pytest.param("bob,0,0,0,0", id="duplicate"),
+    pytest.param("bob,-1,0,0,0", id="duplicate-and-bad-amount"),
+    pytest.param("Cafe\u0301,-1,0,0,0", id="non-nfc-and-bad-amount"),
+]
+
+
+def big_file_with(row: str, where: int) -> bytes:
+    """``bob`` on the first row, then 70,000 good rows with ``row`` as row ``where``
+    (large enough for the fast path)."""
+    rows = [f"pad{i},0,0,0,0" for i in range(70_000)]
+    rows.insert(where, row)
+    return (HEADER + "\nbob,1,1,1,1\n" + "\n".join(rows) + "\n").encode()
+
+
+@pytest.mark.parametrize("row", BAD_ROWS)
 def test_fast_path_defers_bad_rows_and_the_reference_names_them(tmp_path: Path, row: str) -> None:
+    good = (HEADER + "\nbob,1,1,1,1\ncarol,0,0,0,0\n").encode()
     raw = (HEADER + "\nbob,1,1,1,1\n" + row + "\n").encode()
-    assert both(raw.replace(row.encode(), b"carol,0,0,0,0"))[1] is not None
+    assert both(good)[1] is not None
     with pytest.raises(InputError):
         both(raw)  # the reference rejects it ...
     small = tmp_path / "small.csv"
     small.write_bytes(raw)
     assert liabilities_columnar.read(small, ASSETS) is None  # ... and the fast path defers
-    padded = raw + b"".join(f"pad{i},0,0,0,0\n".encode() for i in range(70_000))  # large enough for the fast path
+
+
+@pytest.mark.parametrize("where", [0, 40_000, 70_000])
+@pytest.mark.parametrize("row", BAD_ROWS)
+def test_a_large_file_s_first_error_is_found_in_bulk_with_the_reference_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row: str, where: int
+) -> None:
+    """Without the reference parser reading the file: the same message, line and column."""
+    raw = big_file_with(row, where)
     path = tmp_path / "big.csv"
-    path.write_bytes(padded)
-    assert len(padded) >= liabilities.COLUMNAR_MIN_BYTES
+    path.write_bytes(raw)
+    with pytest.raises(InputError) as reference_error:
+        liabilities.parse_liabilities(raw, DECIMALS, source=str(path))
+    assert f":{where + 3}" in str(reference_error.value)
+    monkeypatch.setattr(liabilities, "parse_liabilities", None)  # must not be needed
     with pytest.raises(InputError) as fast_error:
         liabilities.read_liabilities(path, DECIMALS)
-    with pytest.raises(InputError) as reference_error:
-        liabilities.parse_liabilities(padded, DECIMALS, source=str(path))
     assert str(fast_error.value) == str(reference_error.value)
-    assert re.search(r":3\b", str(fast_error.value))  # line 3 named
+
+
+def test_the_first_of_two_errors_is_named() -> None:
+    """A bad amount on an early row and a repeated id on a later one: the amount, as the reference says."""
+    rows = [f"pad{i},0,0,0,0" for i in range(70_000)]
+    rows[30_000] = "pad7,0,0,0,0"  # repeats row 7
+    rows[20_000] = "pad20000,0,0,0,-5"
+    raw = (HEADER + "\n" + "\n".join(rows) + "\n").encode()
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "big.csv"
+        path.write_bytes(raw)
+        with pytest.raises(InputError) as error:
+            liabilities.read_liabilities(path, DECIMALS)
+    assert str(error.value).endswith(
+        "big.csv:20002 column BIG: amount '-5' is not a plain decimal (digits, optionally '.' and digits; no sign, exponent, spaces or separators)"
+    )
+
+
+def test_a_quoted_large_file_with_an_error_is_read_by_the_reference(tmp_path: Path) -> None:
+    raw = big_file_with('"quoted, id",-1,0,0,0', 60_000)
+    path = tmp_path / "big.csv"
+    path.write_bytes(raw)
+    assert liabilities_columnar.first_error(path, ASSETS) is None  # rows are not lines here
+    with pytest.raises(InputError) as error:
+        liabilities.read_liabilities(path, DECIMALS)
+    assert "big.csv:60003 column BTC: amount '-1'" in str(error.value)
 
 
 def test_large_files_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -202,12 +250,17 @@ def test_large_files_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.Monk
     assert parsed.balances[-1] == (39_999, 10**20 + 39_999, 39_999, 0)
 
 
-@pytest.mark.parametrize(("ids", "repeats"), [(["a", "b", "c", "ab"], False), (["a", "b", "a"], True)])
+@pytest.mark.parametrize(
+    ("ids", "repeat"),
+    [(["a", "b", "c", "ab"], None), (["a", "b", "a"], (2, 0)), (["x", "b", "c", "b", "x"], (3, 1))],
+)
 def test_repeated_ids_are_found_exactly_even_when_digests_collide(
-    monkeypatch: pytest.MonkeyPatch, ids: list[str], repeats: bool
+    monkeypatch: pytest.MonkeyPatch, ids: list[str], repeat: tuple[int, int] | None
 ) -> None:
+    """The first row whose id appeared before, and where it first appeared."""
     parsed = liabilities.from_rows("f.csv", (Asset("BTC", 8),), ids, [(0,)] * len(ids))
-    assert liabilities_columnar._has_repeats(parsed.id_offsets, parsed.id_bytes) is repeats
+    found = liabilities_columnar._first_repeat(parsed.id_offsets, parsed.id_bytes)
+    assert ((found.row, found.first_occurrence) if found else None) == repeat
 
     class EveryDigestEqual:
         """Only the digest is replaced: the exact comparison of the ids must decide."""
@@ -217,7 +270,8 @@ def test_repeated_ids_are_found_exactly_even_when_digests_collide(
             out[:] = 7
 
     monkeypatch.setattr(liabilities_columnar, "_bulk", EveryDigestEqual)
-    assert liabilities_columnar._has_repeats(parsed.id_offsets, parsed.id_bytes) is repeats
+    found = liabilities_columnar._first_repeat(parsed.id_offsets, parsed.id_bytes)
+    assert ((found.row, found.first_occurrence) if found else None) == repeat
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3, 7])
