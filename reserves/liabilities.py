@@ -213,22 +213,31 @@ def _explain_first_error(path: Path, assets: tuple[Asset, ...], found: liabiliti
     _checked_text(raw, source)
     body = raw.index(b"\n") + 1
 
-    def record(row: int) -> list[str]:
+    def record(row: int) -> list[str] | None:
+        """The fields of row ``row``: ``[]`` for a blank line, ``None`` if it cannot be told."""
         with memoryview(raw)[body:] as rows:
             start = _bulk.line_start(rows, row)
         if start < 0:
-            return []
+            return None
         end = raw.find(b"\n", body + start)
         line = raw[body + start : end if end >= 0 else len(raw)].decode("utf-8").removesuffix("\r")
-        return next(csv.reader([line], strict=True), [])
+        try:
+            return next(csv.reader([line], strict=True), [])
+        except csv.Error:
+            return None  # the reference parser words this one
 
     where = f"{source}:{found.row + 2}"
     row = record(found.row)
+    if row is None:
+        return
     if not row:
         raise InputError("blank line", where=where)
     first_line = {}
     if found.first_occurrence is not None:
-        first_line[check_account_id(record(found.first_occurrence)[0], where=where)] = found.first_occurrence + 2
+        earlier = record(found.first_occurrence)
+        if not earlier:
+            return
+        first_line[earlier[0]] = found.first_occurrence + 2
     _check_row(row, assets, first_line, where=where)
 
 
