@@ -121,8 +121,8 @@ def first_error(path: Path, assets: tuple[Asset, ...]) -> FirstError | None:
         with ThreadPoolExecutor(WORKERS) as pool:
             results = list(pool.map(lambda part: _read_part(rows_text, part, assets, amounts, False), parts))
         id_chunks: list[pa.Array] = []
-        for result in results:  # rows read from the top without a gap
-            if result is None:
+        for part, result in zip(parts, results, strict=True):  # rows read from the top without a gap
+            if result is None or (result.bad_amount is None and result.rows != part.rows):
                 return None
             id_chunks += result.id_chunks
             if result.bad_amount is not None:
