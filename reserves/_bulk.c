@@ -235,10 +235,10 @@ static PyObject *scan_text(PyObject *self, PyObject *args) {
 /*
  * first_misshapen_line(data, commas) -> (line, offset)
  *
- * For text with no double quote (so that every line is one record and every comma
- * separates two fields): the first line, counted from 0, that is blank (empty, or only
- * a carriage return) or does not hold exactly `commas` commas, and the offset where it
- * starts; (-1, -1) when every line is well formed. A final line feed ends the last line.
+ * For text where every line is one record (see quoted_line_feeds): the first line,
+ * counted from 0, that is blank (empty, or only a carriage return) or does not hold
+ * exactly `commas` commas outside double quotes, and the offset where it starts;
+ * (-1, -1) when every line is well formed. A final line feed ends the last line.
  */
 static PyObject *first_misshapen_line(PyObject *self, PyObject *args) {
     Py_buffer data;
@@ -250,7 +250,11 @@ static PyObject *first_misshapen_line(PyObject *self, PyObject *args) {
         const unsigned char *stop = memchr(at, '\n', (size_t)(end - at));
         if (stop == NULL) stop = end;
         Py_ssize_t found = 0;
-        for (const unsigned char *c = at; c < stop && found <= commas; c++) found += *c == ',';
+        int quoted = 0; /* commas inside double quotes are data, not separators */
+        for (const unsigned char *c = at; c < stop && found <= commas; c++) {
+            quoted ^= *c == '"';
+            found += *c == ',' && !quoted;
+        }
         int blank = stop == at || (stop == at + 1 && *at == '\r');
         if (blank || found != commas) {
             line = number;
@@ -262,6 +266,30 @@ static PyObject *first_misshapen_line(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&data);
     return Py_BuildValue("nn", line, offset);
+}
+
+/*
+ * quoted_line_feeds(data) -> int
+ *
+ * How many line feeds lie inside double quotes, every quote opening or closing a quoted
+ * stretch (an escaped quote, "", closes and reopens it). 0 means every line is one
+ * record. A stray quote inside an unquoted field (a"b) throws the count off towards
+ * more, never fewer: the caller then treats records as possibly spanning lines.
+ */
+static PyObject *quoted_line_feeds(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    Py_ssize_t inside = 0;
+    if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    const unsigned char *at = data.buf, *end = at + data.len;
+    int quoted = 0;
+    for (; at < end; at++) {
+        quoted ^= *at == '"';
+        inside += quoted && *at == '\n';
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    return PyLong_FromSsize_t(inside);
 }
 
 /*
@@ -530,6 +558,7 @@ static PyMethodDef methods[] = {
     {"parse_amounts", parse_amounts, METH_VARARGS, "Amount texts to u128 big-endian; -1 or the first bad row."},
     {"scan_text", scan_text, METH_VARARGS, "Counts of line feeds, carriage returns and quotes in a buffer."},
     {"first_misshapen_line", first_misshapen_line, METH_VARARGS, "The first blank or misshapen line of unquoted CSV."},
+    {"quoted_line_feeds", quoted_line_feeds, METH_VARARGS, "How many line feeds lie inside double quotes."},
     {"line_start", line_start, METH_VARARGS, "Where a line starts, or -1."},
     {"id_digests", id_digests, METH_VARARGS, "A 64-bit non-cryptographic digest of each row, for finding repeats."},
     {"account_hashes", account_hashes, METH_VARARGS, "order_key || account commitment of each id row."},

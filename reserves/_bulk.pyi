@@ -16,8 +16,11 @@ def scan_text(data: Buffer | memoryview) -> tuple[int, int, int]:
     """How many line feeds, carriage returns and double quotes ``data`` holds."""
 
 def first_misshapen_line(data: Buffer | memoryview, commas: int) -> tuple[int, int]:
-    """In text with no double quote: the first blank line or line without exactly ``commas``
-    commas, counted from 0, and its offset; ``(-1, -1)`` if none."""
+    """In text where every line is one record: the first blank line or line without exactly
+    ``commas`` commas outside quotes, counted from 0, and its offset; ``(-1, -1)`` if none."""
+
+def quoted_line_feeds(data: Buffer | memoryview) -> int:
+    """How many line feeds lie inside double quotes (0: every line is one record)."""
 
 def line_start(data: Buffer | memoryview, line: int) -> int:
     """Where line ``line`` (from 0) starts, or -1 if there is no such line."""

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from reserves.encoding import format_amount
 from reserves.liabilities import read_liabilities
-from reserves.liability_tree import ProgressCallback, build_liability_tree
+from reserves.liability_tree import build_liability_tree
+from reserves.progress import ProgressCallback
 from reserves.reserve_audit import ReserveAudit, audit_reserves
 from reserves.results import Check, Status, passed
 from reserves.secret import SnapshotSecret
@@ -58,7 +59,7 @@ def audit_liabilities(
 ) -> LiabilitiesAudit:
     context = statement.context
     decimals = {asset.symbol: asset.decimals for asset in context.assets}
-    liabilities = read_liabilities(liabilities_path, decimals, order=context.symbols)
+    liabilities = read_liabilities(liabilities_path, decimals, order=context.symbols, progress=progress)
     rows = len(liabilities)
     checks: list[Check] = []
 

@@ -90,8 +90,10 @@ def build(
     builder = _Builder(ctx, leaves, min(chunk_levels, height))
     emit = sink or (lambda level, records: None)
     chunks = -(-count // (1 << builder.chunk_levels))
-    # The chunk tops, and room for every level above them (each with a spare row).
-    tops = np.zeros((2 * chunks + height + 1, builder.size), dtype=np.uint8)
+    # The chunk tops, and room for every level above them: at most half as many nodes as
+    # the level below, rounded up, plus a padding node (a tree taller than it needs to be
+    # has a real node and its padding sibling on each level above its accounts).
+    tops = np.zeros((2 * chunks + 2 * height + 2, builder.size), dtype=np.uint8)
     for number, (pieces, top, scratch) in enumerate(_in_order(builder.chunk, chunks)):
         for level, records in pieces:
             emit(level, records)

@@ -24,6 +24,7 @@ from reserves import _bulk, liabilities_columnar
 from reserves.context import Asset
 from reserves.encoding import check_symbol, parse_amount, u128
 from reserves.errors import InputError, SourceError
+from reserves.progress import ProgressCallback, silent
 from reserves.proof import check_account_id
 
 _LONE_CR = re.compile(r"\r(?!\n)")
@@ -91,10 +92,11 @@ def read_liabilities(
     decimals: Mapping[str, int],
     *,
     order: tuple[str, ...] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> LiabilitiesFile:
     """Parse ``path``; its header must name exactly the assets of ``decimals`` (and, when
-    ``order`` is given, in that order)."""
-    fast = _read_columnar(path, decimals, order)
+    ``order`` is given, in that order). ``progress`` hears of rows read on the fast path."""
+    fast = _read_columnar(path, decimals, order, progress or silent)
     if isinstance(fast, LiabilitiesFile):
         return fast
     if fast is not None:
@@ -108,7 +110,7 @@ def read_liabilities(
 
 
 def _read_columnar(
-    path: Path, decimals: Mapping[str, int], order: tuple[str, ...] | None
+    path: Path, decimals: Mapping[str, int], order: tuple[str, ...] | None, progress: ProgressCallback
 ) -> LiabilitiesFile | tuple[tuple[Asset, ...], liabilities_columnar.FirstError] | None:
     """The columnar fast path; or, for a file it rejects, where its first error is when
     that can be found in bulk; or ``None`` when the reference parser must read the file
@@ -125,7 +127,7 @@ def _read_columnar(
         assets = _parse_header(header, decimals, order, where=f"{path}:1")
     except (InputError, UnicodeDecodeError, csv.Error, StopIteration):
         return None
-    result = liabilities_columnar.read(path, assets)
+    result = liabilities_columnar.read(path, assets, progress)
     if result is None:
         found = liabilities_columnar.first_error(path, assets)
         return None if found is None else (assets, found)
@@ -202,8 +204,8 @@ def _check_row(
 def _explain_first_error(path: Path, assets: tuple[Asset, ...], found: liabilities_columnar.FirstError) -> None:
     """Raise the reference parser's error for a large file the fast path rejected, having
     found its first bad row in bulk: the whole-file checks run as in the reference, then
-    only the rows named are read (a text file's row ``r`` is line ``r + 2``: no field of
-    it is quoted). Returns, raising nothing, if that row turns out fine: the caller then
+    only the rows named are read (row ``r`` is line ``r + 2``: no quoted field of the
+    file holds a line feed). Returns, raising nothing, if that row turns out fine: the caller then
     lets the reference parser read the whole file."""
     source = str(path)
     try:

@@ -29,6 +29,7 @@ import pyarrow.csv as pa_csv
 from reserves import _bulk
 from reserves.context import Asset
 from reserves.levels import WORKERS
+from reserves.progress import ProgressCallback, SharedCount, silent
 from reserves.proof import MAX_ID_BYTES
 
 _LONE_CR = re.compile(rb"\r(?!\n)")
@@ -46,17 +47,17 @@ class _Part:
     stop: int
     first_row: int
     rows: int
-    """Exactly the rows in the range, or (when fields may be quoted) an upper bound."""
+    """Exactly the rows in the range, or (when a record may span lines) an upper bound."""
 
 
-def read(path: Path, assets: tuple[Asset, ...]) -> Columns | None:
+def read(path: Path, assets: tuple[Asset, ...], progress: ProgressCallback = silent) -> Columns | None:
     """The file's columns, or ``None`` to defer to the reference parser.
 
     The caller has already checked the header against ``assets``. The file is memory-mapped
     and cut at line feeds into one part per core; each part is read by pyarrow a block at
     a time and its amounts parsed straight into their rows, so only the ids and the parsed
-    balances are ever held whole. A file with a double quote anywhere (where a field may
-    hold a line feed) is read as one part.
+    balances are ever held whole. A file with a line feed inside a quoted field (so that a
+    record may span lines) is read as one part.
     """
     try:
         text = pa.memory_map(str(path)).read_buffer()
@@ -65,13 +66,14 @@ def read(path: Path, assets: tuple[Asset, ...]) -> Columns | None:
     planned = _plan(text)
     if planned is None:
         return None
-    parts, quoted = planned
+    parts, multiline = planned
     amounts = np.empty((parts[-1].first_row + parts[-1].rows, 16 * len(assets)), dtype=np.uint8)
+    rows_read = SharedCount(progress, "reading liabilities", len(amounts))
     with ThreadPoolExecutor(WORKERS) as pool:
-        results = list(pool.map(lambda part: _read_part(text, part, assets, amounts, quoted), parts))
+        results = list(pool.map(lambda part: _read_part(text, part, assets, amounts, multiline, rows_read), parts))
     id_chunks: list[pa.Array] = []
     for part, result in zip(parts, results, strict=True):
-        if result is None or result.bad_amount is not None or (result.rows != part.rows and not quoted):
+        if result is None or result.bad_amount is not None or (result.rows != part.rows and not multiline):
             return None
         id_chunks += result.id_chunks
     count = sum(result.rows for result in results if result is not None)
@@ -96,8 +98,8 @@ class FirstError:
 def first_error(path: Path, assets: tuple[Asset, ...]) -> FirstError | None:
     """For a file that ``read`` rejected, the row of its first row-level error, found in
     bulk so that the reference parser need only explain that one row; ``None`` when
-    this cannot be told (file-level trouble, or a file with quotes, where rows are not
-    lines): the reference parser then reads the whole file.
+    this cannot be told (file-level trouble, or a file whose quoted fields hold line
+    feeds, where rows are not lines): the reference parser then reads the whole file.
 
     Every check here mirrors one of the reference's per-row checks, in its order of
     rows: a blank or misshapen line, an id that is too long, empty or not NFC, an id
@@ -165,7 +167,7 @@ def _first_id_error(column: pa.ChunkedArray) -> FirstError | None:
 
 
 def _plan(text: pa.Buffer) -> tuple[list[_Part], bool] | None:
-    """The parts to read, and whether any field may be quoted; ``None`` (defer) for what
+    """The parts to read, and whether a record may span lines; ``None`` (defer) for what
     pyarrow does not check itself: a byte-order mark or a lone carriage return."""
     size = text.size
     head = text.slice(0, min(size, 1 << 20)).to_pybytes()
@@ -184,7 +186,8 @@ def _plan(text: pa.Buffer) -> tuple[list[_Part], bool] | None:
     line_feeds = [feeds for feeds, _, _ in counts]
     if not ranges:
         return None
-    if any(quotes for _, _, quotes in counts):
+    if any(quotes for _, _, quotes in counts) and _bulk.quoted_line_feeds(text.slice(body, size - body)):
+        # A record may span lines: one part, read by pyarrow looking for line feeds in values.
         return [_Part(body, size, 0, sum(line_feeds) + 1)], True
     parts, row = [], 0
     for (start, stop), feeds in zip(ranges, line_feeds, strict=True):
@@ -216,7 +219,12 @@ class _PartRead:
 
 
 def _read_part(
-    text: pa.Buffer, part: _Part, assets: tuple[Asset, ...], amounts: npt.NDArray[np.uint8], quoted: bool
+    text: pa.Buffer,
+    part: _Part,
+    assets: tuple[Asset, ...],
+    amounts: npt.NDArray[np.uint8],
+    multiline: bool,
+    rows_read: SharedCount | None = None,
 ) -> _PartRead | None:
     """A part's id chunks and row count, its amounts written into ``amounts``; ``None``
     if pyarrow rejects it."""
@@ -225,8 +233,8 @@ def _read_part(
         reader = pa_csv.open_csv(
             pa.BufferReader(text.slice(part.start, part.stop - part.start)),
             read_options=pa_csv.ReadOptions(column_names=names, block_size=BLOCK_BYTES, use_threads=False),
-            # Quoted fields may hold line breaks; only then must pyarrow find them.
-            parse_options=pa_csv.ParseOptions(newlines_in_values=quoted, ignore_empty_lines=False),
+            # Only when quoted fields hold line feeds must pyarrow look for them (serially).
+            parse_options=pa_csv.ParseOptions(newlines_in_values=multiline, ignore_empty_lines=False),
             # Bytes, not text: amounts are checked by our grammar (ASCII), ids by ``_ids``.
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.binary()), strings_can_be_null=False, check_utf8=False
@@ -242,6 +250,8 @@ def _read_part(
             bad = _bulk.parse_amounts(columns, [a.decimals for a in assets], rows)
             id_chunks.append(batch.column(0))
             count += batch.num_rows
+            if rows_read is not None:
+                rows_read.add(batch.num_rows)
             if bad >= 0:
                 return _PartRead(id_chunks, count, part.first_row + count - batch.num_rows + bad)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError):

@@ -6,7 +6,6 @@ gets the same root has recomputed every salt, slot and node the exchange committ
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,11 +15,9 @@ from reserves import _bulk, hashing, levels
 from reserves.context import SnapshotContext
 from reserves.errors import InputError
 from reserves.liabilities import LiabilitiesFile
+from reserves.progress import ProgressCallback, silent
 from reserves.secret import SnapshotSecret
 from reserves.tree import Node, SumOverflowError
-
-ProgressCallback = Callable[[str, int, int], None]
-"""``(task, completed, total)``: how far a long step has come."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ def build_liability_tree(
     sink: levels.LevelSink | None = None,
     progress: ProgressCallback | None = None,
 ) -> LiabilityTree:
-    report = progress or (lambda task, done, total: None)
+    report = progress or silent
     count = len(liabilities)
     if count > context.capacity:
         raise InputError(

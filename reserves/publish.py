@@ -23,7 +23,8 @@ from reserves.atomic_file import write_text_atomically
 from reserves.context import Asset, SnapshotContext
 from reserves.errors import InputError, SourceError
 from reserves.liabilities import read_liabilities
-from reserves.liability_tree import ProgressCallback, build_liability_tree
+from reserves.liability_tree import build_liability_tree
+from reserves.progress import ProgressCallback
 from reserves.proof_store import SECRET_FILE, SNAPSHOT_FILE, STORE_DIR, ProofStoreWriter
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotCommitment, SnapshotStatement
@@ -63,7 +64,7 @@ def publish(
     """Build and write the snapshot directory ``out``; return its statement."""
     if out.exists() and not replace:
         raise InputError(f"{out} already exists; choose another --out or pass --force to replace it")
-    liabilities = read_liabilities(liabilities_path, request.decimals)
+    liabilities = read_liabilities(liabilities_path, request.decimals, progress=progress)
     height = request.height if request.height is not None else smallest_height(len(liabilities))
     context = SnapshotContext(request.exchange, request.snapshot_id, request.cutoff, height, liabilities.assets)
     if len(liabilities) > context.capacity:

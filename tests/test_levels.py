@@ -55,11 +55,14 @@ def test_bulk_equals_reference(balances: list[tuple[int, ...]], extra_height: in
     assert root.sums == tuple(sum(col) for col in zip(*balances, strict=True))
 
 
-@pytest.mark.parametrize("count", [1, 2, 3, 5, 7, 8, 9, 31, 33])
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 7, 8, 9, 17, 31, 33])
 @pytest.mark.parametrize("chunk_levels", [1, 2, 3, levels.CHUNK_LEVELS])
-def test_non_power_of_two_sizes(count: int, chunk_levels: int) -> None:
+@pytest.mark.parametrize("extra_height", [0, 3])
+def test_non_power_of_two_sizes(count: int, chunk_levels: int, extra_height: int) -> None:
+    """Including trees taller than they need be: above the accounts, every level is one
+    real node and its padding sibling."""
     leaves = make_leaves([(i, 2 * i) for i in range(count)])
-    height = max(1, (count - 1).bit_length())
+    height = max(1, (count - 1).bit_length()) + extra_height
     assert bulk(leaves, height, chunk_levels)[1] == build_levels(CTX, height, leaves)
 
 

@@ -9,6 +9,7 @@ import unicodedata
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -228,14 +229,40 @@ def test_the_first_of_two_errors_is_named() -> None:
     )
 
 
-def test_a_quoted_large_file_with_an_error_is_read_by_the_reference(tmp_path: Path) -> None:
-    raw = big_file_with('"quoted, id",-1,0,0,0', 60_000)
+@pytest.mark.parametrize(
+    ("row", "found"),
+    [
+        pytest.param('"quoted, id",-1,0,0,0', liabilities_columnar.FirstError(60_001), id="quoted-comma"),
+        pytest.param('"two\nlines",-1,0,0,0', None, id="quoted-line-feed"),
+    ],
+)
+def test_quoted_large_files_with_an_error(
+    tmp_path: Path, row: str, found: liabilities_columnar.FirstError | None
+) -> None:
+    """A comma inside quotes is no separator; a line feed inside quotes means rows are
+    not lines, and the reference parser reads the file."""
+    raw = big_file_with('"early, quoted",1,0,0,0', 10).replace(b"pad59999,", row.encode() + b"\npad59999,")
     path = tmp_path / "big.csv"
     path.write_bytes(raw)
-    assert liabilities_columnar.first_error(path, ASSETS) is None  # rows are not lines here
+    assert liabilities_columnar.first_error(path, ASSETS) == found
+    with pytest.raises(InputError) as reference_error:
+        liabilities.parse_liabilities(raw, DECIMALS, source=str(path))
     with pytest.raises(InputError) as error:
         liabilities.read_liabilities(path, DECIMALS)
+    assert str(error.value) == str(reference_error.value)
     assert "big.csv:60003 column BTC: amount '-1'" in str(error.value)
+
+
+def test_a_large_file_with_quoted_commas_is_read_in_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(liabilities_columnar, "WORKERS", 3)
+    rows = [(f"user {i}, Ltd" if i % 2 else f"user-{i}", [i, 0, 0, 0]) for i in range(3000)]
+    raw = render(rows)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "f.csv"
+        path.write_bytes(raw)
+        assert liabilities_columnar._plan(pa.memory_map(str(path)).read_buffer())[1] is False  # type: ignore[index]
+    reference, fast = both(raw)
+    assert fast is not None and same(fast, reference)
 
 
 def test_large_files_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -243,7 +270,11 @@ def test_large_files_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.Monk
     rows = [(f"user-{i}", [i, 10**20 + i, i, 0]) for i in range(40_000)]
     path = tmp_path / "big.csv"
     path.write_bytes(render(rows))
-    parsed = liabilities.read_liabilities(path, DECIMALS)
+    reports: list[tuple[str, int, int]] = []
+    parsed = liabilities.read_liabilities(path, DECIMALS, progress=lambda *report: reports.append(report))
+    assert reports[0] == ("reading liabilities", 0, 40_000)
+    assert reports[-1] == ("reading liabilities", 40_000, 40_000)
+    assert [done for _, done, _ in reports] == sorted(done for _, done, _ in reports)
     assert parsed.ids[:2] == ["user-0", "user-1"]
     assert parsed.balances[7] == (7, 10**20 + 7, 7, 0)
     assert len(parsed) == 40_000
