@@ -16,10 +16,11 @@
 #include <Python.h>
 #include <openssl/sha.h>
 #include <stdint.h>
+#include <string.h>
+
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "reserves._bulk assumes a little-endian machine"
 #endif
-#include <string.h>
 
 typedef unsigned __int128 u128;
 
@@ -55,26 +56,35 @@ static int check_range(Py_ssize_t start, Py_ssize_t stop, Py_ssize_t count) {
     return 0;
 }
 
-/* Offsets (int64, rows + 1) into data: check they are ascending and inside data. */
-static int check_offsets(const Py_buffer *offsets, const Py_buffer *data, Py_ssize_t *rows) {
+/* Offsets (int64, rows + 1) into data: their count, in *rows. */
+static int count_offsets(const Py_buffer *offsets, Py_ssize_t *rows) {
     if (offsets->len % 8 || offsets->len < 8) {
         PyErr_SetString(PyExc_ValueError, "offsets must be int64, rows + 1 of them");
         return -1;
     }
+    *rows = offsets->len / 8 - 1;
+    return 0;
+}
+
+/* Rows start … stop-1 lie inside data: their offsets ascend from >= 0 to <= len(data). */
+static int check_rows(const Py_buffer *offsets, const Py_buffer *data, Py_ssize_t start, Py_ssize_t stop) {
     const int64_t *at = offsets->buf;
-    Py_ssize_t count = offsets->len / 8 - 1;
-    if (at[0] < 0 || at[count] > data->len) {
+    if (at[start] < 0 || at[stop] > data->len) {
         PyErr_SetString(PyExc_ValueError, "offsets point outside the data");
         return -1;
     }
-    for (Py_ssize_t i = 0; i < count; i++) {
+    for (Py_ssize_t i = start; i < stop; i++) {
         if (at[i + 1] < at[i]) {
             PyErr_SetString(PyExc_ValueError, "offsets must not decrease");
             return -1;
         }
     }
-    *rows = count;
     return 0;
+}
+
+/* Every row of offsets lies inside data; their count in *rows. */
+static int check_offsets(const Py_buffer *offsets, const Py_buffer *data, Py_ssize_t *rows) {
+    return count_offsets(offsets, rows) < 0 ? -1 : check_rows(offsets, data, 0, *rows);
 }
 
 /*
@@ -393,7 +403,8 @@ static PyObject *account_hashes(PyObject *self, PyObject *args) {
     Py_ssize_t start, stop, rows;
     if (!PyArg_ParseTuple(args, "y*y*y*y*w*nn", &offsets, &data, &key, &prefix, &out, &start, &stop)) return NULL;
     PyObject *result = NULL;
-    if (check_offsets(&offsets, &data, &rows) < 0 || check_range(start, stop, rows) < 0) goto done;
+    if (count_offsets(&offsets, &rows) < 0 || check_range(start, stop, rows) < 0) goto done;
+    if (check_rows(&offsets, &data, start, stop) < 0) goto done;
     if (key.len != 32 || out.len < rows * 64) {
         PyErr_SetString(PyExc_ValueError, "the key is 32 bytes and out holds 64 bytes a row");
         goto done;

@@ -330,3 +330,24 @@ def test_a_file_with_quotes_is_read_as_one_part(monkeypatch: pytest.MonkeyPatch)
     reference, fast = both(render(rows))
     assert fast is not None and same(fast, reference)
     assert fast.ids[-1] == 'say "hi"\nbye'
+
+
+def test_compiled_functions_refuse_inconsistent_buffers() -> None:
+    """Sizes and offsets are checked before any row is touched: a caller's mistake is an
+    exception, never a read outside a buffer."""
+    out = np.zeros((2, 64), dtype=np.uint8)
+    key, prefix = bytes(32), bytes(96)
+    with pytest.raises(ValueError, match="offsets must not decrease"):
+        _bulk.account_hashes(np.array([0, 3, 1], dtype=np.int64), b"abc", key, prefix, out, 0, 2)
+    with pytest.raises(ValueError, match="offsets point outside the data"):
+        _bulk.account_hashes(np.array([0, 3, 9], dtype=np.int64), b"abc", key, prefix, out, 0, 2)
+    with pytest.raises(ValueError, match="row range out of bounds"):
+        _bulk.account_hashes(np.array([0, 1, 2], dtype=np.int64), b"ab", key, prefix, out, 1, 3)
+    with pytest.raises(ValueError, match="columns differ in length"):
+        _bulk.parse_amounts(
+            [(np.array([0, 1], dtype=np.int64), b"1"), (np.array([0, 1, 2], dtype=np.int64), b"12")],
+            [0, 0],
+            np.zeros((1, 32), dtype=np.uint8),
+        )
+    with pytest.raises(ValueError, match="out must hold 16 bytes per value"):
+        _bulk.parse_amounts([(np.array([0, 1], dtype=np.int64), b"1")], [0], np.zeros((2, 16), dtype=np.uint8))
