@@ -1,8 +1,8 @@
 """Tagged hashes (FORMAT §1): ``TH(tag, m) = SHA256(SHA256(tag) || SHA256(tag) || m)``.
 
 The 64-byte prefix is the same for every use of a tag, so each ``Tag`` absorbs it once
-and hands out copies of that state. ``Tag.with_prefix`` goes one step further for the
-hot loops: a state that has absorbed the tag *and* the snapshot context.
+and hands out copies of that state; the compiled hot loops (``reserves._bulk``) take the
+prefix bytes, ``Tag.prefix``, and do the same.
 """
 
 from __future__ import annotations
@@ -28,12 +28,6 @@ class Tag:
         for part in parts:
             state.update(part)
         return state.digest()
-
-    def with_prefix(self, prefix: bytes) -> hashlib._Hash:
-        """A hash state that has absorbed the tag prefix and ``prefix``; copy before use."""
-        state = self._state.copy()
-        state.update(prefix)
-        return state
 
 
 CONTEXT = Tag("reserves/v1/context")
