@@ -351,3 +351,22 @@ def test_compiled_functions_refuse_inconsistent_buffers() -> None:
         )
     with pytest.raises(ValueError, match="out must hold 16 bytes per value"):
         _bulk.parse_amounts([(np.array([0, 1], dtype=np.int64), b"1")], [0], np.zeros((2, 16), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("field", [pytest.param(0, id="in-an-id"), pytest.param(2, id="in-an-amount")])
+def test_a_large_file_with_invalid_utf8_is_named_as_the_reference_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: int
+) -> None:
+    """Whole-file checks come first in the reference, wherever the row-level trouble is."""
+    fields = [b"late", b"0", b"0", b"0", b"0"]
+    fields[field] = b"\xff\xfe"
+    raw = big_file_with("carol,-1,0,0,0", 20_000).replace(b"pad50000,0,0,0,0", b",".join(fields))
+    path = tmp_path / "big.csv"
+    path.write_bytes(raw)
+    with pytest.raises(InputError) as reference_error:
+        liabilities.parse_liabilities(raw, DECIMALS, source=str(path))
+    assert "not valid UTF-8" in str(reference_error.value)
+    monkeypatch.setattr(liabilities, "parse_liabilities", None)  # must not be needed
+    with pytest.raises(InputError) as error:
+        liabilities.read_liabilities(path, DECIMALS)
+    assert str(error.value) == str(reference_error.value)
