@@ -32,8 +32,6 @@ from reserves.tree import Node, SumOverflowError
 Records = npt.NDArray[np.uint8]
 """Nodes: shape ``(nodes, 32 + 16 * assets)``, one record per node."""
 
-Chunk = tuple[list[tuple[int, Records]], Records, Records]
-"""A chunk's pieces below its top, its top record, and the scratch array they live in."""
 
 LevelSink = Callable[[int, Records], None]
 """Receives ``(level, records)`` pieces as they are finished, padding records included.
@@ -94,14 +92,33 @@ def build(
     # the level below, rounded up, plus a padding node (a tree taller than it needs to be
     # has a real node and its padding sibling on each level above its accounts).
     tops = np.zeros((2 * chunks + 2 * height + 2, builder.size), dtype=np.uint8)
-    for number, (pieces, top, scratch) in enumerate(_in_order(builder.chunk, chunks)):
-        for level, records in pieces:
-            emit(level, records)
-        tops[number] = top
-        builder.release(scratch)
+    first_overflow: SumOverflowError | None = None
+    for number, chunk in enumerate(_in_order(builder.chunk, chunks)):
+        if isinstance(chunk.result, SumOverflowError):
+            # The reference stops at the lowest level's first overflowing node: a later
+            # chunk may still hold one on a lower level, so every chunk is looked at.
+            if first_overflow is None or chunk.result.position < first_overflow.position:
+                first_overflow = chunk.result
+        elif first_overflow is None:
+            for level, records in chunk.pieces:
+                emit(level, records)
+            tops[number] = chunk.result
+        builder.release(chunk.scratch)
+    if first_overflow is not None:
+        raise first_overflow
     for level, records in builder.climb(tops, chunks, builder.chunk_levels, height, 0):
         emit(level, records)
     return record_to_node(records[0], leaves.asset_count)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A chunk's levels below its top, in the scratch array they live in."""
+
+    pieces: list[tuple[int, Records]]
+    result: Records | SumOverflowError
+    """Its top record, or the first sum of it that reaches 2^128 (lowest level first)."""
+    scratch: Records
 
 
 class _Builder:
@@ -128,8 +145,11 @@ class _Builder:
         _bulk.leaf_records(
             self.leaf_prefix, leaves.hashes, leaves.amounts, leaves.slot_rows, first, scratch[:count], self.size - 32
         )
-        *pieces, (_, top) = self.climb(scratch, count, 0, self.chunk_levels, first)
-        return pieces, top[0], scratch
+        try:
+            *pieces, (_, top) = self.climb(scratch, count, 0, self.chunk_levels, first)
+        except SumOverflowError as overflow:
+            return Chunk([], overflow, scratch)
+        return Chunk(pieces, top[0], scratch)
 
     def release(self, scratch: Records) -> None:
         """A chunk's scratch array, free again once its pieces are written."""

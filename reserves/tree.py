@@ -30,6 +30,11 @@ class SumOverflowError(VerificationError):
         self.level, self.index, self.asset, self.value = level, index, asset, value
         super().__init__(f"the sum of asset #{asset} at node ({level}, {index}) is {value}, not below 2^128")
 
+    @property
+    def position(self) -> tuple[int, int]:
+        """``(level, index)``: built level by level, the lowest position overflows first."""
+        return self.level, self.index
+
 
 def account_commitment(ctx: bytes, account_id: str, salt: bytes) -> bytes:
     """``TH("reserves/v1/account", ctx || lp(id) || salt)``."""

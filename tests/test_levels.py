@@ -79,13 +79,16 @@ def test_carry_between_64_bit_halves_is_exact() -> None:
         pytest.param([(U128 - 1,), (1,)], (1, 0, 0), id="leaf-pair"),
         pytest.param([(0, 1 << 127), (0, 0), (0, 1 << 127), (0, 0)], (2, 0, 1), id="level-2-second-asset"),
         pytest.param([(1,), (2,), (U128 - 2,), (0,)], (2, 0, 0), id="carry-into-overflow"),
+        # Chunks of 4 slots: the first overflows at level 2, the second, later, at level 1.
+        pytest.param([(1 << 126,)] * 4 + [(1 << 127,), (1 << 127,), (0,), (0,)], (1, 2, 0), id="lower-in-later-chunk"),
     ],
 )
-@pytest.mark.parametrize("chunk_levels", [1, levels.CHUNK_LEVELS])
+@pytest.mark.parametrize("chunk_levels", [1, 2, levels.CHUNK_LEVELS])
 def test_overflow_is_caught_by_both(
     balances: list[tuple[int, ...]], where: tuple[int, int, int], chunk_levels: int
 ) -> None:
-    """Inside a chunk (16 slots) and above the chunks (2 slots each): the same node, asset and value."""
+    """Inside a chunk and above the chunks, and wherever several sums overflow: the
+    reference's node (the lowest level's first), asset and value."""
     leaves = make_leaves(balances)
     height = max(1, (len(balances) - 1).bit_length())
     with pytest.raises(SumOverflowError) as reference:
