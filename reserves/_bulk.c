@@ -243,63 +243,103 @@ static PyObject *scan_text(PyObject *self, PyObject *args) {
 }
 
 /*
- * first_misshapen_line(data, commas) -> (line, offset)
+ * check_records(data, commas) -> (record, offset, kind, quoted_line_feeds)
  *
- * For text where every line is one record (see quoted_line_feeds): the first line,
- * counted from 0, that is blank (empty, or only a carriage return) or does not hold
- * exactly `commas` commas outside double quotes, and the offset where it starts;
- * (-1, -1) when every line is well formed. A final line feed ends the last line.
+ * Walks CSV text (after the header) as Python's csv module reads it with strict=True
+ * (the excel dialect: ',' separates, '"' quotes, "" is a quote inside quotes, a quote
+ * inside an unquoted field is a plain character, a record ends at a line feed or
+ * carriage return outside quotes) and stops at the first record that is:
+ *   1  blank,
+ *   2  not exactly `commas` + 1 fields,
+ *   3  badly quoted (anything but a separator or a line end after a closing quote, or a
+ *      quote still open at the end of the text),
+ *   4  holding a field longer than the csv module's limit (counted here in bytes, which
+ *      the caller treats as a doubt, not a verdict).
+ * Returns that record's number (from 0), the offset where it starts and its kind, or
+ * (-1, -1, 0) when every record is well formed; and how many line feeds lay inside
+ * quotes before it (0: every record so far is one line).
  */
-static PyObject *first_misshapen_line(PyObject *self, PyObject *args) {
-    Py_buffer data;
-    Py_ssize_t commas, line = -1, offset = -1;
-    if (!PyArg_ParseTuple(args, "y*n", &data, &commas)) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    const unsigned char *text = data.buf, *at = text, *end = text + data.len;
-    for (Py_ssize_t number = 0; at < end; number++) {
-        const unsigned char *stop = memchr(at, '\n', (size_t)(end - at));
-        if (stop == NULL) stop = end;
-        Py_ssize_t found = 0;
-        int quoted = 0; /* commas inside double quotes are data, not separators */
-        for (const unsigned char *c = at; c < stop && found <= commas; c++) {
-            quoted ^= *c == '"';
-            found += *c == ',' && !quoted;
+enum { FIELD_LIMIT = 131072 };
+enum { START_RECORD, START_FIELD, IN_FIELD, IN_QUOTED, QUOTE_IN_QUOTED };
+
+static void walk_records(const unsigned char *text, Py_ssize_t length, Py_ssize_t commas, Py_ssize_t *record_out,
+                         Py_ssize_t *offset_out, int *kind_out, Py_ssize_t *inside_out) {
+    Py_ssize_t record = 0, start = 0, separators = 0, field = 0, inside = 0;
+    int state = START_RECORD, kind = 0;
+    for (Py_ssize_t i = 0; i < length && !kind; i++) {
+        unsigned char c = text[i];
+        int line_end = c == '\n' || c == '\r';
+        if (state == START_RECORD) {
+            if (line_end) {
+                kind = 1;
+                break;
+            }
+            state = START_FIELD;
         }
-        int blank = stop == at || (stop == at + 1 && *at == '\r');
-        if (blank || found != commas) {
-            line = number;
-            offset = at - text;
+        if (state == START_FIELD) field = 0;
+        if (line_end && state != IN_QUOTED) {
+            if (separators != commas) {
+                kind = 2;
+                break;
+            }
+            if (c == '\r' && i + 1 < length && text[i + 1] == '\n') i++;
+            record++;
+            start = i + 1;
+            separators = 0;
+            state = START_RECORD;
+            continue;
+        }
+        switch (state) {
+        case START_FIELD:
+            if (c == '"') state = IN_QUOTED;
+            else if (c == ',') separators++;
+            else {
+                field = 1;
+                state = IN_FIELD;
+            }
+            break;
+        case IN_FIELD:
+            if (c == ',') {
+                separators++;
+                state = START_FIELD;
+            } else if (++field > FIELD_LIMIT) kind = 4;
+            break;
+        case IN_QUOTED:
+            if (c == '"') state = QUOTE_IN_QUOTED;
+            else {
+                inside += c == '\n';
+                if (++field > FIELD_LIMIT) kind = 4;
+            }
+            break;
+        case QUOTE_IN_QUOTED:
+            if (c == '"') {
+                state = IN_QUOTED;
+                if (++field > FIELD_LIMIT) kind = 4;
+            } else if (c == ',') {
+                separators++;
+                state = START_FIELD;
+            } else kind = 3;
             break;
         }
-        at = stop + 1;
     }
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&data);
-    return Py_BuildValue("nn", line, offset);
+    if (!kind && state == IN_QUOTED) kind = 3; /* unexpected end of data */
+    if (!kind && state != START_RECORD && separators != commas) kind = 2; /* the last line, without a line feed */
+    *record_out = kind ? record : -1;
+    *offset_out = kind ? start : -1;
+    *kind_out = kind;
+    *inside_out = inside;
 }
 
-/*
- * quoted_line_feeds(data) -> int
- *
- * How many line feeds lie inside double quotes, every quote opening or closing a quoted
- * stretch (an escaped quote, "", closes and reopens it). 0 means every line is one
- * record. A stray quote inside an unquoted field (a"b) throws the count off towards
- * more, never fewer: the caller then treats records as possibly spanning lines.
- */
-static PyObject *quoted_line_feeds(PyObject *self, PyObject *args) {
+static PyObject *check_records(PyObject *self, PyObject *args) {
     Py_buffer data;
-    Py_ssize_t inside = 0;
-    if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
+    Py_ssize_t commas, record, offset, inside;
+    int kind;
+    if (!PyArg_ParseTuple(args, "y*n", &data, &commas)) return NULL;
     Py_BEGIN_ALLOW_THREADS
-    const unsigned char *at = data.buf, *end = at + data.len;
-    int quoted = 0;
-    for (; at < end; at++) {
-        quoted ^= *at == '"';
-        inside += quoted && *at == '\n';
-    }
+    walk_records(data.buf, data.len, commas, &record, &offset, &kind, &inside);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&data);
-    return PyLong_FromSsize_t(inside);
+    return Py_BuildValue("nnin", record, offset, kind, inside);
 }
 
 /*
@@ -568,8 +608,7 @@ done:
 static PyMethodDef methods[] = {
     {"parse_amounts", parse_amounts, METH_VARARGS, "Amount texts to u128 big-endian; -1 or the first bad row."},
     {"scan_text", scan_text, METH_VARARGS, "Counts of line feeds, carriage returns and quotes in a buffer."},
-    {"first_misshapen_line", first_misshapen_line, METH_VARARGS, "The first blank or misshapen line of unquoted CSV."},
-    {"quoted_line_feeds", quoted_line_feeds, METH_VARARGS, "How many line feeds lie inside double quotes."},
+    {"check_records", check_records, METH_VARARGS, "The first malformed CSV record, as Python's strict csv reads it."},
     {"line_start", line_start, METH_VARARGS, "Where a line starts, or -1."},
     {"id_digests", id_digests, METH_VARARGS, "A 64-bit non-cryptographic digest of each row, for finding repeats."},
     {"account_hashes", account_hashes, METH_VARARGS, "order_key || account commitment of each id row."},

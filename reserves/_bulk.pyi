@@ -15,12 +15,10 @@ def parse_amounts(columns: Sequence[tuple[Buffer, Buffer]], decimals: Sequence[i
 def scan_text(data: Buffer | memoryview) -> tuple[int, int, int]:
     """How many line feeds, carriage returns and double quotes ``data`` holds."""
 
-def first_misshapen_line(data: Buffer | memoryview, commas: int) -> tuple[int, int]:
-    """In text where every line is one record: the first blank line or line without exactly
-    ``commas`` commas outside quotes, counted from 0, and its offset; ``(-1, -1)`` if none."""
-
-def quoted_line_feeds(data: Buffer | memoryview) -> int:
-    """How many line feeds lie inside double quotes (0: every line is one record)."""
+def check_records(data: Buffer | memoryview, commas: int) -> tuple[int, int, int, int]:
+    """The first malformed record as Python's strict csv module reads it: ``(record, offset,
+    kind, line feeds inside quotes before it)``; kind 0 (none), 1 blank, 2 field count,
+    3 quoting, 4 a field over the csv module's size limit."""
 
 def line_start(data: Buffer | memoryview, line: int) -> int:
     """Where line ``line`` (from 0) starts, or -1 if there is no such line."""

@@ -225,8 +225,8 @@ def _explain_first_error(path: Path, assets: tuple[Asset, ...], found: liabiliti
         line = raw[body + start : end if end >= 0 else len(raw)].decode("utf-8").removesuffix("\r")
         try:
             return next(csv.reader([line], strict=True), [])
-        except csv.Error:
-            return None  # the reference parser words this one
+        except csv.Error as exc:  # as the reference words it
+            raise InputError(f"malformed CSV in the record starting here: {exc}", where=f"{source}:{row + 2}") from None
 
     where = f"{source}:{found.row + 2}"
     row = record(found.row)

@@ -63,7 +63,7 @@ def read(path: Path, assets: tuple[Asset, ...], progress: ProgressCallback = sil
         text = pa.memory_map(str(path)).read_buffer()
     except (OSError, pa.ArrowException):
         return None
-    planned = _plan(text)
+    planned = _plan(text, len(assets) + 1)
     if planned is None:
         return None
     parts, multiline = planned
@@ -102,21 +102,25 @@ def first_error(path: Path, assets: tuple[Asset, ...]) -> FirstError | None:
     feeds, where rows are not lines): the reference parser then reads the whole file.
 
     Every check here mirrors one of the reference's per-row checks, in its order of
-    rows: a blank or misshapen line, an id that is too long, empty or not NFC, an id
-    seen before, an amount that breaks the grammar.
+    rows: a record the csv module refuses (quoting, size), a blank or misshapen line, an
+    id that is too long, empty or not NFC, an id seen before, an amount that breaks the
+    grammar.
     """
     try:
         text = pa.memory_map(str(path)).read_buffer()
     except (OSError, pa.ArrowException):
         return None
-    planned = _plan(text)
-    if planned is None or planned[1]:
+    body = _body(text)
+    if body is None:
         return None
-    body = planned[0][0].start
-    misshapen, offset = _bulk.first_misshapen_line(text.slice(body, text.size - body), len(assets))
-    rows_text = text.slice(0, body + offset) if misshapen >= 0 else text
-    candidates = [misshapen] if misshapen >= 0 else []
-    planned = _plan(rows_text) if rows_text.size > body else None
+    # The first record Python's csv module would refuse or find misshapen, and whether
+    # any record before it spans lines (then rows are not lines: the reference reads all).
+    malformed, offset, _, quoted_line_feeds = _bulk.check_records(text.slice(body, text.size - body), len(assets))
+    if quoted_line_feeds:
+        return None
+    rows_text = text.slice(0, body + offset) if malformed >= 0 else text
+    candidates = [malformed] if malformed >= 0 else []
+    planned = _plan(rows_text, len(assets) + 1) if rows_text.size > body else None
     if planned is not None:
         parts, _ = planned
         amounts = np.empty((parts[-1].first_row + parts[-1].rows, 16 * len(assets)), dtype=np.uint8)
@@ -166,14 +170,23 @@ def _first_id_error(column: pa.ChunkedArray) -> FirstError | None:
     return FirstError(first_bad) if first_bad < len(column) else None
 
 
-def _plan(text: pa.Buffer) -> tuple[list[_Part], bool] | None:
-    """The parts to read, and whether a record may span lines; ``None`` (defer) for what
-    pyarrow does not check itself: a byte-order mark or a lone carriage return."""
-    size = text.size
-    head = text.slice(0, min(size, 1 << 20)).to_pybytes()
+def _body(text: pa.Buffer) -> int | None:
+    """Where the rows start (after the header line); ``None`` for a byte-order mark or a
+    header line that does not end in the first MiB."""
+    head: bytes = text.slice(0, min(text.size, 1 << 20)).to_pybytes()
     if head.startswith(b"\xef\xbb\xbf") or b"\n" not in head:
         return None
-    body = head.index(b"\n") + 1
+    return head.index(b"\n") + 1
+
+
+def _plan(text: pa.Buffer, fields: int) -> tuple[list[_Part], bool] | None:
+    """The parts to read, and whether a record may span lines; ``None`` (defer) for what
+    pyarrow does not check itself: a byte-order mark, a lone carriage return, and (in a
+    file with quotes) quoting that Python's strict csv module would refuse (pyarrow reads
+    ``"a"b`` as ``ab``; the reference parser rejects it)."""
+    size, body = text.size, _body(text)
+    if body is None:
+        return None
     cuts = [body]
     for k in range(1, WORKERS):
         cuts.append(max(cuts[-1], _line_start(text, body + (size - body) * k // WORKERS)))
@@ -186,9 +199,13 @@ def _plan(text: pa.Buffer) -> tuple[list[_Part], bool] | None:
     line_feeds = [feeds for feeds, _, _ in counts]
     if not ranges:
         return None
-    if any(quotes for _, _, quotes in counts) and _bulk.quoted_line_feeds(text.slice(body, size - body)):
-        # A record may span lines: one part, read by pyarrow looking for line feeds in values.
-        return [_Part(body, size, 0, sum(line_feeds) + 1)], True
+    if any(quotes for _, _, quotes in counts):
+        _, _, malformed, quoted_line_feeds = _bulk.check_records(text.slice(body, size - body), fields - 1)
+        if malformed:
+            return None
+        if quoted_line_feeds:
+            # A record may span lines: one part, read by pyarrow looking for line feeds in values.
+            return [_Part(body, size, 0, sum(line_feeds) + 1)], True
     parts, row = [], 0
     for (start, stop), feeds in zip(ranges, line_feeds, strict=True):
         rows = feeds + (stop == size and text.slice(size - 1, 1).to_pybytes() != b"\n")
