@@ -214,16 +214,17 @@ done:
 }
 
 /*
- * scan_text(data) -> (line_feeds, carriage_returns, quotes)
+ * scan_text(data) -> (line_feeds, lone_carriage_returns, quotes)
  *
- * How many of each of these bytes `data` holds, in one pass: the CSV reader's plan
- * (where rows may start, whether fields may be quoted) comes from these counts.
+ * How many line feeds, carriage returns not followed by a line feed, and double quotes
+ * `data` holds: the CSV reader's plan (where rows may start, whether the file is one the
+ * reference parser refuses outright, whether fields may be quoted) comes from these.
  */
-static Py_ssize_t count_byte(const unsigned char *at, Py_ssize_t length, int byte) {
+static Py_ssize_t count_byte(const unsigned char *at, Py_ssize_t length, int byte, int unless_before_lf) {
     Py_ssize_t count = 0;
     const unsigned char *end = at + length;
     while (at < end && (at = memchr(at, byte, (size_t)(end - at))) != NULL) { /* libc's memchr: SIMD */
-        count++;
+        count += !unless_before_lf || at + 1 == end || at[1] != '\n';
         at++;
     }
     return count;
@@ -232,14 +233,14 @@ static Py_ssize_t count_byte(const unsigned char *at, Py_ssize_t length, int byt
 static PyObject *scan_text(PyObject *self, PyObject *args) {
     Py_buffer data;
     if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
-    Py_ssize_t line_feeds = 0, carriage_returns = 0, quotes = 0;
+    Py_ssize_t line_feeds = 0, lone_carriage_returns = 0, quotes = 0;
     Py_BEGIN_ALLOW_THREADS
-    line_feeds = count_byte(data.buf, data.len, '\n');
-    carriage_returns = count_byte(data.buf, data.len, '\r');
-    quotes = count_byte(data.buf, data.len, '"');
+    line_feeds = count_byte(data.buf, data.len, '\n', 0);
+    lone_carriage_returns = count_byte(data.buf, data.len, '\r', 1);
+    quotes = count_byte(data.buf, data.len, '"', 0);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&data);
-    return Py_BuildValue("nnn", line_feeds, carriage_returns, quotes);
+    return Py_BuildValue("nnn", line_feeds, lone_carriage_returns, quotes);
 }
 
 /*
@@ -607,7 +608,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"parse_amounts", parse_amounts, METH_VARARGS, "Amount texts to u128 big-endian; -1 or the first bad row."},
-    {"scan_text", scan_text, METH_VARARGS, "Counts of line feeds, carriage returns and quotes in a buffer."},
+    {"scan_text", scan_text, METH_VARARGS, "Counts of line feeds, lone carriage returns and quotes in a buffer."},
     {"check_records", check_records, METH_VARARGS, "The first malformed CSV record, as Python's strict csv reads it."},
     {"line_start", line_start, METH_VARARGS, "Where a line starts, or -1."},
     {"id_digests", id_digests, METH_VARARGS, "A 64-bit non-cryptographic digest of each row, for finding repeats."},

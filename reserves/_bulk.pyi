@@ -13,7 +13,7 @@ def parse_amounts(columns: Sequence[tuple[Buffer, Buffer]], decimals: Sequence[i
     ``out`` (``16 * assets`` bytes a row); -1, or the row of the first bad value."""
 
 def scan_text(data: Buffer | memoryview) -> tuple[int, int, int]:
-    """How many line feeds, carriage returns and double quotes ``data`` holds."""
+    """How many line feeds, carriage returns not followed by a line feed, and double quotes ``data`` holds."""
 
 def check_records(data: Buffer | memoryview, commas: int) -> tuple[int, int, int, int]:
     """The first malformed record as Python's strict csv module reads it: ``(record, offset,

@@ -15,7 +15,6 @@ column, value) is the reference's, and the two paths cannot disagree about what 
 from __future__ import annotations
 
 import itertools
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,6 @@ from reserves.levels import WORKERS
 from reserves.progress import ProgressCallback, SharedCount, silent
 from reserves.proof import MAX_ID_BYTES
 
-_LONE_CR = re.compile(rb"\r(?!\n)")
 BLOCK_BYTES = 1 << 24
 
 Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.uint8]]
@@ -67,22 +65,21 @@ def read(path: Path, assets: tuple[Asset, ...], progress: ProgressCallback = sil
     if planned is None:
         return None
     parts, multiline = planned
-    amounts = np.empty((parts[-1].first_row + parts[-1].rows, 16 * len(assets)), dtype=np.uint8)
-    rows_read = SharedCount(progress, "reading liabilities", len(amounts))
-    with ThreadPoolExecutor(WORKERS) as pool:
-        results = list(pool.map(lambda part: _read_part(text, part, assets, amounts, multiline, rows_read), parts))
+    amounts, results = _read_parts(text, parts, assets, multiline, progress)
     id_chunks: list[pa.Array] = []
+    count = 0
     for part, result in zip(parts, results, strict=True):
         if result is None or result.bad_amount is not None or (result.rows != part.rows and not multiline):
             return None
         id_chunks += result.id_chunks
-    count = sum(result.rows for result in results if result is not None)
+        count += result.rows
     if count == 0:
         return None
-    ids = _ids(pa.chunked_array(id_chunks, pa.binary()))
-    if ids is None:
+    ids = pa.chunked_array(id_chunks, pa.binary())
+    offsets, data = _joined(ids)
+    if _first_id_error(ids, offsets, data) is not None:
         return None
-    return (*ids, amounts[:count])
+    return offsets, data, amounts[:count]
 
 
 @dataclass(frozen=True)
@@ -123,9 +120,7 @@ def first_error(path: Path, assets: tuple[Asset, ...]) -> FirstError | None:
     planned = _plan(rows_text, len(assets) + 1) if rows_text.size > body else None
     if planned is not None:
         parts, _ = planned
-        amounts = np.empty((parts[-1].first_row + parts[-1].rows, 16 * len(assets)), dtype=np.uint8)
-        with ThreadPoolExecutor(WORKERS) as pool:
-            results = list(pool.map(lambda part: _read_part(rows_text, part, assets, amounts, False), parts))
+        _, results = _read_parts(rows_text, parts, assets, False, silent)
         id_chunks: list[pa.Array] = []
         for part, result in zip(parts, results, strict=True):  # rows read from the top without a gap
             if result is None or (result.bad_amount is None and result.rows != part.rows):
@@ -134,15 +129,27 @@ def first_error(path: Path, assets: tuple[Asset, ...]) -> FirstError | None:
             if result.bad_amount is not None:
                 candidates.append(result.bad_amount)
                 break
-        id_error = _first_id_error(pa.chunked_array(id_chunks, pa.binary()))
+        ids = pa.chunked_array(id_chunks, pa.binary())
+        id_error = _first_id_error(ids, *_joined(ids))
         # At the same row, the reference checks the id before the amounts.
         if id_error is not None and id_error.row <= min(candidates, default=id_error.row):
             return id_error
     return FirstError(min(candidates)) if candidates else None
 
 
-def _first_id_error(column: pa.ChunkedArray) -> FirstError | None:
-    """The first row whose id breaks the id rules or repeats an earlier one."""
+def _joined(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+    """A binary column as one array of offsets (from 0) and the bytes they point into."""
+    joined = pa.concat_arrays([chunk.cast(pa.large_binary()) for chunk in column.chunks])
+    offsets, data = _offsets_and_data(joined)
+    start, stop = (int(offsets[0]), int(offsets[-1])) if len(offsets) else (0, 0)
+    return offsets - start, np.ascontiguousarray(data[start:stop])
+
+
+def _first_id_error(
+    column: pa.ChunkedArray, offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8]
+) -> FirstError | None:
+    """The first row whose id breaks the id rules (1 to 256 bytes, UTF-8, NFC) or repeats
+    an earlier one; ``offsets`` and ``data`` are the column joined (``_joined``)."""
     if len(column) == 0:
         return None
     lengths = pc.binary_length(column).to_numpy(zero_copy_only=False)
@@ -154,16 +161,12 @@ def _first_id_error(column: pa.ChunkedArray) -> FirstError | None:
         return FirstError(0)  # not UTF-8: a file-level error, which the reference reports first
     ascii_only = pc.string_is_ascii(text).to_numpy(zero_copy_only=False)
     others = np.flatnonzero(~ascii_only)
-    if len(others):
+    if len(others):  # ASCII is always NFC: normalise only the rest
         subset = text.take(pa.array(others))
         same = pc.equal(pc.utf8_normalize(subset, form="NFC"), subset).to_numpy(zero_copy_only=False)
         not_nfc = others[~same]
         if len(not_nfc):
             first_bad = min(first_bad, int(not_nfc[0]))
-    joined = pa.concat_arrays([chunk.cast(pa.large_binary()) for chunk in column.chunks])
-    offsets, data = _offsets_and_data(joined)
-    offsets = offsets - offsets[0]
-    data = np.ascontiguousarray(data[offsets[0] : offsets[-1]]) if len(data) else data
     repeat = _first_repeat(offsets, data)
     if repeat is not None and repeat.row < first_bad:
         return repeat
@@ -193,8 +196,9 @@ def _plan(text: pa.Buffer, fields: int) -> tuple[list[_Part], bool] | None:
     cuts.append(size)
     ranges = [(start, stop) for start, stop in itertools.pairwise(cuts) if stop > start]
     with ThreadPoolExecutor(WORKERS) as pool:
+        # Parts end at line feeds, so a carriage return at a part's end is the file's last byte.
         counts = list(pool.map(lambda r: _bulk.scan_text(text.slice(r[0], r[1] - r[0])), ranges))
-    if any(returns for _, returns, _ in counts) and _LONE_CR.search(memoryview(text)):
+    if any(lone_returns for _, lone_returns, _ in counts):
         return None
     line_feeds = [feeds for feeds, _, _ in counts]
     if not ranges:
@@ -226,6 +230,17 @@ def _line_start(text: pa.Buffer, position: int) -> int:
     return size
 
 
+def _read_parts(
+    text: pa.Buffer, parts: list[_Part], assets: tuple[Asset, ...], multiline: bool, progress: ProgressCallback
+) -> tuple[npt.NDArray[np.uint8], list[_PartRead | None]]:
+    """Every part read on its own thread: the balances array they fill, and what each read."""
+    amounts = np.empty((parts[-1].first_row + parts[-1].rows, 16 * len(assets)), dtype=np.uint8)
+    rows_read = SharedCount(progress, "reading liabilities", len(amounts))
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = list(pool.map(lambda part: _read_part(text, part, assets, amounts, multiline, rows_read), parts))
+    return amounts, results
+
+
 @dataclass(frozen=True)
 class _PartRead:
     id_chunks: list[pa.Array]
@@ -241,7 +256,7 @@ def _read_part(
     assets: tuple[Asset, ...],
     amounts: npt.NDArray[np.uint8],
     multiline: bool,
-    rows_read: SharedCount | None = None,
+    rows_read: SharedCount,
 ) -> _PartRead | None:
     """A part's id chunks and row count, its amounts written into ``amounts``; ``None``
     if pyarrow rejects it."""
@@ -252,7 +267,7 @@ def _read_part(
             read_options=pa_csv.ReadOptions(column_names=names, block_size=BLOCK_BYTES, use_threads=False),
             # Only when quoted fields hold line feeds must pyarrow look for them (serially).
             parse_options=pa_csv.ParseOptions(newlines_in_values=multiline, ignore_empty_lines=False),
-            # Bytes, not text: amounts are checked by our grammar (ASCII), ids by ``_ids``.
+            # Bytes, not text: amounts are checked by our grammar (ASCII), ids by ``_first_id_error``.
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.binary()), strings_can_be_null=False, check_utf8=False
             ),
@@ -267,33 +282,12 @@ def _read_part(
             bad = _bulk.parse_amounts(columns, [a.decimals for a in assets], rows)
             id_chunks.append(batch.column(0))
             count += batch.num_rows
-            if rows_read is not None:
-                rows_read.add(batch.num_rows)
+            rows_read.add(batch.num_rows)
             if bad >= 0:
                 return _PartRead(id_chunks, count, part.first_row + count - batch.num_rows + bad)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError):
         return None
     return _PartRead(id_chunks, count)
-
-
-def _ids(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]] | None:
-    """The id column as offsets and bytes, or ``None`` if any id breaks the rules."""
-    lengths = pc.binary_length(column)
-    if pc.min(lengths).as_py() < 1 or pc.max(lengths).as_py() > MAX_ID_BYTES:
-        return None
-    try:
-        text = column.cast(pa.string())  # checks UTF-8
-    except pa.ArrowInvalid:
-        return None
-    ascii_only = pc.string_is_ascii(text)
-    if not pc.all(ascii_only).as_py():  # ASCII is always NFC: normalise only the rest
-        others = pc.filter(text, pc.invert(ascii_only))
-        if not pc.all(pc.equal(pc.utf8_normalize(others, form="NFC"), others)).as_py():
-            return None
-    joined = pa.concat_arrays([chunk.cast(pa.large_binary()) for chunk in column.chunks])
-    offsets, data = _offsets_and_data(joined)
-    offsets, data = offsets - offsets[0], np.ascontiguousarray(data[offsets[0] : offsets[-1]])
-    return None if _first_repeat(offsets, data) is not None else (offsets, data)
 
 
 def _first_repeat(offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8]) -> FirstError | None:

@@ -169,6 +169,7 @@ BAD_ROWS = [
     pytest.param("alice,0,0,0", id="short-row"),
     pytest.param("alice,0,0,0,0,0", id="long-row"),
     pytest.param("", id="blank-line"),
+    pytest.param("alice\r,0,0,0,0", id="lone-carriage-return"),
     pytest.param("bob,0,0,0,0", id="duplicate"),
     pytest.param("bob,-1,0,0,0", id="duplicate-and-bad-amount"),
     # Quoting Python's strict csv module refuses, though pyarrow reads "a"b as ab:
