@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from reserves.errors import SourceError
+from reserves.errors import InputError
 
 
 def write_text_atomically(path: Path, text: str, *, encoding: str = "utf-8", what: str = "") -> None:
@@ -26,4 +26,4 @@ def write_text_atomically(path: Path, text: str, *, encoding: str = "utf-8", wha
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
-        raise SourceError(f"cannot write {what}{path}: {exc.strerror}") from None
+        raise InputError(f"cannot write {what}{path}: {exc.strerror}") from None

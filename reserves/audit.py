@@ -23,7 +23,7 @@ from reserves.liabilities import read_liabilities
 from reserves.liability_tree import build_liability_tree
 from reserves.progress import ProgressCallback
 from reserves.reserve_audit import ReserveAudit, audit_reserves
-from reserves.results import Check, Status, passed
+from reserves.results import Check, Outcome, Status, Verdict, count_warnings, failed_reason, join_words, passed
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotStatement
 from reserves.sources import BalanceSource
@@ -64,55 +64,50 @@ def audit_liabilities(
     checks: list[Check] = []
 
     # (1)
-    name = "(1) account count equals the liabilities file's rows"
     if rows == statement.accounts:
-        checks.append(Check(name, Status.PASS, f"{rows} accounts"))
+        checks.append(_check(1, Status.PASS, f"{rows} accounts"))
     else:
         checks.append(
-            Check(
-                name, Status.FAIL, "snapshot.json 'accounts' differs from the file", str(rows), str(statement.accounts)
-            )
+            _check(1, Status.FAIL, "snapshot.json 'accounts' differs from the file", str(rows), str(statement.accounts))
         )
     if rows > context.capacity:
         skipped = f"not rebuilt: {rows} rows do not fit height {context.height}"
-        checks += [Check(n, Status.SKIPPED, skipped) for n in _REBUILD_CHECKS]
+        checks += [_check(step, Status.SKIPPED, skipped) for step in (2, 3, 4)]
         return LiabilitiesAudit(statement, rows, [], checks)
 
     tree = build_liability_tree(context, liabilities, secret, progress=progress)
 
     # (2)
-    name = _REBUILD_CHECKS[0]
     if tree.duplicate_accounts:
-        checks.append(Check(name, Status.FAIL, "repeated account commitments", "0", str(tree.duplicate_accounts)))
+        checks.append(_check(2, Status.FAIL, "repeated account commitments", "0", str(tree.duplicate_accounts)))
     else:
-        checks.append(Check(name, Status.PASS, f"{rows} distinct slots and commitments"))
+        checks.append(_check(2, Status.PASS, f"{rows} distinct slots and commitments"))
 
     # (3)
     totals = []
     for asset, published, rebuilt in zip(context.assets, statement.root.sums, tree.root.sums, strict=True):
         totals.append(AssetTotal(asset.symbol, asset.decimals, published, rebuilt))
-        name = f"{_REBUILD_CHECKS[1]}: {asset.symbol}"
         if published == rebuilt:
-            checks.append(Check(name, Status.PASS, format_amount(rebuilt, asset.decimals)))
+            checks.append(_check(3, Status.PASS, format_amount(rebuilt, asset.decimals), subject=asset.symbol))
         else:
             checks.append(
-                Check(
-                    name,
+                _check(
+                    3,
                     Status.FAIL,
                     "published total differs from the liabilities file",
                     format_amount(rebuilt, asset.decimals),
                     format_amount(published, asset.decimals),
+                    subject=asset.symbol,
                 )
             )
 
     # (4)
-    name = _REBUILD_CHECKS[2]
     if tree.root.hash == statement.root.hash:
-        checks.append(Check(name, Status.PASS, tree.root.hash.hex()))
+        checks.append(_check(4, Status.PASS, tree.root.hash.hex()))
     else:
         checks.append(
-            Check(
-                name,
+            _check(
+                4,
                 Status.FAIL,
                 "published root differs from the rebuilt one",
                 tree.root.hash.hex(),
@@ -122,11 +117,25 @@ def audit_liabilities(
     return LiabilitiesAudit(statement, rows, totals, checks)
 
 
-_REBUILD_CHECKS = (
-    "(2) slots and account commitments are unique",
-    "(3) root sum equals the liabilities total",
-    "(4) root hash equals the rebuilt root",
-)
+_STEPS = {
+    1: ("account-count", "account count equals the liabilities file's rows"),
+    2: ("unique-slots", "slots and account commitments are unique"),
+    3: ("root-sum", "root sum equals the liabilities total"),
+    4: ("root-hash", "root hash equals the rebuilt root"),
+}
+
+
+def _check(
+    step: int,
+    status: Status,
+    detail: str = "",
+    expected: str | None = None,
+    found: str | None = None,
+    *,
+    subject: str = "",
+) -> Check:
+    check_id, title = _STEPS[step]
+    return Check(step, check_id, f"{title}: {subject}" if subject else title, status, detail, expected, found)
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,8 @@ class AuditReport:
 
     liabilities: LiabilitiesAudit
     reserves: ReserveAudit | None
+    liabilities_only: bool = False
+    """The auditor asked for the liabilities side alone: the reserves were not looked at."""
 
     @property
     def checks(self) -> list[Check]:
@@ -147,8 +158,47 @@ class AuditReport:
     def failed(self) -> bool:
         return any(check.status is Status.FAIL for check in self.checks)
 
-    def ok(self, *, strict: bool = False) -> bool:
-        return passed(self.checks, strict=strict) and not self.unreadable
+    def verdict(self, *, strict: bool = False) -> Verdict:
+        """FAIL when a check failed (or, with ``strict``, warned); INCOMPLETE when anything
+        that decides the verdict was not read; PASS only when every such check passed."""
+        checks = self.checks
+        warnings = count_warnings(checks)
+        failure = failed_reason(checks, strict=strict)
+        if failure is not None:
+            return Verdict(Outcome.FAIL, failure, warnings)
+        missing = incomplete_reason(checks, self.reserves)
+        if missing is not None:
+            return Verdict(Outcome.INCOMPLETE, missing, warnings)
+        if self.liabilities_only:
+            reason = "liabilities match the published snapshot; reserves were not checked (liabilities only)"
+        elif self.reserves is None:
+            reason = "liabilities match the published snapshot, which lists no reserves"
+        else:
+            reason = "liabilities match the snapshot and every asset's reserves cover its liabilities"
+        return Verdict(Outcome.PASS, reason, warnings)
+
+
+def incomplete_reason(checks: Sequence[Check], reserves: ReserveAudit | None) -> str | None:
+    """What was not read, in words (``None`` when everything was): chains not read, assets
+    with no verdict, ownership checks that could not run, any other skipped check."""
+    parts = []
+    unread = reserves.unread_chains if reserves is not None else {}
+    parts += [f"{chain} not read ({why})" for chain, why in unread.items()]
+    if reserves is not None:
+        no_verdict = [v.asset.symbol for v in reserves.verdicts if v.status is Status.SKIPPED]
+        if no_verdict:
+            parts.append(f"{join_words(no_verdict)} {'has' if len(no_verdict) == 1 else 'have'} no verdict")
+    explained = _EXPLAINED_BY_CHAINS if unread else frozenset({"reserves-cover"})
+    skipped = [c for c in checks if c.status is Status.SKIPPED and c.id not in explained]
+    if skipped:
+        more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+        parts.append(f"{skipped[0].name} not checked ({skipped[0].detail}){more}")
+    return "; ".join(parts) or None
+
+
+_EXPLAINED_BY_CHAINS = frozenset({"chain-identity", "ownership", "balances-read", "reserves-cover"})
+"""Checks skipped because a chain was not read: the reason names the chain instead (and
+an asset with no verdict is named as such)."""
 
 
 def audit_snapshot(
@@ -160,11 +210,13 @@ def audit_snapshot(
     progress: ProgressCallback | None = None,
     custody_ks: Sequence[int] = (1, 2, 3),
     unreachable: Sequence[str] = (),
+    liabilities_only: bool = False,
 ) -> AuditReport:
-    """Rebuild the liabilities, then (if the snapshot lists wallets) read and compare reserves."""
+    """Rebuild the liabilities, then (if the snapshot lists wallets, and unless asked for the
+    liabilities alone) read and compare reserves."""
     liabilities = audit_liabilities(statement, liabilities_path, secret, progress=progress)
-    if not statement.reserves.wallets and not statement.reserves.chains:
-        return AuditReport(liabilities, None)
+    if liabilities_only or (not statement.reserves.wallets and not statement.reserves.chains):
+        return AuditReport(liabilities, None, liabilities_only=liabilities_only)
     totals = {t.symbol: t.rebuilt for t in liabilities.totals} or {
         a.symbol: s for a, s in zip(statement.context.assets, statement.root.sums, strict=True)
     }
@@ -172,3 +224,16 @@ def audit_snapshot(
         statement, totals, sources, progress=progress, custody_ks=custody_ks, unreachable=unreachable
     )
     return AuditReport(liabilities, reserves)
+
+
+def custody_verdict(checks: Sequence[Check], reserves: ReserveAudit, *, strict: bool = False) -> Verdict:
+    """The custody command's outcome over its checks (ownership and custody): FAIL, then
+    INCOMPLETE when a chain with wallets was not read, else PASS."""
+    warnings = count_warnings(checks)
+    failure = failed_reason(checks, strict=strict)
+    if failure is not None:
+        return Verdict(Outcome.FAIL, failure, warnings)
+    missing = "; ".join(f"{chain} not read ({why})" for chain, why in reserves.unread_chains.items())
+    if missing:
+        return Verdict(Outcome.INCOMPLETE, missing, warnings)
+    return Verdict(Outcome.PASS, "every wallet's signers are known; custody flags are listed above", warnings)

@@ -80,6 +80,11 @@ class SnapshotContext:
         return tuple(asset.symbol for asset in self.assets)
 
     @property
+    def decimals(self) -> dict[str, int]:
+        """``{symbol: decimals}`` of every asset."""
+        return {asset.symbol: asset.decimals for asset in self.assets}
+
+    @property
     def capacity(self) -> int:
         """Number of leaf slots, ``2^H``."""
         return 1 << self.height

@@ -4,9 +4,10 @@ Every failure the library reports is one of these; the CLI maps each branch to a
 code and is the only place that does. Anything else escaping the library is a bug.
 
     ReservesError
-    ├── InputError            malformed input: a file, line or JSON path and the value (exit 2)
+    ├── InputError            malformed input, or a local file that cannot be read or
+    │                         written: the file, line or JSON path and the value (exit 2)
     ├── VerificationError     a check failed: the check, the expected and found values (exit 1)
-    └── SourceError           a chain, API or file could not be read (exit 3)
+    └── SourceError           a network source (a node, an API) could not be read (exit 3)
 """
 
 from __future__ import annotations
@@ -35,4 +36,4 @@ class VerificationError(ReservesError):
 
 
 class SourceError(ReservesError):
-    """A data source (file system, node, HTTP API) could not be read."""
+    """A network source (a node, an HTTP API) could not be read; never a local file."""

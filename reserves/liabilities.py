@@ -23,7 +23,7 @@ import numpy.typing as npt
 from reserves import _bulk, liabilities_columnar
 from reserves.context import Asset
 from reserves.encoding import check_symbol, parse_amount, u128
-from reserves.errors import InputError, SourceError
+from reserves.errors import InputError
 from reserves.progress import ProgressCallback, silent
 from reserves.proof import check_account_id
 
@@ -105,7 +105,7 @@ def read_liabilities(
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise SourceError(f"cannot read liabilities file {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read liabilities file {path}: {exc.strerror}") from None
     return parse_liabilities(raw, decimals, order=order, source=str(path))
 
 
@@ -211,7 +211,7 @@ def _explain_first_error(path: Path, assets: tuple[Asset, ...], found: liabiliti
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise SourceError(f"cannot read liabilities file {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read liabilities file {path}: {exc.strerror}") from None
     _checked_text(raw, source)
     body = raw.index(b"\n") + 1
 

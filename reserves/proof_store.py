@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reserves import levels
-from reserves.errors import InputError, SourceError, VerificationError
+from reserves.errors import InputError, VerificationError
 from reserves.proof import AccountEntry, InclusionProof, check_account_id
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotStatement, load_snapshot
@@ -91,7 +91,7 @@ class ProofStore:
     @classmethod
     def open(cls, directory: Path) -> ProofStore:
         if not directory.is_dir():
-            raise SourceError(f"{directory} is not a snapshot directory (made by 'reserves publish')")
+            raise InputError(f"{directory} is not a snapshot directory (made by 'reserves publish')")
         statement = load_snapshot(directory / SNAPSHOT_FILE)
         secret = SnapshotSecret.load(directory / SECRET_FILE)
         manifest = load_json(directory / STORE_DIR / "manifest.json")
@@ -133,7 +133,7 @@ class ProofStore:
                     return low
                 return None
         except OSError as exc:
-            raise SourceError(f"cannot read {path}: {exc.strerror}") from None
+            raise InputError(f"cannot read {path}: {exc.strerror}") from None
 
     def node(self, level: int, index: int) -> Node:
         path = self.directory / STORE_DIR / f"level-{level:02d}.bin"
@@ -144,7 +144,7 @@ class ProofStore:
                 handle.seek(index * self.record_size)
                 record = handle.read(self.record_size)
         except OSError as exc:
-            raise SourceError(f"cannot read {path}: {exc.strerror}") from None
+            raise InputError(f"cannot read {path}: {exc.strerror}") from None
         if len(record) != self.record_size:
             raise InputError(f"truncated at node {index}", where=str(path))
         return levels.record_to_node(record, len(self.statement.context.assets))

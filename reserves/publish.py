@@ -21,7 +21,7 @@ from typing import Any
 
 from reserves.atomic_file import write_text_atomically
 from reserves.context import Asset, SnapshotContext
-from reserves.errors import InputError, SourceError
+from reserves.errors import InputError
 from reserves.liabilities import read_liabilities
 from reserves.liability_tree import build_liability_tree
 from reserves.progress import ProgressCallback
@@ -78,7 +78,7 @@ def publish(
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     except OSError as exc:
-        raise SourceError(f"cannot create {out}: {exc.strerror}") from None
+        raise InputError(f"cannot create {out}: {exc.strerror}") from None
     try:
         _write_secret(staging / SECRET_FILE, secret)
         with ProofStoreWriter(staging / STORE_DIR) as writer:
@@ -89,7 +89,7 @@ def publish(
         staging.chmod(0o755)
         _move_into_place(staging, out)
     except OSError as exc:
-        raise SourceError(f"cannot write {out}: {exc.strerror}") from None
+        raise InputError(f"cannot write {out}: {exc.strerror}") from None
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -135,7 +135,7 @@ def load_reserves_file(
 def _pin(value: JsonValue, name: str, entry: Any, rpc: Mapping[str, str], esplora: Mapping[str, str]) -> Any:
     if not isinstance(entry, dict) or "block_hash" in entry:
         return entry  # complete, or malformed: parse_reserve_sections says which
-    from reserves.sources.connect import pin_esplora_block, pin_evm_block  # web3: only when pinning
+    from reserves.sources.connect import pin_esplora_block, pin_evm_block  # loaded only when pinning
 
     kind = entry.get("kind")
     endpoints, option, pin = (
@@ -146,7 +146,7 @@ def _pin(value: JsonValue, name: str, entry: Any, rpc: Mapping[str, str], esplor
     height = entry.get("block")
     if height is not None and (isinstance(height, bool) or not isinstance(height, int)):
         value["block"].fail("expected an integer")
-    number, block_hash = pin(endpoints[name], height)
+    number, block_hash = pin(endpoints[name], height, name=name)
     return {**entry, "block": number, "block_hash": block_hash.hex()}
 
 

@@ -13,11 +13,17 @@ from reserves.atomic_file import write_text_atomically
 from reserves.audit import AuditReport
 from reserves.custody import holder_of
 from reserves.encoding import format_amount
+from reserves.inputs import AuditInputs
 from reserves.reserve_audit import reserve_ratio
-from reserves.results import Status
+from reserves.results import Status, Verdict
 
 CHART_CAP_PER_MILLE = 2000
 """Reserve bars are drawn up to twice the liabilities; beyond that they are clipped and labelled."""
+BAR = 360
+"""Pixels of the liabilities bar (100 %)."""
+CHAR_WIDTH = 8
+"""A generous width of one character of the chart's 13 px labels, so that they never clip."""
+LEFT = 10
 
 
 @dataclass(frozen=True)
@@ -27,9 +33,26 @@ class ChartRow:
     reserves: str
     ratio: str
     status: str
-    reserve_per_mille: int
-    """Width of the reserves bar in thousandths of the liabilities bar's width."""
+    reserve_width: int
+    """Width of the reserves bar in pixels."""
     clipped: bool
+
+    @property
+    def liabilities_label(self) -> str:
+        return f"liabilities {self.liabilities}"
+
+    @property
+    def reserves_label(self) -> str:
+        return f"reserves {self.reserves} · {self.ratio}" + (" (bar clipped)" if self.clipped else "")
+
+    @property
+    def label_end(self) -> int:
+        """The right edge of the row's longest label, in pixels."""
+        return max(
+            LEFT + 6 + CHAR_WIDTH * len(self.liabilities_label),
+            LEFT + self.reserve_width + 6 + CHAR_WIDTH * len(self.reserves_label),
+            CHAR_WIDTH * len(self.symbol),
+        )
 
 
 def chart_rows(report: AuditReport) -> list[ChartRow]:
@@ -49,14 +72,15 @@ def chart_rows(report: AuditReport) -> list[ChartRow]:
                 reserves=format_amount(verdict.reserves, decimals),
                 ratio=reserve_ratio(verdict.reserves, verdict.liabilities),
                 status=verdict.status.value,
-                reserve_per_mille=min(exact, CHART_CAP_PER_MILLE),
+                reserve_width=BAR * min(exact, CHART_CAP_PER_MILLE) // 1000,
                 clipped=exact > CHART_CAP_PER_MILLE,
             )
         )
     return rows
 
 
-def render_html(report: AuditReport, *, strict: bool = False) -> str:
+def render_html(report: AuditReport, verdict: Verdict, inputs: AuditInputs | None = None) -> str:
+    """The report of ``report`` under its one ``verdict`` (the same the terminal and ``--json`` show)."""
     environment = Environment(
         loader=PackageLoader("reserves", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -64,25 +88,24 @@ def render_html(report: AuditReport, *, strict: bool = False) -> str:
         lstrip_blocks=True,
     )
     statement = report.liabilities.statement
-    assets = {a.symbol: a for a in statement.context.assets}
-    if report.failed():
-        verdict = "FAIL"
-    elif report.unreadable:
-        verdict = "INCOMPLETE"
-    else:
-        verdict = "PASS" if report.ok(strict=strict) else "FAIL"
+    chart = chart_rows(report)
+    findings = [c for c in report.checks if c.status is not Status.PASS]
+    ownership = {id(o.wallet): o for o in report.reserves.ownership} if report.reserves else {}
     return environment.get_template("report.html.j2").render(
         report=report,
         statement=statement,
         context=statement.context,
         verdict=verdict,
-        chart=chart_rows(report),
-        chart_cap=CHART_CAP_PER_MILLE,
-        assets=assets,
-        ownership={o.wallet.label: o for o in report.reserves.ownership} if report.reserves else {},
+        findings=findings,
+        inputs=inputs,
+        chart=chart,
+        chart_width=max([LEFT + BAR * CHART_CAP_PER_MILLE // 1000, *(row.label_end for row in chart)]) + 20,
+        bar=BAR,
+        left=LEFT,
+        assets=statement.context.decimals,
+        ownership_of=lambda wallet: ownership.get(id(wallet)),
         holders=holder_of(statement.reserves.keyholders),
         format_amount=format_amount,
-        Status=Status,
         version=__version__,
     )
 

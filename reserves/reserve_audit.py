@@ -74,6 +74,8 @@ class ReserveAudit:
     """Messages of the sources that could not be read (exit code 3)."""
     ownership: list[OwnershipResult] = field(default_factory=list)
     custody: CustodyReport | None = None
+    unread_chains: dict[str, str] = field(default_factory=dict)
+    """Chains whose balances were not read, and why: the audit is then INCOMPLETE."""
 
 
 def reserve_ratio(reserves: int, liabilities: int) -> str:
@@ -95,6 +97,37 @@ def _power_of_ten(exponent: int) -> int:
     return result
 
 
+@dataclass
+class _Run:
+    """What the steps of one reserves audit share as they go."""
+
+    statement: SnapshotStatement
+    sources: Mapping[str, BalanceSource]
+    checks: list[Check] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    duplicates: set[int] = field(default_factory=set)
+    """Positions of wallets that repeat an earlier wallet on the same chain."""
+    trusted: dict[str, BalanceSource] = field(default_factory=dict)
+    """Sources whose chain identity checks passed, by chain name."""
+    unread_chains: dict[str, str] = field(default_factory=dict)
+    """Chains whose balances were not read, and why (no source given, or the source failed)."""
+    not_counted: dict[str, str] = field(default_factory=dict)
+    """Why a chain's balances are not counted, by chain name."""
+    untrusted_tokens: set[tuple[str, str]] = field(default_factory=set)
+    ownership: dict[int, OwnershipResult] = field(default_factory=dict)
+    readings: list[WalletReading] = field(default_factory=list)
+
+    @property
+    def sections(self) -> ReserveSections:
+        return self.statement.reserves
+
+    def source_failed(self, chain: str, exc: SourceError) -> None:
+        self.unreadable.append(str(exc))
+        self.unread_chains[chain] = "its source failed"
+        self.not_counted[chain] = f"not read: {exc}"
+        self.trusted.pop(chain, None)
+
+
 def audit_reserves(
     statement: SnapshotStatement,
     liabilities: Mapping[str, int],
@@ -104,139 +137,174 @@ def audit_reserves(
     custody_ks: Sequence[int] = (1, 2, 3),
     unreachable: Sequence[str] = (),
 ) -> ReserveAudit:
-    sections = statement.reserves
-    assets = {a.symbol: a for a in statement.context.assets}
-    checks: list[Check] = []
-    unreadable: list[str] = []
+    """Steps (5) to (12) of the module docstring, in order."""
+    run = _Run(statement, sources)
+    _unique_addresses(run)  # (5)
+    _chain_identities(run)  # (6), (7)
+    _ownership(run)  # (8)
+    _read_balances(run, progress)  # (9)
+    _claims(run)  # (10)
+    verdicts = _verdicts(run, liabilities)  # (11)
+    custody = _custody_step(run, custody_ks, unreachable)  # (12)
+    return ReserveAudit(
+        run.readings, verdicts, run.checks, run.unreadable, list(run.ownership.values()), custody, run.unread_chains
+    )
 
-    # (5)
-    first_seen: dict[tuple[str, str], Wallet] = {}
-    duplicates: set[int] = set()
-    for position, wallet in enumerate(sections.wallets):
-        key = (wallet.chain, wallet.canonical)
-        if key in first_seen:
-            duplicates.add(position)
-            other = first_seen[key]
-            checks.append(Check(
-                f"(5) {wallet.chain}: addresses are unique", Status.FAIL,
-                f"{wallet.label} ({wallet.address}) is {other.label} ({other.address}) again; counted once",
-                "each address once", f"{wallet.canonical} twice",
-            ))  # fmt: skip
-        else:
-            first_seen[key] = wallet
-    if not duplicates and sections.wallets:
-        checks.append(Check("(5) addresses are unique per chain", Status.PASS, f"{len(sections.wallets)} wallets"))
 
-    # (6), (7)
-    trusted: dict[str, BalanceSource] = {}
-    not_counted: dict[str, str] = {}
-    """Why a chain's balances are not counted, by chain name."""
-    untrusted_tokens: set[tuple[str, str]] = set()
-    for name, chain in sections.chains.items():
-        source = sources.get(name)
+def _unique_addresses(run: _Run) -> None:
+    """(5) One address counts once per chain, however the file names or spells it (ATTACKS #11)."""
+    wallets = run.sections.wallets
+    first_seen: dict[tuple[tuple[str, str], str], Wallet] = {}
+    for position, wallet in enumerate(wallets):
+        key = (run.sections.chains[wallet.chain].identity, wallet.canonical)
+        other = first_seen.setdefault(key, wallet)
+        if other is wallet:
+            continue
+        run.duplicates.add(position)
+        same_chain = "" if other.chain == wallet.chain else f" on {other.chain}, the same chain"
+        run.checks.append(
+            Check(
+                5,
+                "unique-addresses",
+                f"{wallet.chain}: addresses are unique",
+                Status.FAIL,
+                f"{wallet.label} ({wallet.address}) is {other.label} ({other.address}){same_chain} again; counted once",
+                "each address once",
+                f"{wallet.canonical} twice",
+            )
+        )
+    if not run.duplicates and wallets:
+        run.checks.append(
+            Check(5, "unique-addresses", "addresses are unique per chain", Status.PASS, f"{len(wallets)} wallets")
+        )
+
+
+def _chain_identities(run: _Run) -> None:
+    """(6) Each source serves the snapshot's chain and its pinned block; (7) token decimals."""
+    for name in run.sections.chains:
+        source = run.sources.get(name)
         if source is None:
-            option = "--rpc" if isinstance(chain, EvmChain) else "--esplora"
-            not_counted[name] = f"not read: no {option} {name}=URL given"
-            checks.append(Check(f"(6) {name}: chain identity", Status.SKIPPED, not_counted[name]))
+            run.unread_chains[name] = "no source given"
+            run.not_counted[name] = "not read: no source given"
+            run.checks.append(Check(6, "chain-identity", f"{name}: chain identity", Status.SKIPPED, "no source given"))
             continue
         try:
             identity = source.identity_checks()
-            checks += [_numbered("(6)", c) for c in identity]
+            run.checks += identity
             if any(c.status is Status.FAIL for c in identity):
-                not_counted[name] = f"not counted: {name} failed its identity checks"
+                run.not_counted[name] = f"not counted: {name} failed its identity checks"
                 continue
-            for token in (t for t in sections.tokens if t.chain == name):
+            for token in (t for t in run.sections.tokens if t.chain == name):
                 check = _token_decimals_check(source, token)
-                checks.append(check)
+                run.checks.append(check)
                 if check.status is not Status.PASS:
-                    untrusted_tokens.add((name, token.asset))
+                    run.untrusted_tokens.add((name, token.asset))
         except SourceError as exc:
-            unreadable.append(str(exc))
-            not_counted[name] = f"not read: {exc}"
-            checks.append(Check(f"(6) {name}: chain identity", Status.SKIPPED, f"could not read: {exc}"))
+            run.source_failed(name, exc)
+            run.checks.append(
+                Check(6, "chain-identity", f"{name}: chain identity", Status.SKIPPED, f"could not read: {exc}")
+            )
             continue
-        trusted[name] = source
+        run.trusted[name] = source
 
-    # (8)
-    ownership: dict[int, OwnershipResult] = {}
-    for position, wallet in enumerate(sections.wallets):
-        if position in duplicates:
+
+def _ownership(run: _Run) -> None:
+    """(8) The exchange controls each wallet, and said so for this snapshot."""
+    context, root = run.statement.context, run.statement.root
+    for position, wallet in enumerate(run.sections.wallets):
+        if position in run.duplicates:
             continue
-        chain = sections.chains[wallet.chain]
-        message = canonical_message(statement.context.exchange, statement.context.snapshot_id, statement.root.hash,
-                                    wallet.chain, wallet.address)  # fmt: skip
-        name = f"(8) {wallet.label}: ownership of {wallet.address}"
+        chain = run.sections.chains[wallet.chain]
+        message = canonical_message(context.exchange, context.snapshot_id, root.hash, wallet.chain, wallet.address)
+        title = f"{wallet.label}: ownership of {wallet.address}"
         contract = None
         if isinstance(chain, EvmChain):
-            if wallet.chain not in trusted:
-                checks.append(Check(name, Status.SKIPPED, f"{wallet.chain} not read: the signers are on-chain"))
+            if wallet.chain not in run.trusted:
+                why = run.not_counted.get(wallet.chain, f"{wallet.chain} not read")
+                run.checks.append(Check(8, "ownership", title, Status.SKIPPED, f"{why}: the signers are on-chain"))
                 continue
             try:
-                contract = trusted[wallet.chain].contract_signers(wallet.canonical)
+                contract = run.trusted[wallet.chain].contract_signers(wallet.canonical)
             except SourceError as exc:
-                unreadable.append(str(exc))
-                not_counted[wallet.chain] = f"not read: {exc}"
-                trusted.pop(wallet.chain)
-                checks.append(Check(name, Status.SKIPPED, f"could not read: {exc}"))
+                run.source_failed(wallet.chain, exc)
+                run.checks.append(Check(8, "ownership", title, Status.SKIPPED, f"could not read: {exc}"))
                 continue
         result = verify_ownership(wallet, chain, message, contract)
-        ownership[position] = result
-        checks.append(Check(name, result.status, result.detail))
+        run.ownership[position] = result
+        run.checks.append(Check(8, "ownership", title, result.status, result.detail))
 
-    # (9)
-    readings: list[WalletReading] = []
-    for name, chain in sections.chains.items():
-        wallets = [(p, w) for p, w in enumerate(sections.wallets) if w.chain == name]
-        plan: list[tuple[Wallet, str, BalanceQuery, str]] = []
-        """(wallet, asset, query, why it does not count or "")"""
-        for position, wallet in wallets:
-            for symbol in wallet.assets:
-                if position in duplicates:
-                    readings.append(WalletReading(wallet, symbol, None, False, DUPLICATE_NOTE))
-                elif name not in trusted:
-                    readings.append(WalletReading(wallet, symbol, None, False, not_counted[name]))
-                elif (name, symbol) in untrusted_tokens:
-                    readings.append(WalletReading(wallet, symbol, None, False, "token decimals check failed"))
-                else:
-                    owned = ownership[position].status is not Status.FAIL
-                    note = "" if owned else f"{OWNERSHIP_NOTE}: {ownership[position].detail}"
-                    plan.append((wallet, symbol, BalanceQuery(wallet.canonical, sections.token(name, symbol)), note))
+
+def _read_balances(run: _Run, progress: ReadProgress | None) -> None:
+    """(9) Every balance read at exactly its chain's pinned block."""
+    assets = {a.symbol: a for a in run.statement.context.assets}
+    for name, chain in run.sections.chains.items():
+        plan = _reading_plan(run, name)
         if not plan:
             continue
-        source = trusted[name]
         report = _reporter(progress, f"reading {name}", len(plan))
         try:
-            found = source.balances([q for _, _, q, _ in plan], report)
+            found = run.trusted[name].balances([q for _, _, q, _ in plan], report)
         except SourceError as exc:
-            unreadable.append(str(exc))
-            readings += [WalletReading(w, s, None, False, f"could not read: {exc}") for w, s, _, _ in plan]
+            run.source_failed(name, exc)
+            run.readings += [WalletReading(w, s, None, False, f"could not read: {exc}") for w, s, _, _ in plan]
             continue
         for (wallet, symbol, query, note), raw in zip(plan, found, strict=True):
             units = query.token.decimals if query.token else NATIVE_DECIMALS[chain.kind]
             amount = to_asset_units(raw, units, assets[symbol].decimals)
-            readings.append(WalletReading(wallet, symbol, amount, not note, note))
-    if sections.wallets:
-        read = sum(1 for r in readings if r.counted)
-        status = Status.PASS if read == len(readings) else Status.WARN
-        checks.append(
+            run.readings.append(WalletReading(wallet, symbol, amount, not note, note))
+    if run.sections.wallets:
+        counted = sum(1 for r in run.readings if r.counted)
+        unread = any(r.found is None and r.note != DUPLICATE_NOTE for r in run.readings)
+        status = Status.PASS if counted == len(run.readings) else Status.SKIPPED if unread else Status.WARN
+        run.checks.append(
             Check(
-                "(9) balances read at the pinned blocks", status, f"{read} of {len(readings)} wallet balances counted"
+                9,
+                "balances-read",
+                "balances read at the pinned blocks",
+                status,
+                f"{counted} of {len(run.readings)} wallet balances counted",
             )
         )
 
-    # (10)
-    for reading in readings:
+
+def _reading_plan(run: _Run, chain: str) -> list[tuple[Wallet, str, BalanceQuery, str]]:
+    """The balances to read on ``chain``: (wallet, asset, query, why it will not count or "").
+    Balances that cannot be read are recorded as readings of nothing right away."""
+    plan = []
+    for position, wallet in enumerate(run.sections.wallets):
+        if wallet.chain != chain:
+            continue
+        for symbol in wallet.assets:
+            if position in run.duplicates:
+                run.readings.append(WalletReading(wallet, symbol, None, False, DUPLICATE_NOTE))
+            elif chain not in run.trusted:
+                run.readings.append(WalletReading(wallet, symbol, None, False, run.not_counted[chain]))
+            elif (chain, symbol) in run.untrusted_tokens:
+                run.readings.append(WalletReading(wallet, symbol, None, False, "token decimals check failed"))
+            else:
+                proof = run.ownership[position]
+                note = "" if proof.status is not Status.FAIL else f"{OWNERSHIP_NOTE}: {proof.detail}"
+                plan.append((wallet, symbol, BalanceQuery(wallet.canonical, run.sections.token(chain, symbol)), note))
+    return plan
+
+
+def _claims(run: _Run) -> None:
+    """(10) What the exchange claims each wallet holds, against what was found."""
+    assets = {a.symbol: a for a in run.statement.context.assets}
+    for reading in run.readings:
         claims = reading.wallet.claimed
         if claims is None or reading.found is None:
             continue
         decimals = assets[reading.asset].decimals
-        name = f"(10) {reading.wallet.label}: claimed {reading.asset} found"
+        title = f"{reading.wallet.label}: claimed {reading.asset} found"
         if claims[reading.asset] == reading.found:
-            checks.append(Check(name, Status.PASS, format_amount(reading.found, decimals)))
+            run.checks.append(Check(10, "claimed-balance", title, Status.PASS, format_amount(reading.found, decimals)))
         else:
-            checks.append(
+            run.checks.append(
                 Check(
-                    name,
+                    10,
+                    "claimed-balance",
+                    title,
                     Status.WARN,
                     "the balance found differs from the claim",
                     format_amount(claims[reading.asset], decimals),
@@ -244,21 +312,44 @@ def audit_reserves(
                 )
             )
 
-    # (11)
-    verdicts = [_verdict(asset, readings, liabilities[asset.symbol]) for asset in statement.context.assets]
-    if sections.wallets:
-        checks += [Check(f"(11) reserves cover liabilities: {v.asset.symbol}", v.status, v.detail,
-                         *_expected_found(v)) for v in verdicts]  # fmt: skip
-    # (12)
-    custody = None
-    if sections.wallets:
-        custody = _custody(sections, statement, readings, list(ownership.values()), custody_ks, unreachable)
-        checks += [Check(f"(12) custody: {flag.kind}", Status.WARN, flag.detail) for flag in custody.flags]
-        if unreachable:
-            frozen = ", ".join(custody.frozen_wallets) or "nothing"
-            status = Status.WARN if custody.frozen_wallets else Status.PASS
-            checks.append(Check(f"(12) custody with {', '.join(unreachable)} unreachable", status, f"frozen: {frozen}"))
-    return ReserveAudit(readings, verdicts, checks, unreadable, list(ownership.values()), custody)
+
+def _verdicts(run: _Run, liabilities: Mapping[str, int]) -> list[AssetVerdict]:
+    """(11) Per asset, reserves against liabilities: no netting across assets, no fiat totals."""
+    verdicts = [_verdict(asset, run.readings, liabilities[asset.symbol]) for asset in run.statement.context.assets]
+    if run.sections.wallets:
+        run.checks += [
+            Check(
+                11,
+                "reserves-cover",
+                f"reserves cover liabilities: {v.asset.symbol}",
+                v.status,
+                v.detail,
+                *_expected_found(v),
+            )
+            for v in verdicts
+        ]
+    return verdicts
+
+
+def _custody_step(run: _Run, ks: Sequence[int], unreachable: Sequence[str]) -> CustodyReport | None:
+    """(12) Single-key cold wallets, shared keys, thresholds held alone, chosen keyholders gone."""
+    if not run.sections.wallets:
+        return None
+    custody = _custody(run.sections, run.statement, run.readings, list(run.ownership.values()), ks, unreachable)
+    run.checks += [Check(12, "custody", f"custody: {flag.kind}", Status.WARN, flag.detail) for flag in custody.flags]
+    if unreachable:
+        frozen = ", ".join(custody.frozen_wallets) or "nothing"
+        status = Status.WARN if custody.frozen_wallets else Status.PASS
+        run.checks.append(
+            Check(
+                12,
+                "custody-unreachable",
+                f"custody with {', '.join(unreachable)} unreachable",
+                status,
+                f"frozen: {frozen}",
+            )
+        )
+    return custody
 
 
 def _custody(
@@ -288,22 +379,30 @@ def _reporter(progress: ReadProgress | None, task: str, total: int) -> BatchProg
     return lambda done: progress(task, done, total)
 
 
-def _numbered(step: str, check: Check) -> Check:
-    return Check(f"{step} {check.name}", check.status, check.detail, check.expected, check.found)
-
-
 def _token_decimals_check(source: BalanceSource, token: Token) -> Check:
     actual = source.token_decimals(token)
-    name = f"(7) {token.chain}: {token.asset} token {token.contract} has {token.decimals} decimals"
+    title = f"{token.chain}: {token.asset} token {token.contract} has {token.decimals} decimals"
     if actual is None:
         return Check(
-            name, Status.FAIL, "the contract has no decimals() at the pinned block", str(token.decimals), "none"
+            7,
+            "token-decimals",
+            title,
+            Status.FAIL,
+            "the contract has no decimals() at the pinned block",
+            str(token.decimals),
+            "none",
         )
     if actual != token.decimals:
         return Check(
-            name, Status.FAIL, "declared decimals differ from the contract's", str(token.decimals), str(actual)
+            7,
+            "token-decimals",
+            title,
+            Status.FAIL,
+            "declared decimals differ from the contract's",
+            str(token.decimals),
+            str(actual),
         )
-    return Check(name, Status.PASS, f"decimals() = {actual}")
+    return Check(7, "token-decimals", title, Status.PASS, f"decimals() = {actual}")
 
 
 def _verdict(asset: Asset, readings: list[WalletReading], liabilities: int) -> AssetVerdict:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reserves.encoding import lp
-from reserves.errors import InputError, SourceError
+from reserves.errors import InputError
 
 _SECRET_FILE = re.compile(r"[0-9a-f]{64}\n?")
 
@@ -51,7 +51,7 @@ class SnapshotSecret:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise SourceError(f"cannot read secret file {path}: {exc.strerror}") from None
+            raise InputError(f"cannot read secret file {path}: {exc.strerror}") from None
         try:
             text = raw.decode("ascii")
         except UnicodeDecodeError:

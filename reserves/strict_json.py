@@ -9,14 +9,22 @@ walks the document with typed accessors that name the path of whatever is wrong.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from reserves.errors import InputError, SourceError
+from reserves.errors import InputError
 
 MAX_JSON_BYTES = 256 * 1024 * 1024
+MAX_DEPTH = 64
+"""Arrays and objects nest at most about this deep: no format here needs more than 8, and
+deeper input would exhaust the stack (a crash once another library raises the limit)."""
+MAX_INT_DIGITS = 40
+"""Every JSON integer of the formats is below 2^64; longer numbers are refused before
+Python converts them (its own limit is 4,300 digits, past which it raises)."""
 
 
 class _Reject(ValueError):
@@ -42,8 +50,61 @@ def _no_constant(text: str) -> NoReturn:
 
 def _plain_int(text: str) -> int:
     if text.startswith("-"):
-        raise _Reject(f"negative number {text}")
+        raise _Reject(f"negative number {_shorten(text)}")
+    if len(text) > MAX_INT_DIGITS:
+        raise _Reject(f"a number of {len(text)} digits (at most {MAX_INT_DIGITS})")
     return int(text)
+
+
+def _bounded_int(text: str) -> int:
+    """Any JSON integer of at most ``MAX_INT_DIGITS`` digits (sources' replies: error codes are negative)."""
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"a number of {len(text)} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def _stack_depth() -> int:
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back  # type: ignore[assignment]
+    return depth
+
+
+@contextmanager
+def _nesting_bound() -> Iterator[None]:
+    """Run the C JSON scanner with a recursion limit just above the current depth, so that
+    deep nesting raises ``RecursionError`` instead of exhausting the C stack."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(_stack_depth() + MAX_DEPTH + 20)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def loads_bounded(
+    text: str | bytes,
+    *,
+    parse_float: Callable[[str], Any],
+    parse_int: Callable[[str], Any] = _bounded_int,
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+) -> Any:
+    """``json.loads`` with the nesting bound; raises ``ValueError`` (with a message) on any fault."""
+    try:
+        with _nesting_bound():
+            return json.loads(
+                text,
+                parse_float=parse_float,
+                parse_int=parse_int,
+                parse_constant=_no_constant,
+                object_pairs_hook=object_pairs_hook,
+            )
+    except RecursionError:
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
 
 
 def parse_json(raw: bytes, *, source: str) -> JsonValue:
@@ -57,17 +118,13 @@ def parse_json(raw: bytes, *, source: str) -> JsonValue:
     except UnicodeDecodeError as exc:
         raise InputError(f"not valid UTF-8 at byte {exc.start}", where=source) from None
     try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_no_duplicates,
-            parse_float=_no_float,
-            parse_int=_plain_int,
-            parse_constant=_no_constant,
-        )
+        value = loads_bounded(text, object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_int=_plain_int)
     except _Reject as exc:
         raise InputError(f"invalid JSON: {exc}", where=source) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", where=source) from None
+    except ValueError as exc:
+        raise InputError(f"invalid JSON: {exc}", where=source) from None
     if not isinstance(value, dict):
         raise InputError("the top level must be a JSON object", where=source)
     return JsonValue(value, "$", source)
@@ -78,7 +135,7 @@ def load_json(path: Path) -> JsonValue:
         with path.open("rb") as handle:
             raw = handle.read(MAX_JSON_BYTES + 1)
     except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
     return parse_json(raw, source=str(path))
 
 

@@ -5,10 +5,11 @@
     (3) the leaf from the user's own id, salt, index and balances (never from the file)
     (4) climb the path, left or right by the bits of ``index``, every sum ``< 2^128``
     (5) the computed root's hash and sums equal the proof's root
-    (6) the root (and the rest of the snapshot object) equals the published one; with
-        the published ``snapshot.json`` (which states ``N``), also: the slot is one of
-        the ``N`` filled ones and every sibling over empty slots is the defined padding
-        node (ATTACKS.md #6: no duplicated odd node, no invented account beside yours)
+    (6) the proof's snapshot identity (exchange, id, cut-off, assets), then its root and
+        the rest of the snapshot object, equal the published ones
+    (7) with the published ``snapshot.json`` (which states ``N``): the slot is one of the
+        ``N`` filled ones and every sibling over empty slots is the defined padding node
+        (ATTACKS.md #6: no duplicated odd node, no invented account beside yours)
 
 Each step is a ``Check``; the first failure stops the climb and the steps after it are
 reported as SKIPPED, so nothing that was not checked reads as a pass.
@@ -20,19 +21,28 @@ from dataclasses import dataclass
 
 from reserves.encoding import format_amount
 from reserves.proof import InclusionProof
-from reserves.results import Check, Status, passed
+from reserves.results import Check, Status, Verdict, passed, proof_verdict
 from reserves.snapshot import SnapshotCommitment, SnapshotStatement
 from reserves.tree import Node, SumOverflowError, account_commitment, leaf, padding, parent
 
-STEP_NAMES = {
-    1: "(1) proof parses and the context is recomputed",
-    2: "(2) index is within 2^H and the path has H siblings",
-    3: "(3) leaf recomputed from the account's own id, salt and balances",
-    4: "(4) path climbed with every sum below 2^128",
-    5: "(5) computed root equals the proof's root",
-    6: "(6) root is the published one",
-    7: "(6) slot is filled and siblings over empty slots are padding nodes",
+STEPS = {
+    1: ("parse", "proof parses and the context is recomputed"),
+    2: ("path-shape", "index is within 2^H and the path has H siblings"),
+    3: ("leaf", "leaf recomputed from the account's own id, salt and balances"),
+    4: ("climb", "path climbed with every sum below 2^128"),
+    5: ("root-consistent", "computed root equals the proof's root"),
+    6: ("root-published", "proof is for the published snapshot and its root"),
+    7: ("padding-siblings", "slot is filled and siblings over empty slots are padding nodes"),
 }
+"""Step number -> (id, title): FORMAT §6.3's six steps and the padding check beyond it."""
+LAST_STEP = max(STEPS)
+
+
+def step_check(
+    step: int, status: Status, detail: str = "", expected: str | None = None, found: str | None = None
+) -> Check:
+    check_id, title = STEPS[step]
+    return Check(step, check_id, title, status, detail, expected, found)
 
 
 @dataclass(frozen=True)
@@ -57,29 +67,32 @@ class ProofVerification:
     def ok(self, *, strict: bool = False) -> bool:
         return passed(self.checks, strict=strict)
 
+    def verdict(self, *, strict: bool = False) -> Verdict:
+        return proof_verdict(self.checks, anchored=self.anchored, strict=strict)
+
 
 def verify_proof(proof: InclusionProof, anchor: Anchor) -> ProofVerification:
     context = proof.snapshot.context
     account = proof.account
     height = context.height
-    checks = [Check(STEP_NAMES[1], Status.PASS, f"ctx {context.ctx.hex()}")]
+    checks = [step_check(1, Status.PASS, f"ctx {context.ctx.hex()}")]
 
     def result(failed_step: int | None) -> ProofVerification:
         if failed_step is not None:
             checks.extend(
-                Check(STEP_NAMES[step], Status.SKIPPED, f"not reached: step {failed_step} failed")
-                for step in range(failed_step + 1, 8)
+                step_check(step, Status.SKIPPED, f"not reached: step {failed_step} failed")
+                for step in range(failed_step + 1, LAST_STEP + 1)
             )
         return ProofVerification(proof, checks, anchored=_anchored(anchor) and failed_step is None)
 
     # (2)
     if not account.index < 1 << height:
-        checks.append(Check(STEP_NAMES[2], Status.FAIL, "index out of range", f"< {1 << height}", str(account.index)))
+        checks.append(step_check(2, Status.FAIL, "index out of range", f"< {1 << height}", str(account.index)))
         return result(2)
     if len(proof.path) != height:
         checks.append(
-            Check(
-                STEP_NAMES[2],
+            step_check(
+                2,
                 Status.FAIL,
                 "path length differs from the height",
                 f"{height} siblings",
@@ -87,12 +100,12 @@ def verify_proof(proof: InclusionProof, anchor: Anchor) -> ProofVerification:
             )
         )
         return result(2)
-    checks.append(Check(STEP_NAMES[2], Status.PASS, f"index {account.index} < 2^{height}, {height} siblings"))
+    checks.append(step_check(2, Status.PASS, f"index {account.index} < 2^{height}, {height} siblings"))
 
     # (3)
     commitment = account_commitment(context.ctx, account.id, account.salt)
     node = leaf(context.ctx, account.index, commitment, account.balances)
-    checks.append(Check(STEP_NAMES[3], Status.PASS, f"leaf {node.hash.hex()}"))
+    checks.append(step_check(3, Status.PASS, f"leaf {node.hash.hex()}"))
 
     # (4)
     try:
@@ -103,8 +116,8 @@ def verify_proof(proof: InclusionProof, anchor: Anchor) -> ProofVerification:
     except SumOverflowError as exc:
         symbol = context.assets[exc.asset].symbol
         checks.append(
-            Check(
-                STEP_NAMES[4],
+            step_check(
+                4,
                 Status.FAIL,
                 f"{symbol} sum overflows at node ({exc.level}, {exc.index})",
                 "< 2^128",
@@ -112,19 +125,19 @@ def verify_proof(proof: InclusionProof, anchor: Anchor) -> ProofVerification:
             )
         )
         return result(4)
-    checks.append(Check(STEP_NAMES[4], Status.PASS, f"{height} levels"))
+    checks.append(step_check(4, Status.PASS, f"{height} levels"))
 
     # (5)
     root = proof.snapshot.root
     if node.hash != root.hash:
-        checks.append(Check(STEP_NAMES[5], Status.FAIL, "root hash differs", root.hash.hex(), node.hash.hex()))
+        checks.append(step_check(5, Status.FAIL, "root hash differs", root.hash.hex(), node.hash.hex()))
         return result(5)
     if node.sums != root.sums:
         asset = next(a for a, (x, y) in enumerate(zip(root.sums, node.sums, strict=True)) if x != y)
         decimals = context.assets[asset].decimals
         checks.append(
-            Check(
-                STEP_NAMES[5],
+            step_check(
+                5,
                 Status.FAIL,
                 f"root sum of {context.assets[asset].symbol} differs",
                 format_amount(root.sums[asset], decimals),
@@ -132,7 +145,7 @@ def verify_proof(proof: InclusionProof, anchor: Anchor) -> ProofVerification:
             )
         )
         return result(5)
-    checks.append(Check(STEP_NAMES[5], Status.PASS, f"root {node.hash.hex()}"))
+    checks.append(step_check(5, Status.PASS, f"root {node.hash.hex()}"))
 
     # (6)
     anchored = _anchor_check(proof.snapshot, node, anchor)
@@ -149,12 +162,14 @@ def _anchored(anchor: Anchor) -> bool:
 
 
 def _anchor_check(embedded: SnapshotCommitment, root: Node, anchor: Anchor) -> Check:
-    name = STEP_NAMES[6]
     if anchor.snapshot is not None:
         published = anchor.snapshot.commitment
+        different = _identity_difference(embedded, published)
+        if different is not None:
+            return step_check(6, Status.FAIL, different, describe_snapshot(published), describe_snapshot(embedded))
         if published.root.hash != root.hash:
-            return Check(
-                name,
+            return step_check(
+                6,
                 Status.FAIL,
                 "root hash differs from the published snapshot",
                 published.root.hash.hex(),
@@ -163,40 +178,54 @@ def _anchor_check(embedded: SnapshotCommitment, root: Node, anchor: Anchor) -> C
         mine, theirs = embedded.to_json(), published.to_json()
         for key in theirs:
             if mine[key] != theirs[key]:
-                return Check(
-                    name,
+                return step_check(
+                    6,
                     Status.FAIL,
                     f"proof's snapshot {key} differs from the published snapshot",
                     str(theirs[key]),
                     str(mine[key]),
                 )
-        return Check(name, Status.PASS, "root and snapshot identity equal the published snapshot.json")
+        return step_check(6, Status.PASS, "identity and root equal the published snapshot.json")
     if anchor.root_hash is not None:
         if anchor.root_hash != root.hash:
-            return Check(
-                name, Status.FAIL, "root hash differs from the one supplied", anchor.root_hash.hex(), root.hash.hex()
+            return step_check(
+                6, Status.FAIL, "root hash differs from the one supplied", anchor.root_hash.hex(), root.hash.hex()
             )
-        return Check(name, Status.PASS, "root hash equals the one supplied")
-    return Check(
-        name,
-        Status.WARN,
-        "NOT ANCHORED: the root was taken from the proof itself; pass --snapshot or --root "
-        "to compare it with the one the exchange published",
-    )
+        return step_check(6, Status.PASS, "root hash equals the one supplied")
+    return step_check(6, Status.SKIPPED, "not anchored: the root was compared with nothing published")
+
+
+def describe_snapshot(commitment: SnapshotCommitment) -> str:
+    """``snapshot 'a' of 'X'``, as messages name a snapshot."""
+    return f"snapshot {commitment.context.snapshot_id!r} of {commitment.context.exchange!r}"
+
+
+def _identity_difference(proof: SnapshotCommitment, published: SnapshotCommitment) -> str | None:
+    """How the proof's snapshot identity differs from the published one, naming both; ``None`` if equal."""
+    mine, theirs = proof.context, published.context
+    if (mine.exchange, mine.snapshot_id) != (theirs.exchange, theirs.snapshot_id):
+        return f"this proof is for {describe_snapshot(proof)}; the published snapshot is {describe_snapshot(published)}"
+    if mine.cutoff_text != theirs.cutoff_text:
+        return (
+            f"this proof is for {describe_snapshot(proof)} with cut-off {mine.cutoff_text}; "
+            f"the published one has cut-off {theirs.cutoff_text}"
+        )
+    if mine.assets != theirs.assets:
+        listed = ", ".join(f"{a.symbol}/{a.decimals}" for a in mine.assets)
+        published_list = ", ".join(f"{a.symbol}/{a.decimals}" for a in theirs.assets)
+        return f"this proof lists assets {listed}; the published snapshot lists {published_list}"
+    return None
 
 
 def _padding_check(proof: InclusionProof, anchor: Anchor) -> Check:
-    name = STEP_NAMES[7]
     if anchor.snapshot is None:
-        return Check(
-            name, Status.SKIPPED, "needs the published snapshot.json (--snapshot): it states the account count"
-        )
+        return step_check(7, Status.SKIPPED, "needs the published snapshot.json: it states the account count")
     accounts = anchor.snapshot.accounts
     context = proof.snapshot.context
     index = proof.account.index
     if index >= accounts:
-        return Check(
-            name, Status.FAIL, f"slot {index} is beyond the snapshot's {accounts} accounts", f"< {accounts}", str(index)
+        return step_check(
+            7, Status.FAIL, f"slot {index} is beyond the snapshot's {accounts} accounts", f"< {accounts}", str(index)
         )
     for level, sibling in enumerate(proof.path):
         position = (index >> level) ^ 1
@@ -204,11 +233,11 @@ def _padding_check(proof: InclusionProof, anchor: Anchor) -> Check:
             continue  # the sibling's subtree holds at least one account
         expected = padding(context.ctx, level, position, len(context.assets))
         if sibling != expected:
-            return Check(
-                name,
+            return step_check(
+                7,
                 Status.FAIL,
                 f"sibling ({level}, {position}) covers only empty slots but is not the padding node",
                 f"{expected.hash.hex()} with zero sums",
                 sibling.hash.hex(),
             )
-    return Check(name, Status.PASS, f"slot {index} of {accounts}; padding siblings are the defined nodes")
+    return step_check(7, Status.PASS, f"slot {index} of {accounts}; padding siblings are the defined nodes")

@@ -35,6 +35,11 @@ class EvmChain:
 
     kind = "evm"
 
+    @property
+    def identity(self) -> tuple[str, str]:
+        """What the chain is, whatever the file names it: two names with one identity are one chain."""
+        return ("evm", str(self.chain_id))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": "evm",
@@ -58,6 +63,11 @@ class BitcoinChain:
     block_hash: bytes
 
     kind = "bitcoin"
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """What the chain is, whatever the file names it: two names with one identity are one chain."""
+        return ("bitcoin", self.network)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -28,6 +28,8 @@ from web3 import EthereumTesterProvider, Web3
 from reserves.audit import audit_snapshot
 from reserves.cli import print_audit, print_statement, print_verification
 from reserves.encoding import parse_cutoff
+from reserves.evm_loopback import EvmLoopbackNode
+from reserves.inputs import AuditInputs
 from reserves.ownership import sign_snapshot
 from reserves.proof import parse_proof_text
 from reserves.proof_store import ProofStore
@@ -37,8 +39,7 @@ from reserves.report import render_html, write_report
 from reserves.secret import SnapshotSecret
 from reserves.signatures import bitcoin_public_key
 from reserves.snapshot import SnapshotStatement
-from reserves.sources.esplora import EsploraSource
-from reserves.sources.evm import EvmSource
+from reserves.sources.connect import connect_sources
 from reserves.verify import Anchor, verify_proof
 from reserves.wallets import BitcoinChain, EvmChain, Keyholder, ReserveSections, Token, Wallet
 
@@ -155,17 +156,13 @@ def publish_snapshot(snapshot_id: str, sections: ReserveSections, out: Path) -> 
     return signed
 
 
-def audit(statement: SnapshotStatement, out: Path, ethereum: Ethereum, server: EsploraServer, report: Path) -> None:
-    chains = statement.reserves.chains
-    evm, btc = chains["ethereum"], chains["bitcoin"]
-    assert isinstance(evm, EvmChain) and isinstance(btc, BitcoinChain)
-    sources = {
-        "ethereum": EvmSource(evm, ethereum.web3, description="in-process Ethereum chain"),
-        "bitcoin": EsploraSource(btc, server.url),
-    }
+def audit(statement: SnapshotStatement, out: Path, node: EvmLoopbackNode, server: EsploraServer, report: Path) -> None:
+    sources = connect_sources(statement.reserves.chains, {"ethereum": node.url}, {"bitcoin": server.url})
     result = audit_snapshot(statement, LIABILITIES, SnapshotSecret.load(out / "secret"), sources)
-    print_audit(result, strict=False)
-    write_report(report, render_html(result))
+    verdict = result.verdict()
+    print_audit(result, verdict)
+    inputs = AuditInputs.describe(out / "snapshot.json", LIABILITIES, sources)
+    write_report(report, render_html(result, verdict, inputs))
     console.print(f"Report written to {report.relative_to(ROOT)}")
 
 
@@ -208,7 +205,7 @@ def main() -> None:
     forged = parse_proof_text(json.dumps(tampered).encode(), source="tampered-proof.json")
     print_verification(verify_proof(forged, Anchor(snapshot=statement)), strict=False)
 
-    with EsploraServer(bitcoin.chain) as server:
+    with EsploraServer(bitcoin.chain) as server, EvmLoopbackNode(ethereum.web3) as node:
         step("4. Funds move after the pinned blocks; the auditor reads the pinned blocks only")
         ethereum.send_ether(4, ethereum.cold, 900_000 * ETHER)  # arrives too late to count
         bitcoin.pay(bitcoin.hot, 10_000 * BTC)
@@ -216,14 +213,14 @@ def main() -> None:
             "[dim]$ reserves audit out/demo/snap/snapshot.json --liabilities fixtures/demo/liabilities.csv "
             "--secret out/demo/snap/secret --rpc ethereum=URL --esplora bitcoin=URL --report out/demo/report.html[/]"
         )
-        audit(statement, snap, ethereum, server, OUT / "report.html")
+        audit(statement, snap, node, server, OUT / "report.html")
 
         step("5. A week later the exchange has moved 400,000 USDT out of its cold wallet before the snapshot")
         ethereum.take_usdt_from_cold(400_000 * USDT)
         short = publish_snapshot(
             "2026-11-28", reserves(ethereum, ethereum.pin(), bitcoin, bitcoin.pin()), OUT / "snap-short"
         )
-        audit(short, OUT / "snap-short", ethereum, server, OUT / "report-short.html")
+        audit(short, OUT / "snap-short", node, server, OUT / "report-short.html")
 
     console.print("\n[bold]Demo complete.[/] Open out/demo/report.html and out/demo/report-short.html in a browser.")
 

@@ -74,11 +74,12 @@ def publish_csv(
     secret: SnapshotSecret = SECRET,
     name: str = "snap",
     snapshot_id: str = "test-1",
+    exchange: str = "Test Exchange",
 ) -> Published:
     liabilities = tmp_path / f"{name}.csv"
     liabilities.write_text(csv_text, encoding="utf-8")
     request = SnapshotRequest(
-        exchange="Test Exchange",
+        exchange=exchange,
         snapshot_id=snapshot_id,
         cutoff=1_790_000_000,
         decimals=decimals or {"BTC": 8, "ETH": 18},

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reserves.atomic_file import write_text_atomically
-from reserves.errors import SourceError
+from reserves.errors import InputError
 
 
 def test_replaces_the_file_with_mode_0644(tmp_path: Path) -> None:
@@ -22,6 +22,6 @@ def test_replaces_the_file_with_mode_0644(tmp_path: Path) -> None:
 def test_failure_leaves_no_temporary_file(tmp_path: Path) -> None:
     target = tmp_path / "snapshot.json"
     target.mkdir()  # a directory cannot be replaced by a file
-    with pytest.raises(SourceError, match=f"cannot write report {target}"):
+    with pytest.raises(InputError, match=f"cannot write report {target}"):
         write_text_atomically(target, "{}", what="report ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["snapshot.json"]

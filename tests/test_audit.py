@@ -215,7 +215,7 @@ def test_more_rows_than_slots_fails_count_and_skips_rebuild(tmp_path: Path) -> N
     full.write_text(FIVE_ACCOUNTS)
     result = audit(small.snapshot_json, full, small.secret, "--json")
     assert result.exit_code == 1
-    statuses = [(c["check"], c["status"]) for c in json.loads(result.stdout)["checks"]]
+    statuses = [(f"({c['step']}) {c['title']}", c["status"]) for c in json.loads(result.stdout)["checks"]]
     assert statuses == [(CHECK1, "FAIL"), (CHECK2, "SKIPPED"), (CHECK3, "SKIPPED"), (CHECK4, "SKIPPED")]
 
 
@@ -268,11 +268,11 @@ def test_slots_and_commitments_are_unique(five: Published) -> None:
 
 
 # Sources.
-def test_missing_liabilities_file_is_a_source_error(five: Published, tmp_path: Path) -> None:
+def test_missing_liabilities_file_is_a_usage_error(five: Published, tmp_path: Path) -> None:
     result = audit(five.snapshot_json, tmp_path / "nope.csv", five.secret)
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert (
-        result.stderr == f"reserves: source unavailable: cannot read liabilities file {tmp_path / 'nope.csv'}: "
+        result.stderr == f"reserves: invalid input: cannot read liabilities file {tmp_path / 'nope.csv'}: "
         "No such file or directory\n"
     )
 

@@ -105,7 +105,7 @@ def test_full_audit_counts_balances_at_the_pinned_blocks(tmp_path: Path, chains:
     assert found == {("eth-cold", "ETH"): "250", ("eth-cold", "USDT"): "1000000", ("eth-hot", "ETH"): "20",
                      ("btc-deposit", "BTC"): "30", ("btc-vault", "BTC"): "7", ("btc-hot", "BTC"): "0.5"}  # fmt: skip
     assert chains.node.web3.eth.get_balance(chains.evm_cold) == COLD_ETH + 1000 * 10**18
-    statuses = {c["check"]: c["status"] for c in document["checks"]}
+    statuses = {f"({c['step']}) {c['title']}": c["status"] for c in document["checks"]}
     assert statuses["(10) eth-cold: claimed USDT found"] == "PASS"
     assert all(status == "PASS" for status in statuses.values())
 
@@ -114,7 +114,7 @@ def test_human_output_has_tables_and_verdict(tmp_path: Path, chains: World) -> N
     result = audit(publish(tmp_path, chains), chains)
     assert result.exit_code == 0
     assert re.search(r"│ ETH\s+│\s+200 │\s+270 │ 135.00% │ PASS", result.stdout)
-    assert "PASS: liabilities match the snapshot and every asset's reserves cover its liabilities." in result.stdout
+    assert "PASS: liabilities match the snapshot and every asset's reserves cover its liabilities\n" in result.stdout
 
 
 def test_esplora_history_spans_pages(tmp_path: Path, chains: World) -> None:
@@ -141,7 +141,7 @@ def test_wrong_block_hash_is_not_counted(tmp_path: Path, chains: World) -> None:
     result = audit(out, chains, "--json")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
-    check = next(c for c in document["checks"] if "pinned block" in c["check"] and "ethereum" in c["check"])
+    check = next(c for c in document["checks"] if c["id"] == "pinned-block" and c["title"].startswith("ethereum"))
     actual = bytes(chains.node.web3.eth.get_block(chains.evm_block)["hash"]).hex()
     assert (check["status"], check["expected"], check["found"]) == ("FAIL", "ab" * 32, actual)
     assert document["reserves"]["ETH"]["status"] == "SKIPPED"
@@ -201,7 +201,7 @@ def test_killed_node_is_exit_3_and_no_pass_for_its_assets(tmp_path: Path) -> Non
     assert re.search(r"│ ETH\s+│.*│ SKIPPED", result.stdout)
     assert re.search(r"│ USDT\s+│.*│ SKIPPED", result.stdout)
     assert re.search(r"│ BTC\s+│.*│ PASS", result.stdout)
-    assert "INCOMPLETE: some sources could not be read; assets held there have no verdict." in result.stdout
+    assert result.stdout.endswith("\nINCOMPLETE: ethereum not read (its source failed); ETH and USDT have no verdict\n")
 
 
 def test_node_without_historical_state_is_reported(tmp_path: Path) -> None:
@@ -222,7 +222,7 @@ def test_same_address_in_two_spellings_is_counted_once(tmp_path: Path, chains: W
     result = audit(out, chains, "--json")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
-    check = next(c for c in document["checks"] if c["check"] == "(5) ethereum: addresses are unique")
+    check = next(c for c in document["checks"] if (c["step"], c["title"]) == (5, "ethereum: addresses are unique"))
     assert (
         check["detail"] == f"eth-hot-again ({chains.evm_hot.lower()}) is eth-hot ({chains.evm_hot}) again; counted once"
     )
@@ -253,18 +253,23 @@ def test_claim_that_differs_is_a_warning(tmp_path: Path, chains: World) -> None:
     assert audit(out, chains, "--strict").exit_code == 1
 
 
-def test_missing_source_skips_the_chain(tmp_path: Path, chains: World) -> None:
+def test_missing_source_is_incomplete_never_pass(tmp_path: Path, chains: World) -> None:
     out = publish(tmp_path, chains)
     result = audit(out, chains, "--json", esplora=None)
-    assert result.exit_code == 0
+    assert result.exit_code == 3
     document = json.loads(result.stdout)
     assert document["reserves"]["BTC"]["status"] == "SKIPPED"
-    assert document["result"] == "PASS"
-    check = next(c for c in document["checks"] if c["check"] == "(6) bitcoin: chain identity")
+    assert (document["result"], document["reason"]) == (
+        "INCOMPLETE",
+        "bitcoin not read (no source given); BTC has no verdict",
+    )
+    check = next(c for c in document["checks"] if c["title"] == "bitcoin: chain identity")
     assert check == {
-        "check": "(6) bitcoin: chain identity",
+        "step": 6,
+        "id": "chain-identity",
+        "title": "bitcoin: chain identity",
         "status": "SKIPPED",
-        "detail": "not read: no --esplora bitcoin=URL given",
+        "detail": "no source given",
     }
 
 
@@ -292,7 +297,7 @@ def test_bad_source_options(tmp_path: Path, chains: World, option: str, value: s
 
 
 def ownership_check(document: dict[str, Any], label: str) -> dict[str, Any]:
-    return next(c for c in document["checks"] if c["check"].startswith(f"(8) {label}: ownership"))
+    return next(c for c in document["checks"] if c["step"] == 8 and c["title"].startswith(f"{label}: ownership"))
 
 
 def test_ownership_of_every_wallet_passes_when_signed_for_this_snapshot(tmp_path: Path, chains: World) -> None:
@@ -402,7 +407,7 @@ def test_custody_command_with_unreachable_keyholders(tmp_path: Path, chains: Wor
 
 def test_messages_and_sign_commands(tmp_path: Path, chains: World) -> None:
     out = publish(tmp_path, chains, sign=False)
-    listed = json.loads(cli("messages", out / "snapshot.json", "--json").stdout)
+    listed = json.loads(cli("messages", out / "snapshot.json", "--json").stdout)["messages"]
     snapshot = json.loads((out / "snapshot.json").read_text())
     assert listed[0] == {
         "label": "eth-cold",

@@ -51,14 +51,15 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 @needs_examples
 def test_example_v1_proof_passes() -> None:
-    result = cli("verify", EXAMPLES / "merkle_proof_file.json", "--json")
+    result = cli("verify", EXAMPLES / "merkle_proof_file.json", "--json", "--no-anchor")
     assert result.exit_code == 0, result.stdout
     document = json.loads(result.stdout)
+    assert (document["schema"], document["result"]) == ("reserves/verify/1", "NOT_ANCHORED")
     assert document["format"] == "OKX Merkle v1 proof"
     assert document["balances"] == {"BTC": "1.000069", "ETH": "0.99908176", "USDT": "19398.33550812"}
     assert document["totals"] == {"BTC": "95088.55505656", "ETH": "939953.49090361", "USDT": "3137909428.88369702"}
-    assert [c["status"] for c in document["checks"]] == ["PASS", "PASS", "PASS", "PASS", "WARN"]
-    human = cli("verify", EXAMPLES / "merkle_proof_file.json")
+    assert [c["status"] for c in document["checks"]] == ["PASS", "PASS", "PASS", "PASS", "SKIPPED"]
+    human = cli("verify", EXAMPLES / "merkle_proof_file.json", "--no-anchor")
     assert "Format: OKX Merkle v1 proof (recognised by its content)" in human.stdout
 
 
@@ -70,7 +71,7 @@ def test_example_v2_user_file_and_full_tree_pass() -> None:
     assert result.exit_code == 0, result.stdout
     document = json.loads(result.stdout)
     assert document["anchored"] is True
-    detail = next(c["detail"] for c in document["checks"] if c["check"].startswith("(6)"))
+    detail = next(c["detail"] for c in document["checks"] if c["step"] == 6)
     assert detail == "23 internal nodes; root totals 0.00005, 0.1, 1.42045977"
 
 
@@ -91,7 +92,7 @@ def test_example_btc_multisig_row() -> None:
     assert btc["ownership"]["status"] == "WARN"
     assert btc["ownership"]["detail"].startswith("valid, but replayable: 2 of the script's 3 keys signed (threshold 2)")
     okc = next(r for r in document["rows"] if r["network"] == "OKC")
-    assert okc["ownership"] == {"check": okc["ownership"]["check"], "status": "SKIPPED",
+    assert okc["ownership"] == {"step": 1, "id": "signature", "title": okc["ownership"]["title"], "status": "SKIPPED",
                                 "detail": "network OKC is not supported by this verifier"}  # fmt: skip
 
 
@@ -104,13 +105,14 @@ def v1(tmp_path: Path) -> dict[str, Any]:
 
 
 def run_v1(tmp_path: Path, document: dict[str, Any], *options: str) -> Any:
-    return cli("verify", write(tmp_path, "proof.json", json_text(document)), "--json", *options)
+    anchor = () if "--root" in options else ("--no-anchor",)
+    return cli("verify", write(tmp_path, "proof.json", json_text(document)), "--json", *options, *anchor)
 
 
 def failed_step(result: Any) -> tuple[str, str]:
     assert result.exit_code == 1, result.stdout + result.stderr
     check = next(c for c in json.loads(result.stdout)["checks"] if c["status"] == "FAIL")
-    return check["check"][:3], check["detail"]
+    return f"({check['step']})", check["detail"]
 
 
 def test_generated_v1_proof_passes_for_every_user(tmp_path: Path) -> None:
@@ -268,7 +270,11 @@ def test_v2_wrong_root(tmp_path: Path, v2: Any) -> None:
 
 def test_v2_needs_the_tree(tmp_path: Path, v2: Any) -> None:
     files, _, _ = v2
-    result = cli("verify", write(tmp_path, "user.json", json_text(files[0])))
+    unanchored = cli("verify", write(tmp_path, "user.json", json_text(files[0])))
+    assert unanchored.exit_code == 2
+    assert unanchored.stderr.startswith("reserves: invalid input: no anchor:")
+    assert "or, for OKX v2, --tree FILE" in unanchored.stderr
+    result = cli("verify", write(tmp_path, "user.json", json_text(files[0])), "--root", "ab" * 32)
     assert result.exit_code == 2
     assert (
         result.stderr
@@ -281,7 +287,7 @@ def test_unknown_json_and_forced_format(tmp_path: Path, v1: dict[str, Any]) -> N
     result = cli("verify", other)
     assert result.exit_code == 2
     assert "cannot tell its format" in result.stderr
-    forced = cli("verify", write(tmp_path, "p.json", json_text(v1)), "--format", "okx-v1")
+    forced = cli("verify", write(tmp_path, "p.json", json_text(v1)), "--format", "okx-v1", "--no-anchor")
     assert "Format: OKX Merkle v1 proof (forced by --format)" in forced.stdout
     wrong = cli("verify", write(tmp_path, "p.json", json_text(v1)), "--format", "okx-v2", "--tree", other)
     assert wrong.exit_code == 2
@@ -363,7 +369,9 @@ def test_amounts_are_not_compared_without_a_source(tmp_path: Path) -> None:
     address = Account.from_key(EVM_KEY).address
     result = address_results(tmp_path, [evm_row(address, okx_evm_sign(MESSAGE, EVM_KEY))])
     assert json.loads(result.stdout)["rows"][0]["balance"] == {
-        "check": "line 5: ETH balance at height 100",
+        "step": 2,
+        "id": "stated-balance",
+        "title": "line 5: ETH balance at height 100",
         "status": "SKIPPED",
         "detail": "no --rpc ETH=URL given",
     }

@@ -39,9 +39,9 @@ def test_unknown_account_is_a_clear_error(four: Published) -> None:
 
 def test_not_a_snapshot_directory(tmp_path: Path) -> None:
     result = cli("proof", tmp_path / "missing", "alice")
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert (
-        result.stderr == f"reserves: source unavailable: {tmp_path / 'missing'} "
+        result.stderr == f"reserves: invalid input: {tmp_path / 'missing'} "
         "is not a snapshot directory (made by 'reserves publish')\n"
     )
 

@@ -177,4 +177,6 @@ def test_bad_options_are_usage_errors(tmp_path: Path, option: str, value: str, m
 def test_json_output_is_the_statement(tmp_path: Path) -> None:
     out = tmp_path / "snap"
     result = run_publish(DEMO_LIABILITIES, out, "--json")
-    assert json.loads(result.stdout) == json.loads((out / "snapshot.json").read_text())  # type: ignore[attr-defined]
+    document = json.loads(result.stdout)  # type: ignore[attr-defined]
+    assert (document["schema"], document["result"], document["out"]) == ("reserves/publish/1", "PUBLISHED", str(out))
+    assert document["snapshot"] == json.loads((out / "snapshot.json").read_text())

@@ -58,10 +58,14 @@ def test_report_renders_in_chromium(report: Path, tmp_path: Path) -> None:
     dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", report.as_uri()],
                          capture_output=True, text=True, timeout=120, check=True).stdout  # fmt: skip
     assert re.search(r'<span class="verdict FAIL" id="verdict">FAIL</span>', dom)
+    assert '<span id="reason">(11) reserves cover liabilities: USDT failed</span>' in dom
+    assert dom.index('id="findings"') < dom.index('id="checks"')  # findings lead, the full list follows
+    assert re.search(r"<dt>snapshot.json SHA-256</dt><dd class=\"mono\">[0-9a-f]{64}</dd>", dom)
+    assert re.search(r"<dt>Audit run at</dt><dd>20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ</dd>", dom)
     assert re.search(
         r"<td>USDT</td><td class=\"num\">1200000</td><td class=\"num\">1000000</td><td class=\"num\">83.33%</td>", dom
     )
-    assert dom.count('<rect x="120"') == 6  # a liabilities and a reserves bar per asset
+    assert dom.count('<rect x="10"') == 6  # a liabilities and a reserves bar per asset
     assert "bcrt1q" in dom and "eth-cold" in dom
     png = tmp_path / "report.png"
     subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--window-size=1280,1800",

@@ -21,7 +21,9 @@ U128 = 1 << 128
 
 
 def verify(tmp_path: Path, proof: dict[str, Any], *options: str | Path) -> Any:
-    return cli("verify", write_json(tmp_path / "proof.json", proof), *options)
+    """``reserves verify``; checks of the file alone say so with ``--no-anchor``."""
+    anchored = any(option in ("--snapshot", "--root") for option in options)
+    return cli("verify", write_json(tmp_path / "proof.json", proof), *options, *(() if anchored else ("--no-anchor",)))
 
 
 def climb(proof: dict[str, Any]) -> Node:
@@ -70,8 +72,8 @@ def assert_failed_step(result: Any, step_line: str, expected: str | None = None,
 STEP2 = "(2) index is within 2^H and the path has H siblings"
 STEP4 = "(4) path climbed with every sum below 2^128"
 STEP5 = "(5) computed root equals the proof's root"
-STEP6 = "(6) root is the published one"
-STEP6_PADDING = "(6) slot is filled and siblings over empty slots are padding nodes"
+STEP6 = "(6) proof is for the published snapshot and its root"
+STEP6_PADDING = "(7) slot is filled and siblings over empty slots are padding nodes"
 
 
 # -- passing and anchoring ---------------------------------------------------------------
@@ -82,27 +84,59 @@ def test_honest_proof_passes_anchored_to_snapshot(four: Published) -> None:
     assert result.exit_code == 0, result.stdout
     assert "Account 'bob' in snapshot 'test-1' of 'Test Exchange'" in result.stdout
     assert re.search(r"│ BTC\s+│\s+2 │\s+3.50000001 │", result.stdout)
-    assert "PASS: your balances are included in the root (anchored to the published root)." in result.stdout
+    assert result.stdout.endswith("\nPASS: your balances are included in the published root\n")
 
 
 def test_honest_proof_passes_anchored_to_root_hash(four: Published, tmp_path: Path) -> None:
     result = verify(tmp_path, four.proof("bob"), "--root", four.statement.root.hash.hex())
     assert result.exit_code == 0
-    assert "PASS    (6) root is the published one\n        root hash equals the one supplied" in result.stdout
-    assert "SKIPPED (6) slot is filled" in result.stdout
+    assert f"PASS    {STEP6}\n        root hash equals the one supplied" in result.stdout
+    assert "SKIPPED (7) slot is filled" in result.stdout
 
 
-def test_unanchored_proof_says_so_and_fails_only_when_strict(four: Published, tmp_path: Path) -> None:
+@pytest.mark.parametrize("spelling", ["0x{}", "{}", "0X{}"], ids=["0x", "plain", "0X"])
+def test_root_option_accepts_0x_and_upper_case(four: Published, tmp_path: Path, spelling: str) -> None:
+    root = four.statement.root.hash.hex()
+    for digits in (root, root.upper()):
+        result = verify(tmp_path, four.proof("bob"), "--root", spelling.format(digits))
+        assert result.exit_code == 0, result.stderr
+        assert "PASS: your balances are included in the published root" in result.stdout
+
+
+def test_verify_without_anchor_is_a_usage_error(four: Published, tmp_path: Path) -> None:
+    result = cli("verify", write_json(tmp_path / "proof.json", four.proof("bob")))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("reserves: invalid input: no anchor: a proof only means something against the root")
+    assert "--snapshot FILE" in result.stderr and "--root HEX" in result.stderr and "--no-anchor" in result.stderr
+
+
+def test_no_anchor_is_consistent_never_pass_and_fails_when_strict(four: Published, tmp_path: Path) -> None:
     result = verify(tmp_path, four.proof("bob"))
     assert result.exit_code == 0
-    assert "NOT ANCHORED: the root was taken from the proof itself" in result.stdout
-    assert (
-        "PASS: your balances are included in the root (NOT anchored: root taken from the proof itself)."
-        in result.stdout
+    assert "SKIPPED (6) proof is for the published snapshot and its root" in result.stdout
+    assert result.stdout.endswith(
+        "\nCONSISTENT, NOT ANCHORED: the proof is consistent with its own root, "
+        "which was not compared with a published one\n"
+    )
+    assert "PASS:" not in result.stdout
+    document = json.loads(verify(tmp_path, four.proof("bob"), "--json").stdout)
+    assert (document["schema"], document["result"], document["anchored"]) == (
+        "reserves/verify/1",
+        "NOT_ANCHORED",
+        False,
     )
     strict = verify(tmp_path, four.proof("bob"), "--strict")
     assert strict.exit_code == 1
-    assert "FAIL: (6) root is the published one" in strict.stdout
+    assert strict.stdout.endswith("\nFAIL: the proof was not compared with a published root (strict)\n")
+
+
+def test_no_anchor_with_an_anchor_is_a_usage_error(four: Published, tmp_path: Path) -> None:
+    result = verify(tmp_path, four.proof("bob"), "--no-anchor", "--root", "00" * 32)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "reserves: invalid input: --no-anchor checks the file alone: give it without --snapshot, --root or --tree\n"
+    )
 
 
 def test_json_output(four: Published, tmp_path: Path) -> None:
@@ -285,7 +319,24 @@ def test_snapshot_identity_must_match_published(four: Published, tmp_path: Path)
     document = json.loads(four.snapshot_json.read_text())
     document["snapshot_id"] = "test-2"  # same root published under another snapshot id
     result = verify(tmp_path, proof, "--snapshot", write_json(tmp_path / "s.json", document))
-    assert_failed_step(result, STEP6, expected="test-2", found="test-1")
+    assert_failed_step(
+        result, STEP6, expected="snapshot 'test-2' of 'Test Exchange'", found="snapshot 'test-1' of 'Test Exchange'"
+    )
+    assert (
+        "this proof is for snapshot 'test-1' of 'Test Exchange'; "
+        "the published snapshot is snapshot 'test-2' of 'Test Exchange'" in result.stdout
+    )
+
+
+def test_proof_of_another_exchange_names_both_identities(four: Published, tmp_path: Path) -> None:
+    other = publish_csv(tmp_path, FIVE_ACCOUNTS, name="other", exchange="Other Exchange", snapshot_id="week-9")
+    result = verify(tmp_path, four.proof("alice"), "--snapshot", other.snapshot_json)
+    assert result.exit_code == 1
+    assert (
+        "this proof is for snapshot 'test-1' of 'Test Exchange'; "
+        "the published snapshot is snapshot 'week-9' of 'Other Exchange'" in result.stdout
+    )
+    assert result.stdout.endswith("\nFAIL: (6) proof is for the published snapshot and its root failed\n")
 
 
 # -- ATTACKS.md #8 overflow --------------------------------------------------------------------------
@@ -369,12 +420,12 @@ def _mutations() -> list[Any]:
 @pytest.mark.parametrize(("mutate", "message"), _mutations())
 def test_non_canonical_proof_is_malformed(four: Published, tmp_path: Path, mutate: Any, message: str) -> None:
     text = json.dumps(four.proof("alice"), indent=2)
-    assert cli("verify", write_json(tmp_path / "original.json", json.loads(text))).exit_code == 0
+    assert cli("verify", write_json(tmp_path / "original.json", json.loads(text)), "--no-anchor").exit_code == 0
     changed = mutate(text)
     assert changed != text
     path = tmp_path / "proof.json"
     path.write_text(changed, encoding="utf-8")
-    result = cli("verify", path)
+    result = cli("verify", path, "--no-anchor")
     assert result.exit_code == 2, result.stdout
     assert message in result.stderr
     assert result.stderr.startswith(f"reserves: invalid input: {path}")

@@ -181,7 +181,7 @@ def test_esplora_server_of_another_network_is_caught() -> None:
         chain.mine()
     declared = BitcoinChain("bitcoin", "testnet", "BTC", 2, bytes.fromhex(chain.blocks[2].hash))
     with EsploraServer(chain) as server:
-        checks = EsploraSource(declared, server.url).identity_checks()
+        checks = EsploraSource.connect(declared, server.url).identity_checks()
     assert [(c.status.value, c.detail) for c in checks] == [
         ("FAIL", "the genesis block is another network's"),
         ("PASS", chain.blocks[2].hash),
@@ -202,10 +202,10 @@ def test_esplora_balance_excludes_later_blocks_and_matches_the_chain() -> None:
     chain.mine([chain.pay(owner, [(p2wpkh_address(key(8)), 3 * 10**8)])])
     declared = BitcoinChain("bitcoin", "regtest", "BTC", pinned, bytes.fromhex(chain.blocks[pinned].hash))
     with EsploraServer(chain) as server:
-        source = EsploraSource(declared, server.url)
+        source = EsploraSource.connect(declared, server.url)
         assert source.balance(BalanceQuery(address)) == 27 * 10**8 == chain.balance(address, pinned)
         later = BitcoinChain("bitcoin", "regtest", "BTC", chain.tip.height, bytes.fromhex(chain.tip.hash))
-        assert EsploraSource(later, server.url).balance(BalanceQuery(address)) == chain.balance(
+        assert EsploraSource.connect(later, server.url).balance(BalanceQuery(address)) == chain.balance(
             address, chain.tip.height
         )
     assert chain.balance(address, chain.tip.height) == 24 * 10**8 - 1000  # 3 BTC and a fee left

@@ -7,114 +7,164 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from reserves.cli.app import app
 from reserves.cli.output import (
-    EXIT_FAILED,
-    EXIT_SOURCE,
+    EXIT_CODES_HELP,
+    EXIT_INPUT,
     STATUS_STYLE,
     EsploraOption,
+    JsonOption,
     KOption,
     RpcOption,
+    TimeoutOption,
     UnreachableOption,
+    cell,
+    envelope,
     errors_to_exit_codes,
+    new_table,
+    notice,
     print_checks,
     print_json,
     progress_bars,
-    stderr,
+    register_secret_urls,
+    say,
+    say_outcome,
+    scrub,
     stdout,
 )
 from reserves.encoding import format_amount
 from reserves.errors import InputError
-from reserves.results import passed
+from reserves.inputs import AuditInputs
+from reserves.results import Outcome, Verdict
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotStatement, load_snapshot
 from reserves.sources import parse_endpoints
+from reserves.sources.http import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from reserves.audit import AuditReport
     from reserves.custody import CustodyReport
+    from reserves.reserve_audit import ReserveAudit
+    from reserves.sources import BalanceSource
 
 
-@app.command("audit")
+@app.command("audit", epilog=EXIT_CODES_HELP)
 def audit_command(
     snapshot: Annotated[Path, typer.Argument(help="The published snapshot.json.")],
     liabilities: Annotated[Path, typer.Option(help="The exchange's liabilities.csv for this snapshot.")],
     secret: Annotated[Path, typer.Option(help="The snapshot's secret file.")],
     rpc: RpcOption = None,
     esplora: EsploraOption = None,
+    liabilities_only: Annotated[
+        bool,
+        typer.Option(
+            "--liabilities-only",
+            help="Check the liabilities side alone; the result says the reserves were not checked.",
+        ),
+    ] = False,
     report: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")] = None,
     unreachable: UnreachableOption = None,
     k: KOption = "1,2,3",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings and skipped checks too.")] = False,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    as_json: JsonOption = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
     """Rebuild the liabilities tree and compare it with snapshot.json; read every wallet on-chain
-    at the pinned blocks and compare reserves with liabilities, asset by asset."""
-    with errors_to_exit_codes():
+    at the pinned blocks and compare reserves with liabilities, asset by asset.
+
+    PASS only when every check passed; INCOMPLETE (exit 3) when a chain, an ownership check or
+    an asset's verdict could not be read.
+
+    Example: reserves audit snap/snapshot.json --liabilities liabilities.csv --secret snap/secret
+    --rpc ethereum=http://127.0.0.1:8545 --esplora bitcoin=http://127.0.0.1:3002 --report report.html"""
+    with errors_to_exit_codes(as_json=as_json):
         from reserves.audit import audit_snapshot
-        from reserves.report import render_html, write_report
-        from reserves.sources.connect import connect_sources
 
         statement = load_snapshot(snapshot)
         given = SnapshotSecret.load(secret)
-        chains = statement.reserves.chains
-        sources = connect_sources(
-            chains, parse_endpoints(rpc or [], "--rpc"), parse_endpoints(esplora or [], "--esplora")
-        )
+        if liabilities_only and (rpc or esplora):
+            raise InputError("--liabilities-only reads no chain: leave out --rpc and --esplora")
+        sources = {} if liabilities_only else _sources(statement, rpc, esplora, timeout)
         with progress_bars() as progress:
             result = audit_snapshot(
                 statement, liabilities, given, sources, progress=progress, custody_ks=parse_ks(k),
-                unreachable=tuple(unreachable or ()),
+                unreachable=tuple(unreachable or ()), liabilities_only=liabilities_only,
             )  # fmt: skip
-        if report is not None:
-            write_report(report, render_html(result, strict=strict))
+        verdict = result.verdict(strict=strict)
+        inputs = AuditInputs.describe(snapshot, liabilities, sources)
         if as_json:
-            print_json(_audit_json(result, strict))
+            print_json(_audit_json(result, verdict, inputs))
         else:
-            print_audit(result, strict)
-            if report is not None:
-                stdout.print(f"Report written to {report}", markup=False)
+            print_audit(result, verdict)
         for message in result.unreadable:
-            stderr.print(f"reserves: source unavailable: {message}", markup=False)
-        if result.failed():
-            raise typer.Exit(EXIT_FAILED)
-        if result.unreadable:
-            raise typer.Exit(EXIT_SOURCE)
-        if not result.ok(strict=strict):
-            raise typer.Exit(EXIT_FAILED)
+            say(f"reserves: source unavailable: {message}", err=True)
+        if report is not None:
+            _write_report(report, result, verdict, inputs, as_json)
+        raise typer.Exit(verdict.exit_code)
+
+
+def _sources(
+    statement: SnapshotStatement, rpc: list[str] | None, esplora: list[str] | None, timeout: float
+) -> dict[str, BalanceSource]:
+    """The sources for the snapshot's chains, from the options and the environment."""
+    from reserves.sources.connect import connect_sources, environment_endpoints
+
+    chains = statement.reserves.chains
+    rpc_urls = environment_endpoints(chains, parse_endpoints(rpc or [], "--rpc"), "evm")
+    esplora_urls = environment_endpoints(chains, parse_endpoints(esplora or [], "--esplora"), "bitcoin")
+    register_secret_urls([*rpc_urls.values(), *esplora_urls.values()])
+    return connect_sources(chains, rpc_urls, esplora_urls, timeout=timeout, notice=notice)
+
+
+def _write_report(path: Path, result: AuditReport, verdict: Verdict, inputs: AuditInputs, as_json: bool) -> None:
+    """Write the report after the verdict was printed: a failed write never hides it. The
+    exit code is the verdict's when it failed, else 2 (a file that cannot be written)."""
+    from reserves.report import render_html, write_report
+
+    try:
+        write_report(path, scrub(render_html(result, verdict, inputs)))
+    except InputError as exc:
+        say(f"reserves: invalid input: {exc}", err=True)
+        raise typer.Exit(verdict.exit_code if verdict.outcome is Outcome.FAIL else EXIT_INPUT) from None
+    if not as_json:
+        say(f"Report written to {path}")
 
 
 def parse_ks(text: str) -> tuple[int, ...]:
     sizes = []
     for item in text.split(","):
-        if not item.isdigit() or not 1 <= int(item) <= 8:
+        if item not in ("1", "2", "3", "4", "5", "6", "7", "8"):
             raise InputError(f"expected sizes from 1 to 8 separated by commas, found {text!r}", where="--k")
         sizes.append(int(item))
     return tuple(dict.fromkeys(sizes))
 
 
-@app.command("messages")
+@app.command("messages", epilog=EXIT_CODES_HELP)
 def messages_command(
     snapshot: Annotated[Path, typer.Argument(help="The snapshot.json to sign for.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Print the canonical ownership message each wallet's signers must sign (FORMAT §6.4)."""
-    with errors_to_exit_codes():
+    """Print the canonical ownership message each wallet's signers must sign (FORMAT §6.4).
+    Control characters are shown escaped: what you see is what is signed.
+
+    Example: reserves messages out/snap/snapshot.json"""
+    with errors_to_exit_codes(as_json=as_json):
         from reserves.ownership import wallet_messages
 
         pairs = wallet_messages(load_snapshot(snapshot))
         if as_json:
-            print_json([{"label": w.label, "chain": w.chain, "address": w.address, "message": m} for w, m in pairs])
+            messages = [{"label": w.label, "chain": w.chain, "address": w.address, "message": m} for w, m in pairs]
+            print_json(envelope("messages", "OK", messages=messages))
             return
         for wallet, message in pairs:
-            stdout.print(f"[bold]{wallet.label}[/] ({wallet.chain} {wallet.address}):")
-            stdout.print(message, markup=False)
-            stdout.print()
+            say(f"{wallet.label} ({wallet.chain} {wallet.address}):", style="bold")
+            for line in message.split("\n"):
+                say(line)
+            say()
 
 
-@app.command("sign")
+@app.command("sign", epilog=EXIT_CODES_HELP)
 def sign_command(
     snapshot: Annotated[Path, typer.Argument(help="The snapshot.json to add ownership signatures to (rewritten).")],
     keys: Annotated[
@@ -133,52 +183,56 @@ def sign_command(
         statement = sign_snapshot(load_snapshot(snapshot), load_signing_keys(keys))
         rewrite_statement(snapshot, statement)
         signed = [w.label for w in statement.reserves.wallets if w.ownership is not None]
-        stdout.print(f"Signed ownership of {', '.join(signed) or 'no wallet'} in {snapshot}", markup=False)
+        say(f"Signed ownership of {', '.join(signed) or 'no wallet'} in {snapshot}")
 
 
-@app.command("custody")
+@app.command("custody", epilog=EXIT_CODES_HELP)
 def custody_command(
     snapshot: Annotated[Path, typer.Argument(help="The published snapshot.json.")],
     rpc: RpcOption = None,
     esplora: EsploraOption = None,
     unreachable: UnreachableOption = None,
     k: KOption = "1,2,3",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    as_json: JsonOption = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
     """Which reserves freeze if keyholders become unreachable: signers from scripts, Safe
-    owners at the pinned block and the snapshot's keyholders."""
-    with errors_to_exit_codes():
+    owners at the pinned block and the snapshot's keyholders.
+
+    Example: reserves custody snap/snapshot.json --rpc ethereum=URL --esplora bitcoin=URL --unreachable cfo"""
+    with errors_to_exit_codes(as_json=as_json):
+        from reserves.audit import custody_verdict
         from reserves.reserve_audit import audit_reserves
-        from reserves.sources.connect import connect_sources
 
         statement = load_snapshot(snapshot)
-        sources = connect_sources(
-            statement.reserves.chains, parse_endpoints(rpc or [], "--rpc"), parse_endpoints(esplora or [], "--esplora")
-        )
-        sums = {a.symbol: s for a, s in zip(statement.context.assets, statement.root.sums, strict=True)}
+        sources = _sources(statement, rpc, esplora, timeout)
+        sums = dict(zip(statement.context.symbols, statement.root.sums, strict=True))
         with progress_bars() as progress:
             result = audit_reserves(statement, sums, sources, progress=progress, custody_ks=parse_ks(k),
                                     unreachable=tuple(unreachable or ()))  # fmt: skip
-        checks = [c for c in result.checks if c.name.startswith(("(8)", "(12)"))]
+        checks = [c for c in result.checks if c.step in CUSTODY_STEPS]
+        verdict = custody_verdict(checks, result, strict=strict)
         if as_json:
-            print_json({"custody": _custody_json(result.custody, statement), "checks": [c.to_json() for c in checks]})
+            print_json(envelope("custody", verdict, checks, custody=_custody_json(result.custody, statement)))
         else:
             if result.custody is not None:
                 print_custody(result.custody, statement)
             print_checks(checks)
+            say_outcome(verdict)
         for message in result.unreadable:
-            stderr.print(f"reserves: source unavailable: {message}", markup=False)
-        if result.unreadable:
-            raise typer.Exit(EXIT_SOURCE)
-        if not passed(checks, strict=strict):
-            raise typer.Exit(EXIT_FAILED)
+            say(f"reserves: source unavailable: {message}", err=True)
+        raise typer.Exit(verdict.exit_code)
+
+
+CUSTODY_STEPS = (8, 12)
+"""The audit's steps that the custody command reports: ownership (who signs) and custody."""
 
 
 def _custody_json(custody: CustodyReport | None, statement: SnapshotStatement) -> dict[str, Any] | None:
     if custody is None:
         return None
-    decimals = {a.symbol: a.decimals for a in statement.context.assets}
+    decimals = statement.context.decimals
     document: dict[str, Any] = {
         "keyholders": list(custody.keyholders),
         "wallets": [
@@ -215,22 +269,18 @@ def _custody_json(custody: CustodyReport | None, statement: SnapshotStatement) -
 def print_custody(custody: CustodyReport, statement: SnapshotStatement) -> None:
     from reserves.custody import holder_of, share
 
-    decimals = {a.symbol: a.decimals for a in statement.context.assets}
+    decimals = statement.context.decimals
     named = holder_of(statement.reserves.keyholders)
-    policies = Table(title="Custody: who must sign to move each wallet", title_justify="left")
-    for column in ("wallet", "kind", "policy", "keyholders"):
-        policies.add_column(column)
+    policies = new_table("Custody: who must sign to move each wallet", ("wallet", "kind", "policy", "keyholders"))
     for w in custody.wallets:
         holders = ", ".join(named.get(key, "its own key (not in keyholders)") for key in w.policy.keys)
-        policies.add_row(w.wallet.label, w.wallet.kind, f"{w.policy.threshold}-of-{len(w.policy.keys)}", holders)
+        policy = f"{w.policy.threshold}-of-{len(w.policy.keys)}"
+        policies.add_row(cell(w.wallet.label), cell(w.wallet.kind), cell(policy), cell(holders))
     stdout.print(policies)
-    worst = Table(
-        title="Worst case: share of reserves frozen if any k keyholders are unreachable", title_justify="left"
-    )
-    worst.add_column("asset")
     ks = sorted({e.k for e in custody.exposures})
-    for k in ks:
-        worst.add_column(f"k = {k}")
+    worst = new_table(
+        "Worst case: share of reserves frozen if any k keyholders are unreachable", ["asset", *(f"k = {k}" for k in ks)]
+    )
     for symbol in statement.context.symbols:
         cells = []
         for k in ks:
@@ -244,32 +294,24 @@ def print_custody(custody: CustodyReport, statement: SnapshotStatement) -> None:
             else:
                 who = "; ".join(" + ".join(group) for group in exposure.sets)
                 cells.append(f"{exposure.share} ({format_amount(exposure.frozen, decimals[symbol])}) by {who}")
-        worst.add_row(symbol, *cells)
+        worst.add_row(cell(symbol), *(cell(c) for c in cells))
     stdout.print(worst)
     if custody.unreachable:
         frozen = custody.frozen_now or {}
         totals = custody.totals or {}
         parts = [f"{a} {share(v, totals.get(a, 0))}" for a, v in frozen.items()]
-        stdout.print(
+        say(
             f"With {', '.join(custody.unreachable)} unreachable: frozen wallets "
-            f"{', '.join(custody.frozen_wallets) or 'none'}; frozen share {', '.join(parts)}",
-            markup=False,
+            f"{', '.join(custody.frozen_wallets) or 'none'}; frozen share {', '.join(parts)}"
         )
 
 
-def audit_verdict(result: AuditReport, strict: bool) -> str:
-    if result.failed():
-        return "FAIL"
-    if result.unreadable:
-        return "INCOMPLETE"
-    return "PASS" if result.ok(strict=strict) else "FAIL"
-
-
-def _audit_json(result: AuditReport, strict: bool) -> dict[str, Any]:
+def _audit_json(result: AuditReport, verdict: Verdict, inputs: AuditInputs) -> dict[str, Any]:
     statement = result.liabilities.statement
     context = statement.context
-    document: dict[str, Any] = {
-        "result": audit_verdict(result, strict),
+    body: dict[str, Any] = {
+        "scope": "liabilities-only" if result.liabilities_only else "full",
+        "inputs": inputs.to_json(),
         "snapshot": {
             "exchange": context.exchange,
             "snapshot_id": context.snapshot_id,
@@ -287,17 +329,23 @@ def _audit_json(result: AuditReport, strict: bool) -> dict[str, Any]:
         },
     }
     if result.reserves is not None:
-        decimals = {a.symbol: a.decimals for a in context.assets}
-        document["reserves"] = {
+        body.update(_reserves_json(result.reserves, statement))
+    return envelope("audit", verdict, result.checks, **body)
+
+
+def _reserves_json(reserves: ReserveAudit, statement: SnapshotStatement) -> dict[str, Any]:
+    decimals = statement.context.decimals
+    return {
+        "reserves": {
             v.asset.symbol: {
                 "liabilities": format_amount(v.liabilities, v.asset.decimals),
                 "reserves": format_amount(v.reserves, v.asset.decimals),
                 "ratio": v.ratio,
                 "status": v.status.value,
             }
-            for v in result.reserves.verdicts
-        }
-        document["wallets"] = [
+            for v in reserves.verdicts
+        },
+        "wallets": [
             {
                 "chain": r.wallet.chain,
                 "label": r.wallet.label,
@@ -311,88 +359,69 @@ def _audit_json(result: AuditReport, strict: bool) -> dict[str, Any]:
                 "counted": r.counted,
                 "note": r.note,
             }
-            for r in result.reserves.readings
-        ]
-        document["ownership"] = [
+            for r in reserves.readings
+        ],
+        "ownership": [
             {"label": o.wallet.label, "status": o.status.value, "detail": o.detail, "signed_by": list(o.signed_by)}
-            for o in result.reserves.ownership
-        ]
-        document["custody"] = _custody_json(result.reserves.custody, statement)
-        document["unreadable"] = result.unreadable
-    document["checks"] = [check.to_json() for check in result.checks]
-    return document
+            for o in reserves.ownership
+        ],
+        "custody": _custody_json(reserves.custody, statement),
+        "unread_chains": dict(reserves.unread_chains),
+        "unreadable": reserves.unreadable,
+    }
 
 
-def print_audit(result: AuditReport, strict: bool) -> None:
+def print_audit(result: AuditReport, verdict: Verdict) -> None:
     liabilities = result.liabilities
     context = liabilities.statement.context
-    stdout.print(
+    say(
         f"Audit of snapshot {context.snapshot_id!r} of {context.exchange!r} (cut-off {context.cutoff_text}), "
-        f"{liabilities.rows} liability rows",
-        markup=False,
+        f"{liabilities.rows} liability rows"
     )
     if liabilities.totals:
-        table = Table(title="Liabilities per asset", title_justify="left")
-        for column in ("asset", "published", "rebuilt", ""):
-            table.add_column(column, justify="left" if column == "asset" else "right")
+        table = new_table(
+            "Liabilities per asset", ("asset", "published", "rebuilt", ""), right=("published", "rebuilt")
+        )
         for total in liabilities.totals:
             same = total.published == total.rebuilt
             table.add_row(
-                total.symbol,
-                format_amount(total.published, total.decimals),
-                format_amount(total.rebuilt, total.decimals),
-                "[green]equal[/]" if same else "[red]DIFFERENT[/]",
+                cell(total.symbol),
+                cell(format_amount(total.published, total.decimals)),
+                cell(format_amount(total.rebuilt, total.decimals)),
+                cell("equal", "green") if same else cell("DIFFERENT", "red"),
             )
         stdout.print(table)
     if result.reserves is not None:
-        _print_reserves(result)
+        _print_reserves(result.reserves, liabilities.statement)
         if result.reserves.custody is not None:
             print_custody(result.reserves.custody, liabilities.statement)
     print_checks(result.checks)
-    verdict = audit_verdict(result, strict)
-    if result.reserves is None:
-        message = (
-            "liabilities match the published snapshot."
-            if verdict == "PASS"
-            else "liabilities do not match the published snapshot."
-        )
-    elif verdict == "PASS":
-        message = "liabilities match the snapshot and every asset's reserves cover its liabilities."
-    elif verdict == "INCOMPLETE":
-        message = "some sources could not be read; assets held there have no verdict."
-    else:
-        message = "see the failed checks above."
-    style = {"PASS": "bold green", "FAIL": "bold red", "INCOMPLETE": "bold yellow"}[verdict]
-    stdout.print(f"[{style}]{verdict}[/]: {message}")
+    say_outcome(verdict)
 
 
-def _print_reserves(result: AuditReport) -> None:
-    assert result.reserves is not None
-    decimals = {a.symbol: a.decimals for a in result.liabilities.statement.context.assets}
-    table = Table(title="Reserves per asset (at the pinned blocks)", title_justify="left")
-    for column in ("asset", "liabilities", "reserves", "ratio", "verdict"):
-        table.add_column(column, justify="left" if column in ("asset", "verdict") else "right")
-    for v in result.reserves.verdicts:
+def _print_reserves(reserves: ReserveAudit, statement: SnapshotStatement) -> None:
+    decimals = statement.context.decimals
+    table = new_table(
+        "Reserves per asset (at the pinned blocks)",
+        ("asset", "liabilities", "reserves", "ratio", "verdict"),
+        right=("liabilities", "reserves", "ratio"),
+    )
+    for v in reserves.verdicts:
         table.add_row(
-            v.asset.symbol,
-            format_amount(v.liabilities, v.asset.decimals),
-            format_amount(v.reserves, v.asset.decimals),
-            v.ratio,
-            f"[{STATUS_STYLE[v.status]}]{v.status.value}[/]",
+            cell(v.asset.symbol),
+            cell(format_amount(v.liabilities, v.asset.decimals)),
+            cell(format_amount(v.reserves, v.asset.decimals)),
+            cell(v.ratio),
+            cell(v.status.value, STATUS_STYLE[v.status]),
         )
     stdout.print(table)
-    wallets = Table(title="Wallets", title_justify="left")
-    for column in ("chain", "label", "kind", "address", "asset", "found", "claimed", "counted"):
-        wallets.add_column(column, justify="right" if column in ("found", "claimed") else "left")
-    for r in result.reserves.readings:
+    columns = ("chain", "label", "kind", "address", "asset", "found", "claimed", "counted")
+    wallets = new_table("Wallets", columns, right=("found", "claimed"))
+    for r in reserves.readings:
         wallets.add_row(
-            r.wallet.chain,
-            r.wallet.label,
-            r.wallet.kind,
-            r.wallet.address,
-            r.asset,
-            "—" if r.found is None else format_amount(r.found, decimals[r.asset]),
-            "—" if r.wallet.claimed is None else format_amount(r.wallet.claimed[r.asset], decimals[r.asset]),
-            "yes" if r.counted else f"no: {r.note}",
+            *(cell(v) for v in (r.wallet.chain, r.wallet.label, r.wallet.kind, r.wallet.address, r.asset)),
+            cell("—" if r.found is None else format_amount(r.found, decimals[r.asset])),
+            cell("—" if r.wallet.claimed is None else format_amount(r.wallet.claimed[r.asset], decimals[r.asset])),
+            cell("yes" if r.counted else f"no: {r.note}"),
         )
     stdout.print(wallets)

@@ -9,16 +9,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from reserves.cli.app import app
 from reserves.cli.output import (
-    EXIT_FAILED,
+    EXIT_CODES_HELP,
+    JsonOption,
     amounts_table,
+    cell,
+    envelope,
     errors_to_exit_codes,
+    new_table,
     print_checks,
     print_json,
     progress_bars,
+    register_secret_urls,
+    say,
+    say_outcome,
     stdout,
 )
 from reserves.context import Asset
@@ -26,7 +32,6 @@ from reserves.encoding import check_decimals, check_symbol, parse_cutoff, parse_
 from reserves.errors import InputError
 from reserves.formats import FormatVerification, okx_v1, okx_v2, recognise
 from reserves.proof import parse_proof
-from reserves.results import Status
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotStatement, load_snapshot
 from reserves.sources import parse_endpoints
@@ -50,7 +55,7 @@ def _parse_decimals(text: str) -> dict[str, int]:
     return result
 
 
-@app.command("publish")
+@app.command("publish", epilog=EXIT_CODES_HELP)
 def publish_command(
     liabilities: Annotated[Path, typer.Argument(help="liabilities.csv: 'account,<SYMBOL>,…', one row per account.")],
     exchange: Annotated[str, typer.Option(help="The exchange's name, as users know it.")],
@@ -76,12 +81,17 @@ def publish_command(
     esplora: Annotated[
         list[str] | None, typer.Option(help="NAME=URL of an Esplora API, to pin that chain's block.")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the snapshot statement as JSON.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace --out if it holds a snapshot (never any other directory).")
+    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Publish a snapshot: build the Merkle sum tree of the liabilities and write
-    snapshot.json (public), secret (auditors only, mode 0600) and the proof store."""
-    with errors_to_exit_codes():
+    snapshot.json (public), secret (auditors only, mode 0600) and the proof store.
+
+    Example: reserves publish liabilities.csv --exchange "Demo Exchange" --snapshot-id 2026-11-21
+    --cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=18,USDT=6 --out out/snap"""
+    with errors_to_exit_codes(as_json=as_json):
         from reserves.publish import SnapshotRequest, load_reserves_file, publish
 
         asset_decimals = _parse_decimals(decimals)
@@ -89,6 +99,7 @@ def publish_command(
         if reserves_file is not None:
             assets = tuple(Asset(symbol, d) for symbol, d in asset_decimals.items())
             endpoints = parse_endpoints(rpc or [], "--rpc"), parse_endpoints(esplora or [], "--esplora")
+            register_secret_urls([*endpoints[0].values(), *endpoints[1].values()])
             reserves = load_reserves_file(reserves_file, assets, *endpoints)
         elif rpc or esplora:
             raise InputError("--rpc and --esplora pin the chains of a --reserves file; none was given")
@@ -104,26 +115,29 @@ def publish_command(
         with progress_bars() as progress:
             statement = publish(liabilities, request, out, secret=given, replace=force, progress=progress)
         if as_json:
-            print_json(statement.to_json())
+            print_json(envelope("publish", "PUBLISHED", out=str(out), snapshot=statement.to_json()))
             return
         print_statement(statement, out)
 
 
 def print_statement(statement: SnapshotStatement, out: Path) -> None:
     context = statement.context
-    stdout.print(f"Published snapshot {context.snapshot_id!r} of {context.exchange!r} to {out}/", markup=False)
-    stdout.print(f"  accounts: {statement.accounts}   height: {context.height}   cut-off: {context.cutoff_text}")
-    stdout.print(f"  root:     {statement.root.hash.hex()}")
+    say(f"Published snapshot {context.snapshot_id!r} of {context.exchange!r} to {out}/")
+    say(f"  accounts: {statement.accounts}   height: {context.height}   cut-off: {context.cutoff_text}")
+    say(f"  root:     {statement.root.hash.hex()}")
     stdout.print(amounts_table("Liabilities (root sums)", context.assets, {"total": statement.root.sums}))
-    stdout.print(f"Publish {out / 'snapshot.json'}; give {out / 'secret'} only to your auditors.", markup=False)
+    say(f"Publish {out / 'snapshot.json'}; give {out / 'secret'} only to your auditors.")
 
 
-@app.command("proof")
+@app.command("proof", epilog=EXIT_CODES_HELP)
 def proof_command(
     snapshot_dir: Annotated[Path, typer.Argument(help="Snapshot directory made by 'reserves publish'.")],
     account: Annotated[str, typer.Argument(help="The account id, exactly as in liabilities.csv.")],
 ) -> None:
-    """Print one account's inclusion proof (JSON) from a snapshot's proof store."""
+    """Print one account's inclusion proof (JSON) from a snapshot's proof store, after
+    checking its path climbs to the snapshot's root.
+
+    Example: reserves proof out/snap user-000042@example.com > alice-proof.json"""
     with errors_to_exit_codes():
         from reserves.proof_store import ProofStore
 
@@ -132,12 +146,17 @@ def proof_command(
 
 
 NATIVE_FORMAT = "native"
-
-
 OTHER_FORMATS = {f.name: f for f in (okx_v1.FORMAT, okx_v2.FORMAT)}
+FORMAT_NAMES = [NATIVE_FORMAT, *OTHER_FORMATS]
+
+NO_ANCHOR = (
+    "no anchor: a proof only means something against the root the exchange published. Give --snapshot FILE "
+    "(the snapshot.json the exchange published, fetched separately) or --root HEX (a root hash published "
+    "elsewhere){tree}; or --no-anchor to check the file's consistency alone"
+)
 
 
-@app.command("verify")
+@app.command("verify", epilog=EXIT_CODES_HELP)
 def verify_command(
     proof_file: Annotated[
         Path, typer.Argument(help="Your proof file: reserves-proof/1, or OKX's v1 proof or v2 user file.")
@@ -145,26 +164,45 @@ def verify_command(
     snapshot: Annotated[
         Path | None, typer.Option(help="The snapshot.json the exchange published, fetched separately.")
     ] = None,
-    root: Annotated[str | None, typer.Option(help="Or the published root hash (64 hex characters).")] = None,
+    root: Annotated[
+        str | None, typer.Option(help="Or the published root hash (64 hex characters; 0x and upper case accepted).")
+    ] = None,
+    no_anchor: Annotated[
+        bool,
+        typer.Option(
+            "--no-anchor", help="Check the file alone, against its own root: never a PASS, at best CONSISTENT."
+        ),
+    ] = False,
     proof_format: Annotated[
         str | None,
         typer.Option("--format", help="Force the format: native, okx-v1 or okx-v2 (default: recognised by content)."),
     ] = None,
-    tree: Annotated[Path | None, typer.Option(help="OKX v2: the full liabilities tree file.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too (e.g. a root not anchored).")] = False,
+    tree: Annotated[Path | None, typer.Option(help="OKX v2: the full liabilities tree file OKX published.")] = None,
+    as_json: JsonOption = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on warnings and skipped checks too (and on --no-anchor).")
+    ] = False,
 ) -> None:
     """Check that your balances are counted in the exchange's published root
-    (FORMAT §6.3, steps 1 to 6; or OKX's published formats)."""
-    with errors_to_exit_codes():
+    (FORMAT §6.3, steps 1 to 7; or OKX's published formats).
+
+    Example: reserves verify alice-proof.json --snapshot snapshot.json"""
+    with errors_to_exit_codes(as_json=as_json):
         if snapshot is not None and root is not None:
             raise InputError("give --snapshot or --root, not both")
         document = load_json(proof_file)
         name, how = _proof_format(document.value, proof_format, proof_file)
+        anchored = snapshot is not None or root is not None or (name == okx_v2.FORMAT.name and tree is not None)
+        if not anchored and not no_anchor:
+            raise InputError(
+                NO_ANCHOR.format(tree=" or, for OKX v2, --tree FILE" if name == okx_v2.FORMAT.name else "")
+            )
+        if anchored and no_anchor:
+            raise InputError("--no-anchor checks the file alone: give it without --snapshot, --root or --tree")
         if name != NATIVE_FORMAT:
             if snapshot is not None:
                 raise InputError(f"--snapshot anchors reserves-proof/1 files; for {name} give --root")
-            anchor_root = parse_hex32(root, what="root hash", where="--root").hex() if root is not None else None
+            anchor_root = parse_root(root).hex() if root is not None else None
             if name == okx_v1.FORMAT.name:
                 other = okx_v1.verify(document.value, str(proof_file), root=anchor_root)
             else:
@@ -175,23 +213,31 @@ def verify_command(
             raise InputError("--tree goes with OKX v2 user files")
         anchor = Anchor(
             snapshot=load_snapshot(snapshot) if snapshot is not None else None,
-            root_hash=parse_hex32(root, what="root hash", where="--root") if root is not None else None,
+            root_hash=parse_root(root) if root is not None else None,
         )
         result = verify_proof(parse_proof(document), anchor)
+        verdict = result.verdict(strict=strict)
         if as_json:
-            print_json({"format": "reserves-proof/1", **_verification_json(result, strict)})
+            print_json(
+                envelope("verify", verdict, result.checks, format="reserves-proof/1", **_verification_json(result))
+            )
         else:
-            stdout.print(f"Format: reserves-proof/1 ({how})")
+            say(f"Format: reserves-proof/1 ({how})")
             print_verification(result, strict)
-        if not result.ok(strict=strict):
-            raise typer.Exit(EXIT_FAILED)
+        raise typer.Exit(verdict.exit_code)
+
+
+def parse_root(text: str) -> bytes:
+    """A root hash as users copy it: 64 hex digits, with or without ``0x``, in either case."""
+    digits = text[2:] if text[:2] in ("0x", "0X") else text
+    return parse_hex32(digits.lower(), what="root hash", where="--root")
 
 
 def _proof_format(document: Any, forced: str | None, path: Path) -> tuple[str, str]:
     """The format's name and how it was chosen."""
     if forced is not None:
-        if forced != NATIVE_FORMAT and forced not in OTHER_FORMATS:
-            raise InputError(f"unknown format {forced!r}: use native, {', '.join(OTHER_FORMATS)}", where="--format")
+        if forced not in FORMAT_NAMES:
+            raise InputError(f"unknown format {forced!r}: use {', '.join(FORMAT_NAMES)}", where="--format")
         return forced, "forced by --format"
     if isinstance(document, dict) and "format" in document:
         return NATIVE_FORMAT, "recognised by its content"  # the parser names a wrong version precisely
@@ -206,41 +252,27 @@ def _proof_format(document: Any, forced: str | None, path: Path) -> tuple[str, s
 
 
 def _report_format(result: FormatVerification, how: str, as_json: bool, strict: bool) -> None:
+    verdict = result.verdict(strict=strict)
     if as_json:
-        print_json({
-            "format": result.format_name,
-            "result": "PASS" if result.ok(strict=strict) else "FAIL",
-            "anchored": result.anchored,
-            "balances": result.balances,
-            "totals": result.totals,
-            "checks": [c.to_json() for c in result.checks],
-        })  # fmt: skip
+        print_json(envelope("verify", verdict, result.checks, format=result.format_name, anchored=result.anchored,
+                            balances=result.balances, totals=result.totals))  # fmt: skip
     else:
-        stdout.print(f"Format: {result.format_name} ({how})", markup=False)
-        table = Table(title="Balances", title_justify="left")
-        for column in ("asset", "your balance", "exchange total"):
-            table.add_column(column, justify="left" if column == "asset" else "right")
+        say(f"Format: {result.format_name} ({how})")
+        table = new_table(
+            "Balances", ["asset", "your balance", "exchange total"], right=["your balance", "exchange total"]
+        )
         for asset, amount in result.balances.items():
-            table.add_row(asset, amount, result.totals.get(asset, "—"))
+            table.add_row(cell(asset), cell(amount), cell(result.totals.get(asset, "—")))
         stdout.print(table)
         print_checks(result.checks)
-        if result.ok(strict=strict):
-            how_anchored = (
-                "anchored to the published root" if result.anchored else "NOT anchored: root taken from the file"
-            )
-            stdout.print(f"[bold green]PASS[/]: your balances are included in the root ({how_anchored}).")
-        else:
-            failed = next(c for c in result.checks if c.status is not Status.PASS)
-            stdout.print(f"[bold red]FAIL[/]: {failed.name}", markup=True)
-    if not result.ok(strict=strict):
-        raise typer.Exit(EXIT_FAILED)
+        say_outcome(verdict)
+    raise typer.Exit(verdict.exit_code)
 
 
-def _verification_json(result: ProofVerification, strict: bool) -> dict[str, Any]:
+def _verification_json(result: ProofVerification) -> dict[str, Any]:
     proof = result.proof
     document = proof.snapshot.to_json()
     return {
-        "result": "PASS" if result.ok(strict=strict) else "FAIL",
         "anchored": result.anchored,
         "account": {
             "id": proof.account.id,
@@ -249,17 +281,15 @@ def _verification_json(result: ProofVerification, strict: bool) -> dict[str, Any
         },
         "snapshot": {k: document[k] for k in ("exchange", "snapshot_id", "cutoff", "height")},
         "totals": document["root"]["sums"],
-        "checks": [check.to_json() for check in result.checks],
     }
 
 
 def print_verification(result: ProofVerification, strict: bool) -> None:
     proof = result.proof
     context = proof.snapshot.context
-    stdout.print(
+    say(
         f"Account {proof.account.id!r} in snapshot {context.snapshot_id!r} of {context.exchange!r} "
-        f"(cut-off {context.cutoff_text})",
-        markup=False,
+        f"(cut-off {context.cutoff_text})"
     )
     stdout.print(
         amounts_table(
@@ -269,9 +299,4 @@ def print_verification(result: ProofVerification, strict: bool) -> None:
         )
     )
     print_checks(result.checks)
-    if result.ok(strict=strict):
-        how = "anchored to the published root" if result.anchored else "NOT anchored: root taken from the proof itself"
-        stdout.print(f"[bold green]PASS[/]: your balances are included in the root ({how}).")
-    else:
-        failed = next(c for c in result.checks if c.status is not Status.PASS)
-        stdout.print(f"[bold red]FAIL[/]: {failed.name}", markup=True)
+    say_outcome(result.verdict(strict=strict))

@@ -9,39 +9,51 @@ import typer
 
 from reserves.cli.app import app
 from reserves.cli.output import (
-    EXIT_FAILED,
+    EXIT_CODES_HELP,
+    JsonOption,
+    envelope,
     errors_to_exit_codes,
     print_checks,
     print_json,
-    stdout,
+    register_secret_urls,
+    say,
+    say_outcome,
 )
-from reserves.results import Status, passed
+from reserves.results import Outcome, Status, Verdict, count_warnings, failed_reason
 from reserves.sources import parse_endpoints
 
 
-@app.command("okx-addresses")
+@app.command("okx-addresses", epilog=EXIT_CODES_HELP)
 def okx_addresses_command(
     csv_file: Annotated[Path, typer.Argument(help="OKX's address-ownership CSV (either published layout).")],
     rpc: Annotated[list[str] | None, typer.Option(help="NETWORK=URL of an archive node, e.g. ETH=http://...")] = None,
     esplora: Annotated[
         list[str] | None, typer.Option(help="NETWORK=URL of an Esplora API, e.g. BTC=http://...")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: JsonOption = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings and skipped rows too.")] = False,
 ) -> None:
     """Check each row's address-ownership signature in OKX's CSV (and, with --rpc/--esplora,
-    its stated amount at its stated height)."""
-    with errors_to_exit_codes():
+    its stated amount at its stated height).
+
+    Example: reserves okx-addresses okx_por_example.csv --rpc ETH=http://127.0.0.1:8545"""
+    with errors_to_exit_codes(as_json=as_json):
         from reserves.formats.okx_addresses import verify_file as verify_okx_addresses
 
-        report = verify_okx_addresses(
-            csv_file, parse_endpoints(rpc or [], "--rpc"), parse_endpoints(esplora or [], "--esplora")
-        )
+        rpc_urls, esplora_urls = parse_endpoints(rpc or [], "--rpc"), parse_endpoints(esplora or [], "--esplora")
+        register_secret_urls([*rpc_urls.values(), *esplora_urls.values()])
+        report = verify_okx_addresses(csv_file, rpc_urls, esplora_urls)
         counts = {s: sum(1 for r in report.results if r.check.status is s) for s in Status}
         compared = [r.balance for r in report.results if r.balance is not None]
         amounts = {s: sum(1 for c in compared if c.status is s) for s in Status}
+        failure = failed_reason(report.checks, strict=strict)
+        verdict = Verdict(
+            Outcome.FAIL if failure else Outcome.PASS,
+            failure or "every row of a supported network is signed by its address (a constant message: replayable)",
+            count_warnings(report.checks),
+        )
         if as_json:
-            print_json({
+            print_json(envelope("okx-addresses", verdict, report.checks, **{
                 "file": report.source,
                 "rows": [
                     {"line": r.row.line, "coin": r.row.coin, "network": r.row.network, "address": r.row.address,
@@ -50,15 +62,16 @@ def okx_addresses_command(
                 ],
                 "counts": {s.value: n for s, n in counts.items()},
                 "amount_counts": {s.value: n for s, n in amounts.items()},
-            })  # fmt: skip
+            }))  # fmt: skip
         else:
             print_checks(report.checks)
             summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
-            stdout.print(f"{len(report.results)} address rows: {summary}", markup=False)
+            say(f"{len(report.results)} address rows: {summary}")
             if compared:
                 compared_summary = ", ".join(f"{n} {s.value}" for s, n in amounts.items() if n)
-                stdout.print(f"stated amounts at their heights: {compared_summary}", markup=False)
+                say(f"stated amounts at their heights: {compared_summary}")
             if counts[Status.WARN]:
-                stdout.print("WARN: the signed message is a constant: a valid signature can be replayed later.")
-        if not passed(report.checks, strict=strict):
-            raise typer.Exit(EXIT_FAILED)
+                say("WARN: the signed message is a constant: a valid signature can be replayed later.")
+            if verdict.outcome is Outcome.FAIL or not verdict.warnings:
+                say_outcome(verdict)  # a replayable signature is never shown as a full pass
+        raise typer.Exit(verdict.exit_code)

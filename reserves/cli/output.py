@@ -1,12 +1,14 @@
-"""What every command shares: the consoles, the mapping from errors to exit codes
-(0 passed, 1 a check failed, 2 bad usage or input, 3 a source unreadable, 4 a bug),
-progress bars, and the printers of checks and amounts."""
+"""What every command shares: the consoles, the mapping from errors to exit codes, the
+JSON envelope, progress bars, and printers that never let untrusted text steer the
+terminal (control and bidi characters are shown escaped, markup is never parsed) nor
+let a secret through (URLs' credentials are scrubbed from everything printed)."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -14,21 +16,27 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from reserves.encoding import format_amount
 from reserves.errors import InputError, ReservesError, SourceError, VerificationError
-from reserves.results import Check, Status
+from reserves.redaction import Redactor
+from reserves.results import Check, Outcome, Status, Verdict
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_SOURCE, EXIT_BUG = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_SOURCE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+SCHEMA_VERSION = 1
 
+EXIT_CODES_HELP = (
+    "Exit codes: 0 every check passed (or the command did its work); 1 a check failed; "
+    "2 bad usage, malformed input or a local file that cannot be read or written; "
+    "3 a network source (node, API) could not be read, or the audit is INCOMPLETE; "
+    "4 internal error (a bug); 130 interrupted."
+)
 
 # Piped output is not cut to 80 columns: addresses and amounts must survive whole.
 PIPED_WIDTH = 200
 
-
 stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else PIPED_WIDTH)
-
-
 stderr = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 if TYPE_CHECKING:
@@ -36,53 +44,111 @@ if TYPE_CHECKING:
 
 
 STATUS_STYLE = {Status.PASS: "bold green", Status.FAIL: "bold red", Status.WARN: "bold yellow", Status.SKIPPED: "dim"}
-
+OUTCOME_STYLE = {
+    Outcome.PASS: "bold green",
+    Outcome.FAIL: "bold red",
+    Outcome.INCOMPLETE: "bold yellow",
+    Outcome.NOT_ANCHORED: "bold yellow",
+}
 
 # Options shared by the commands that read chains.
 RpcOption = Annotated[
-    list[str] | None, typer.Option(help="NAME=URL of an archive node for each EVM chain of the snapshot.")
+    list[str] | None,
+    typer.Option(
+        help="NAME=URL of an archive node for each EVM chain of the snapshot "
+        "(or set RESERVES_RPC_<NAME>, to keep API keys out of shell history)."
+    ),
 ]
-
-
 EsploraOption = Annotated[
-    list[str] | None, typer.Option(help="NAME=URL of an Esplora API for each Bitcoin chain of the snapshot.")
+    list[str] | None,
+    typer.Option(
+        help="NAME=URL of an Esplora API for each Bitcoin chain of the snapshot (or set RESERVES_ESPLORA_<NAME>)."
+    ),
 ]
-
-
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        help="Seconds to wait for a source to connect or send more; a whole request may take 4 times this.",
+        min=0.1,
+        max=600,
+    ),
+]
 UnreachableOption = Annotated[
     list[str] | None, typer.Option(help="A keyholder to treat as unreachable (repeat for several).")
 ]
-
-
 KOption = Annotated[str, typer.Option("--k", help="Sizes of keyholder sets to search, e.g. 1,2,3.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON (schema in docs/schemas/).")]
 
 
-def fail(code: int, message: str) -> NoReturn:
-    stderr.print(f"reserves: {message}", markup=False)
+_redactor = Redactor()
+
+
+def register_secret_urls(urls: Iterable[str]) -> None:
+    """Scrub these URLs' credentials (user info, path, query) from everything printed."""
+    global _redactor  # noqa: PLW0603 - one process, one set of endpoints
+    _redactor = _redactor.merged(Redactor.for_urls(urls))
+
+
+def scrub(text: str) -> str:
+    return _redactor.scrub(text)
+
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: object) -> str:
+    """Untrusted text made inert for a terminal: control and bidi characters escaped."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode(), scrub(str(text)))
+
+
+def say(text: object = "", *, style: str | None = None, err: bool = False) -> None:
+    """Print one line of untrusted text, never read as markup."""
+    (stderr if err else stdout).print(Text(safe(text), style=style or ""))
+
+
+def say_outcome(verdict: Verdict, message: str | None = None) -> None:
+    """The closing line: the outcome in colour, then its reason."""
+    line = Text(verdict.outcome.headline, style=OUTCOME_STYLE[verdict.outcome])
+    line.append(f": {safe(message or verdict.reason)}")
+    if verdict.warnings:
+        line.append(f" ({verdict.warnings} warning{'s' if verdict.warnings != 1 else ''})")
+    stdout.print(line)
+
+
+def fail(code: int, message: str, *, as_json: bool = False) -> NoReturn:
+    if as_json:
+        print_json({"schema": schema("error"), "result": "ERROR", "exit_code": code, "error": scrub(message)})
+    stderr.print(Text(f"reserves: {safe(message)}"))
     raise typer.Exit(code)
 
 
 @contextmanager
-def errors_to_exit_codes() -> Iterator[None]:
+def errors_to_exit_codes(*, as_json: bool = False) -> Iterator[None]:
     try:
         yield
     except typer.Exit:
         raise
     except InputError as exc:
-        fail(EXIT_INPUT, f"invalid input: {exc}")
+        fail(EXIT_INPUT, f"invalid input: {exc}", as_json=as_json)
     except VerificationError as exc:
-        fail(EXIT_FAILED, f"check failed: {exc}")
+        fail(EXIT_FAILED, f"check failed: {exc}", as_json=as_json)
     except SourceError as exc:
-        fail(EXIT_SOURCE, f"source unavailable: {exc}")
+        fail(EXIT_SOURCE, f"source unavailable: {exc}", as_json=as_json)
     except ReservesError as exc:  # pragma: no cover - every branch above is a subclass
-        fail(EXIT_BUG, f"internal error: {exc}")
+        fail(EXIT_BUG, f"internal error: {exc}", as_json=as_json)
     except KeyboardInterrupt:
-        fail(130, "interrupted")
+        fail(EXIT_INTERRUPTED, "interrupted", as_json=as_json)
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         fail(
             EXIT_BUG,
             f"internal error ({type(exc).__name__}: {exc}). This is a bug; please report it with the command you ran.",
+            as_json=as_json,
         )
+
+
+def notice(message: str) -> None:
+    """A diagnostic on stderr while work goes on (e.g. a source retrying)."""
+    stderr.print(Text(f"reserves: {safe(message)}", style="dim"))
 
 
 @contextmanager
@@ -101,32 +167,56 @@ def progress_bars() -> Iterator[ProgressCallback]:
 
     def report(task: str, done: int, total: int) -> None:
         if task not in tasks:
-            tasks[task] = bars.add_task(task, total=total)
+            tasks[task] = bars.add_task(safe(task), total=total)
         bars.update(tasks[task], completed=done, total=total)
 
     with bars:
         yield report
 
 
+def schema(kind: str) -> str:
+    return f"reserves/{kind}/{SCHEMA_VERSION}"
+
+
+def envelope(kind: str, result: Verdict | str, checks: Iterable[Check] = (), **body: Any) -> dict[str, Any]:
+    """Every ``--json`` document: ``schema``, ``result`` (and ``reason``, ``warnings``) first,
+    the command's own fields, then ``checks``."""
+    head: dict[str, Any] = {"schema": schema(kind)}
+    head.update(result.to_json() if isinstance(result, Verdict) else {"result": result, "reason": "", "warnings": 0})
+    return {**head, **body, "checks": [check.to_json() for check in checks]}
+
+
 def print_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(scrub(json.dumps(document, indent=2, ensure_ascii=False)) + "\n")
 
 
-def print_checks(checks: list[Check]) -> None:
+def print_checks(checks: Iterable[Check]) -> None:
     for check in checks:
-        stdout.print(f"[{STATUS_STYLE[check.status]}]{check.status.value:<7}[/] {check.name}")
+        line = Text(f"{check.status.value:<7}", style=STATUS_STYLE[check.status])
+        line.append(f" {safe(check.name)}")
+        stdout.print(line)
         if check.detail:
-            stdout.print(f"        {check.detail}", markup=False)
+            say(f"        {check.detail}")
         if check.expected is not None or check.found is not None:
-            stdout.print(f"        expected: {check.expected}", markup=False)
-            stdout.print(f"        found:    {check.found}", markup=False)
+            say(f"        expected: {check.expected}")
+            say(f"        found:    {check.found}")
+
+
+def cell(value: object, style: str = "") -> Text:
+    """A table cell of untrusted text."""
+    return Text(safe(value), style=style)
+
+
+def new_table(title: str, columns: Iterable[str], right: Iterable[str] = ()) -> Table:
+    table = Table(title=Text(title), title_justify="left")
+    aligned = set(right)
+    for column in columns:
+        table.add_column(column, justify="right" if column in aligned else "left")
+    return table
 
 
 def amounts_table(title: str, statement_assets: Any, columns: dict[str, tuple[int, ...]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column("asset")
-    for name in columns:
-        table.add_column(name, justify="right")
+    table = new_table(title, ["asset", *columns], right=columns)
     for position, asset in enumerate(statement_assets):
-        table.add_row(asset.symbol, *(format_amount(v[position], asset.decimals) for v in columns.values()))
+        table.add_row(cell(asset.symbol), *(cell(format_amount(v[position], asset.decimals)) for v in columns.values()))
     return table

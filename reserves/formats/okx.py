@@ -13,9 +13,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reserves.errors import InputError
 from reserves.results import Check, Status
+
+if TYPE_CHECKING:
+    from reserves.formats import StepCheck
 
 ASSETS = ("BTC", "ETH", "USDT")
 SCALE = 18
@@ -93,13 +97,18 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def anchored(step: str, supplied: str | None, computed: str) -> Check:
-    """The last step of both OKX proofs: the root against the one OKX publishes."""
+def anchored(
+    check: StepCheck, step: int, supplied: str | None, computed: str, *, published_tree: bool = False
+) -> Check:
+    """The last step of both OKX proofs: the root against the one OKX publishes (or, for
+    v2, the root of the published tree file the user's leaves were found in)."""
     if supplied is None:
-        return Check(step, Status.WARN, "NOT ANCHORED: compare the root hash with the one OKX publishes (--root)")
+        if published_tree:
+            return check(step, Status.PASS, f"the root of the published tree file: {computed}")
+        return check(step, Status.SKIPPED, "not anchored: the root was compared with nothing published")
     if supplied != computed:
-        return Check(step, Status.FAIL, "the root differs from the one supplied", supplied, computed)
-    return Check(step, Status.PASS, "equals the root hash supplied")
+        return check(step, Status.FAIL, "the root differs from the one supplied", supplied, computed)
+    return check(step, Status.PASS, "equals the root hash supplied")
 
 
 def node_hash(left: str, right: str, balances: Balances, height: int) -> str:

@@ -35,7 +35,7 @@ from eth_account.messages import encode_defunct
 from eth_utils.crypto import keccak
 
 from reserves.encoding import format_amount, parse_amount
-from reserves.errors import InputError, SourceError
+from reserves.errors import InputError
 from reserves.results import Check, Status
 from reserves.signatures import SignatureFormatError, bitcoin_message_hash, parse_multisig, recover_public_key
 from reserves.sources import BalanceQuery, BalanceSource
@@ -99,7 +99,7 @@ def read_rows(path: Path) -> list[AddressRow]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise InputError("not valid UTF-8", where=str(path)) from None
     rows: list[AddressRow] = []
@@ -141,17 +141,21 @@ def _row(fields: list[str], header: dict[str, int], line: int, source: str) -> A
 def verify_row(row: AddressRow) -> Check:
     name = f"line {row.line}: {row.coin} on {row.network} {row.address}"
     if not row.signatures or not row.message:
-        return Check(name, Status.FAIL, "no signature or no message")
+        return Check(1, "signature", name, Status.FAIL, "no signature or no message")
     try:
         if row.network in EVM_NETWORKS:
             detail = _verify_evm(row)
         elif row.network in UTXO_NETWORKS:
             detail = _verify_utxo(row)
         else:
-            return Check(name, Status.SKIPPED, f"network {row.network} is not supported by this verifier")
+            return Check(
+                1, "signature", name, Status.SKIPPED, f"network {row.network} is not supported by this verifier"
+            )
     except _Invalid as exc:
-        return Check(name, Status.FAIL, str(exc))
-    return Check(name, Status.WARN, f"valid, but replayable: {detail} over the constant message {row.message!r}")
+        return Check(1, "signature", name, Status.FAIL, str(exc))
+    return Check(
+        1, "signature", name, Status.WARN, f"valid, but replayable: {detail} over the constant message {row.message!r}"
+    )
 
 
 class _Invalid(Exception):
@@ -255,21 +259,25 @@ def compare_balance(row: AddressRow, source: BalanceSource | None, option: str) 
     if row.amount is None or row.height is None:
         return None
     if source is None:
-        return Check(name, Status.SKIPPED, f"no {option} {row.network}=URL given")
+        return Check(2, "stated-balance", name, Status.SKIPPED, f"no {option} {row.network}=URL given")
     if row.coin.split("-")[0] != NATIVE.get(row.network) or "(" in row.coin:
         return Check(
-            name, Status.SKIPPED, f"{row.coin} is not {row.network}'s native coin: no token contract in the file"
+            2,
+            "stated-balance",
+            name,
+            Status.SKIPPED,
+            f"{row.coin} is not {row.network}'s native coin: no token contract in the file",
         )
     decimals = 18 if row.network in EVM_NETWORKS else 8
     try:
         stated = parse_amount(row.amount, decimals, where=f"line {row.line} amount")
     except InputError as exc:
-        return Check(name, Status.FAIL, f"the stated amount is not a plain decimal: {exc.message}")
+        return Check(2, "stated-balance", name, Status.FAIL, f"the stated amount is not a plain decimal: {exc.message}")
     found = source.balance(BalanceQuery(row.address))
     detail = "block hash not checked: the file gives only a height"
     if found == stated:
-        return Check(name, Status.PASS, f"{format_amount(found, decimals)} ({detail})")
-    return Check(name, Status.FAIL, f"the stated amount differs from the chain ({detail})",
+        return Check(2, "stated-balance", name, Status.PASS, f"{format_amount(found, decimals)} ({detail})")
+    return Check(2, "stated-balance", name, Status.FAIL, f"the stated amount differs from the chain ({detail})",
                  format_amount(stated, decimals), format_amount(found, decimals))  # fmt: skip
 
 
@@ -282,8 +290,10 @@ def verify_file(path: Path, rpc: dict[str, str], esplora: dict[str, str]) -> Add
             chain = EvmChain(row.network.lower(), 1, "ETH", row.height, bytes(32))
             source = EvmSource.connect(chain, rpc[row.network])
         elif row.height is not None and row.network in esplora and row.network == "BTC":
-            source = EsploraSource(
-                BitcoinChain(row.network.lower(), "mainnet", "BTC", row.height, bytes(32)), esplora[row.network]
+            source = EsploraSource.connect(
+                BitcoinChain(row.network.lower(), "mainnet", "BTC", row.height, bytes(32)),
+                esplora[row.network],
+                pinned_hash_known=False,
             )
         report.results.append(RowResult(row, verify_row(row), compare_balance(row, source, option)))
     return report

@@ -22,11 +22,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat
+from reserves.formats import FormatVerification, ProofFormat, step_checks
 from reserves.formats.okx import Balances, anchored, node_hash, parse_balances, parse_hash, sha256_text
-from reserves.results import Check, Status
+from reserves.results import Status
 
 LEFT, RIGHT, ROOT, PADDING = 1, 2, 3, 4
+STEPS = {
+    1: ("parse", "the file parses; balances are non-negative plain decimals"),
+    2: ("leaf", "the leaf recomputes from the user's nonce and balances"),
+    3: ("path-shape", "the path is well formed"),
+    4: ("climb", "climbing the path gives the root"),
+    5: ("root-published", "the root is the published one"),
+}
+_check = step_checks(STEPS)
 TITLE = "OKX Merkle v1 proof"
 
 
@@ -82,23 +90,23 @@ def _node(value: Any, where: str) -> Node:
 
 def verify(document: Any, source: str, *, root: str | None = None) -> FormatVerification:
     proof = parse(document, source)
-    checks = [Check("(1) the file parses; balances are non-negative plain decimals", Status.PASS)]
+    checks = [_check(1, Status.PASS)]
     leaf, path = proof.leaf, proof.path
     result = FormatVerification(TITLE, checks, leaf.balances.as_dict(), path[-1].balances.as_dict())
 
-    def failed(step: str, detail: str, expected: str | None = None, found: str | None = None) -> FormatVerification:
-        checks.append(Check(step, Status.FAIL, detail, expected, found))
+    def failed(step: int, detail: str, expected: str | None = None, found: str | None = None) -> FormatVerification:
+        checks.append(_check(step, Status.FAIL, detail, expected, found))
         return result
 
     # (2)
-    step = "(2) the leaf recomputes from the user's nonce and balances"
+    step = 2
     computed = sha256_text(proof.nonce + leaf.balances.leaf_json())
     if computed != leaf.hash:
         return failed(step, "self.hash is not SHA-256(nonce || balances)", computed, leaf.hash)
-    checks.append(Check(step, Status.PASS, computed))
+    checks.append(_check(step, Status.PASS, computed))
 
     # (3)
-    step = "(3) the path is well formed"
+    step = 3
     if leaf.type not in (LEFT, RIGHT) or leaf.height != 1:
         return failed(step, "self must be a left or right leaf at height 1", "type 1 or 2, height 1",
                       f"type {leaf.type}, height {leaf.height}")  # fmt: skip
@@ -119,10 +127,10 @@ def verify(document: Any, source: str, *, root: str | None = None) -> FormatVeri
     if len(path) < 2 or path[0].type not in (LEFT, RIGHT, PADDING) or path[0].type == leaf.type:
         return failed(step, "path[0] must be the leaf's sibling, on the other side", f"not type {leaf.type}",
                       f"type {path[0].type}")  # fmt: skip
-    checks.append(Check(step, Status.PASS, f"{len(path) - 1} siblings, root at height {path[-1].height}"))
+    checks.append(_check(step, Status.PASS, f"{len(path) - 1} siblings, root at height {path[-1].height}"))
 
     # (4)
-    step = "(4) climbing the path gives the root"
+    step = 4
     current_hash, current = leaf.hash, leaf.balances
     for position, sibling in enumerate(path[:-1]):
         sibling_is_left = sibling.type == LEFT if position else leaf.type == RIGHT
@@ -134,9 +142,9 @@ def verify(document: Any, source: str, *, root: str | None = None) -> FormatVeri
         return failed(step, "the computed root hash differs from the file's root", top.hash, current_hash)
     if current.units != top.balances.units or current.text != top.balances.text:
         return failed(step, "the computed root balances differ", ", ".join(top.balances.text), ", ".join(current.text))
-    checks.append(Check(step, Status.PASS, f"root {current_hash}"))
+    checks.append(_check(step, Status.PASS, f"root {current_hash}"))
 
     # (5)
-    final = anchored("(5) the root is the published one", root, current_hash)
+    final = anchored(_check, 5, root, current_hash)
     checks.append(final)
     return FormatVerification(TITLE, checks, result.balances, result.totals, anchored=final.status is Status.PASS)

@@ -27,11 +27,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reserves.errors import InputError, SourceError
-from reserves.formats import FormatVerification, ProofFormat
+from reserves.errors import InputError
+from reserves.formats import FormatVerification, ProofFormat, step_checks
 from reserves.formats.okx import Balances, anchored, node_hash, parse_balances, parse_hash, sha256_text
-from reserves.results import Check, Status
+from reserves.results import Status
 
+STEPS = {
+    1: ("parse", "both files parse; balances are non-negative plain decimals"),
+    2: ("user-hash", "the user hash recomputes from the nonce and the total balances"),
+    3: ("leaves", "every leaf of the user recomputes from the user hash"),
+    4: ("leaves-sum", "the user's leaves add up to the user's total"),
+    5: ("leaves-in-tree", "each of the user's leaves is in the tree with its balances"),
+    6: ("tree-nodes", "every internal node of the tree recomputes from its children"),
+    7: ("root-published", "the root is the published one"),
+}
+_check = step_checks(STEPS)
 TITLE = "OKX Merkle v2 user file and full tree"
 MAX_TREE_BYTES = 8 * 1024 * 1024 * 1024
 
@@ -55,7 +65,7 @@ def read_tree(path: Path) -> dict[int, list[TreeNode]]:
     try:
         handle = path.open("r", encoding="utf-8", newline="")
     except OSError as exc:
-        raise SourceError(f"cannot read tree file {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read tree file {path}: {exc.strerror}") from None
     with handle:
         for number, line in enumerate(handle, 1):
             where = f"{path}:{number}"
@@ -97,49 +107,49 @@ def verify(document: Any, source: str, tree_path: Path | None, *, root: str | No
                                parse_balances(item["balances"], where=f"{where}.balances")))  # fmt: skip
     levels = read_tree(tree_path)
     top = max(levels)
-    checks = [Check("(1) both files parse; balances are non-negative plain decimals", Status.PASS,
+    checks = [_check(1, Status.PASS,
                     f"{len(levels.get(1, []))} leaf lines, height {top}")]  # fmt: skip
     root_node = levels[top][0]
     result = FormatVerification(TITLE, checks, total.as_dict(), root_node.balances.as_dict())
 
-    def failed(step: str, detail: str, expected: str | None = None, found: str | None = None) -> FormatVerification:
-        checks.append(Check(step, Status.FAIL, detail, expected, found))
+    def failed(step: int, detail: str, expected: str | None = None, found: str | None = None) -> FormatVerification:
+        checks.append(_check(step, Status.FAIL, detail, expected, found))
         return result
 
     # (2)
-    step = "(2) the user hash recomputes from the nonce and the total balances"
+    step = 2
     computed = sha256_text(nonce + total.leaf_json())
     if computed != user_hash:
         return failed(step, "hash is not SHA-256(nonce || totalBalances)", computed, user_hash)
-    checks.append(Check(step, Status.PASS, computed))
+    checks.append(_check(step, Status.PASS, computed))
 
     # (3)
-    step = "(3) every leaf of the user recomputes from the user hash"
+    step = 3
     for i, leaf in enumerate(leaves):
         expected = sha256_text(user_hash + leaf.balances.concatenated())
         if expected != leaf.hash:
             return failed(step, f"nodes[{i}] is not SHA-256(user hash || balances)", expected, leaf.hash)
-    checks.append(Check(step, Status.PASS, f"{len(leaves)} leaves"))
+    checks.append(_check(step, Status.PASS, f"{len(leaves)} leaves"))
 
     # (4)
-    step = "(4) the user's leaves add up to the user's total"
+    step = 4
     summed = leaves[0].balances
     for leaf in leaves[1:]:
         summed = summed + leaf.balances
     if summed.units != total.units:
         return failed(step, "the leaves' sum differs from totalBalances", ", ".join(total.text), ", ".join(summed.text))
-    checks.append(Check(step, Status.PASS, ", ".join(summed.text)))
+    checks.append(_check(step, Status.PASS, ", ".join(summed.text)))
 
     # (5)
-    step = "(5) each of the user's leaves is in the tree with its balances"
+    step = 5
     in_tree = {(n.hash, n.balances.units) for n in levels.get(1, [])}
     missing = [leaf.hash for leaf in leaves if (leaf.hash, leaf.balances.units) not in in_tree]
     if missing:
         return failed(step, f"{len(missing)} of the user's leaves are not in the tree", "present", missing[0])
-    checks.append(Check(step, Status.PASS, f"{len(leaves)} found at height 1"))
+    checks.append(_check(step, Status.PASS, f"{len(leaves)} found at height 1"))
 
     # (6)
-    step = "(6) every internal node of the tree recomputes from its children"
+    step = 6
     if sorted(levels) != list(range(1, top + 1)) or len(levels[top]) != 1:
         return failed(step, "heights must run from 1 to the root, with one root", f"1..{top}", str(sorted(levels)))
     count = 0
@@ -161,10 +171,12 @@ def verify(document: Any, source: str, tree_path: Path | None, *, root: str | No
                               f"{expected} ({', '.join(sums.text)})",
                               f"{parent.hash} ({', '.join(parent.balances.text)})")  # fmt: skip
             count += 1
-    checks.append(Check(step, Status.PASS, f"{count} internal nodes; root totals {', '.join(root_node.balances.text)}"))
+    checks.append(
+        _check(step, Status.PASS, f"{count} internal nodes; root totals {', '.join(root_node.balances.text)}")
+    )
 
     # (7)
-    final = anchored("(7) the root is the published one", root, root_node.hash)
+    final = anchored(_check, 7, root, root_node.hash, published_tree=True)
     checks.append(final)
     return FormatVerification(TITLE, checks, result.balances, result.totals, anchored=final.status is Status.PASS)
 

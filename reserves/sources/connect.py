@@ -1,25 +1,57 @@
-"""From ``--rpc NAME=URL`` and ``--esplora NAME=URL`` to sources, and block pinning."""
+"""From endpoints (``--rpc NAME=URL``, ``--esplora NAME=URL`` or the environment) to
+sources, and block pinning for ``publish``."""
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping
-
-import requests
-from web3 import HTTPProvider, Web3
-from web3.exceptions import BlockNotFound, Web3Exception
 
 from reserves.errors import InputError, SourceError
 from reserves.sources import BalanceSource, parse_endpoints
 from reserves.sources.esplora import EsploraSource
 from reserves.sources.evm import EvmSource
-from reserves.sources.http import DEFAULT_TIMEOUT, get_bounded, retrying_session
+from reserves.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice
+from reserves.sources.jsonrpc import JsonRpc, parse_hash, parse_quantity
 from reserves.wallets import BitcoinChain, Chain, EvmChain
 
-__all__ = ["connect_sources", "parse_endpoints", "pin_esplora_block", "pin_evm_block"]
+__all__ = [
+    "connect_sources",
+    "environment_endpoints",
+    "environment_variable",
+    "parse_endpoints",
+    "pin_esplora_block",
+    "pin_evm_block",
+]
+
+ENVIRONMENT_PREFIX = {"evm": "RESERVES_RPC_", "bitcoin": "RESERVES_ESPLORA_"}
+
+
+def environment_variable(kind: str, chain: str) -> str:
+    """``RESERVES_RPC_ETHEREUM`` for EVM chain ``ethereum``; ``.`` and ``-`` become ``_``."""
+    return ENVIRONMENT_PREFIX[kind] + re.sub(r"[^A-Z0-9]", "_", chain.upper())
+
+
+def environment_endpoints(
+    chains: Mapping[str, Chain], given: Mapping[str, str], kind: str, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``given`` plus, for each chain of ``kind`` not in it, the URL its environment variable holds."""
+    environ = os.environ if environ is None else environ
+    endpoints = dict(given)
+    for name, chain in chains.items():
+        variable = environment_variable(kind, name)
+        if chain.kind == kind and name not in endpoints and environ.get(variable):
+            endpoints[name] = parse_endpoints([f"{name}={environ[variable]}"], variable)[name]
+    return endpoints
 
 
 def connect_sources(
-    chains: Mapping[str, Chain], rpc: Mapping[str, str], esplora: Mapping[str, str], *, timeout: float = DEFAULT_TIMEOUT
+    chains: Mapping[str, Chain],
+    rpc: Mapping[str, str],
+    esplora: Mapping[str, str],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    notice: Notice | None = None,
 ) -> dict[str, BalanceSource]:
     sources: dict[str, BalanceSource] = {}
     for option, endpoints, kind in (("--rpc", rpc, EvmChain), ("--esplora", esplora, BitcoinChain)):
@@ -31,37 +63,45 @@ def connect_sources(
             if not isinstance(chain, kind):
                 raise InputError(f"{name} is a {chain.kind} chain", where=option)
             if isinstance(chain, EvmChain):
-                sources[name] = EvmSource.connect(chain, url, timeout=timeout)
+                sources[name] = EvmSource.connect(chain, url, timeout=timeout, notice=notice)
             elif isinstance(chain, BitcoinChain):
-                sources[name] = EsploraSource(chain, url, timeout=timeout)
+                sources[name] = EsploraSource.connect(chain, url, timeout=timeout, notice=notice)
     return sources
 
 
-def pin_evm_block(url: str, height: int | None, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[int, bytes]:
+def pin_evm_block(
+    url: str, height: int | None, *, name: str = "pin", timeout: float = DEFAULT_TIMEOUT, notice: Notice | None = None
+) -> tuple[int, bytes]:
     """The block ``height`` (default: the node's latest) and its hash."""
-    web3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}, session=retrying_session(),
-                             exception_retry_configuration=None))  # fmt: skip
+    rpc = JsonRpc(HttpEndpoint(url, name=name, timeout=timeout, notice=notice))
+    block = rpc.call("eth_getBlockByNumber", ["latest" if height is None else hex(height), False])
+    if block is None:
+        raise SourceError(f"{name} ({rpc.endpoint.shown}): the node has no block {height}")
     try:
-        block = web3.eth.get_block("latest" if height is None else height)
-    except BlockNotFound:
-        raise InputError(f"{url} has no block {height}") from None
-    except (Web3Exception, requests.RequestException, OSError, ValueError) as exc:
-        raise SourceError(f"cannot read a block from {url}: {exc}") from None
-    return int(block["number"]), bytes(block["hash"])
+        if not isinstance(block, dict):
+            raise ValueError("the block is not an object")
+        number = parse_quantity(block.get("number"), "the block's number")
+        if height is not None and number != height:
+            raise ValueError(f"asked for block {height}, the node answered block {number}")
+        return number, parse_hash(block.get("hash"), "the block's hash")
+    except ValueError as exc:
+        raise rpc.fail(f"malformed block: {exc}") from None
 
 
-def pin_esplora_block(url: str, height: int | None, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[int, bytes]:
-    session = retrying_session()
-    base = url.rstrip("/")
+def pin_esplora_block(
+    url: str, height: int | None, *, name: str = "pin", timeout: float = DEFAULT_TIMEOUT, notice: Notice | None = None
+) -> tuple[int, bytes]:
+    http = HttpEndpoint(url.rstrip("/"), name=name, timeout=timeout, notice=notice)
     if height is None:
-        response = get_bounded(session, f"{base}/blocks/tip/height", timeout=timeout, what="pin")
-        if response.status_code != 200 or not response.text.strip().isdigit():
-            raise SourceError(f"{base}/blocks/tip/height answered HTTP {response.status_code}")
-        height = int(response.text.strip())
-    response = get_bounded(session, f"{base}/block-height/{height}", timeout=timeout, what="pin")
-    if response.status_code == 404:
-        raise InputError(f"{url} has no block at height {height}")
-    text = response.text.strip()
-    if response.status_code != 200 or len(text) != 64:
-        raise SourceError(f"{base}/block-height/{height} answered HTTP {response.status_code}: {text[:80]!r}")
+        reply = http.get("/blocks/tip/height")
+        text = reply.text.strip()
+        if reply.status != 200 or not (text.isascii() and text.isdigit()) or len(text) > 12:
+            raise http.fail(f"/blocks/tip/height answered HTTP {reply.status}: {text[:80]!r}")
+        height = int(text)
+    reply = http.get(f"/block-height/{height}")
+    if reply.status == 404:
+        raise http.fail(f"the server has no block at height {height}")
+    text = reply.text.strip()
+    if reply.status != 200 or len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise http.fail(f"/block-height/{height} answered HTTP {reply.status}: {text[:80]!r}")
     return height, bytes.fromhex(text)

@@ -10,15 +10,12 @@ checked by its genesis block and the pinned height by its block hash.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import requests
-
-from reserves.errors import SourceError
 from reserves.results import Check, Status
 from reserves.sources import BalanceQuery, BalanceSource
-from reserves.sources.http import DEFAULT_BACKOFF, DEFAULT_RETRIES, DEFAULT_TIMEOUT, get_bounded, retrying_session
+from reserves.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice
+from reserves.strict_json import loads_bounded
 from reserves.wallets import BitcoinChain
 
 GENESIS = {
@@ -32,8 +29,11 @@ GENESIS = {
 }
 PAGE_SIZE = 25
 """Esplora's confirmed transactions per page."""
-MAX_PAGES = 40_000
-"""A bound on one address's history (a million transactions)."""
+MAX_PAGES = 8_000
+"""A bound on one address's history (200,000 transactions), so a server that pages for
+ever is refused with a clear message instead of being read for hours."""
+MAX_SATOSHIS = 21_000_000 * 100_000_000
+"""No output, and no balance, can hold more than every bitcoin there will ever be."""
 
 
 class EsploraSource(BalanceSource):
@@ -41,69 +41,83 @@ class EsploraSource(BalanceSource):
 
     chain: BitcoinChain
 
-    def __init__(
-        self,
-        chain: BitcoinChain,
-        base_url: str,
-        *,
-        session: requests.Session | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        retries: int = DEFAULT_RETRIES,
-        backoff: float = DEFAULT_BACKOFF,
-    ) -> None:
+    def __init__(self, chain: BitcoinChain, http: HttpEndpoint, *, pinned_hash_known: bool = True) -> None:
         self.chain = chain
-        self.base_url = base_url.rstrip("/")
-        self.description = self.base_url
-        self.session = session or retrying_session(retries, backoff)
-        self.timeout = timeout
+        self.http = http
+        self.description = http.shown
+        self.pinned_hash_known = pinned_hash_known
+        """False where only a height is given (OKX's files): transactions at that height are
+        then not checked against the pinned block's hash."""
 
-    def _get(self, path: str, *, allow_404: bool = False) -> requests.Response | None:
-        url = f"{self.base_url}{path}"
-        response = get_bounded(self.session, url, timeout=self.timeout, what=self.chain.name)
-        if response.status_code == 404 and allow_404:
+    @classmethod
+    def connect(
+        cls,
+        chain: BitcoinChain,
+        url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        notice: Notice | None = None,
+        pinned_hash_known: bool = True,
+        **endpoint: Any,
+    ) -> EsploraSource:
+        http = HttpEndpoint(url.rstrip("/"), name=chain.name, timeout=timeout, notice=notice, **endpoint)
+        return cls(chain, http, pinned_hash_known=pinned_hash_known)
+
+    def _get(self, path: str, *, allow_404: bool = False) -> bytes | None:
+        reply = self.http.get(path)
+        if reply.status == 404 and allow_404:
             return None
-        if response.status_code != 200:
-            raise SourceError(f"{self.chain.name}: {url} answered HTTP {response.status_code}: {response.text[:200]!r}")
-        return response
+        if reply.status != 200:
+            raise self.http.fail(f"{path} answered HTTP {reply.status}: {reply.text[:200]!r}")
+        return reply.body
 
     def _block_hash(self, height: int) -> str | None:
-        response = self._get(f"/block-height/{height}", allow_404=True)
-        if response is None:
+        body = self._get(f"/block-height/{height}", allow_404=True)
+        if body is None:
             return None
-        text = response.text.strip()
-        if len(text) != 64 or text != text.lower() or any(c not in "0123456789abcdef" for c in text):
-            raise SourceError(f"{self.chain.name}: /block-height/{height} is not a block hash: {text[:80]!r}")
+        text = body.decode("ascii", errors="replace").strip()
+        if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+            raise self.http.fail(f"/block-height/{height} is not a block hash: {text[:80]!r}")
         return text
 
     def identity_checks(self) -> list[Check]:
         chain = self.chain
         genesis = self._block_hash(0)
-        name = f"{chain.name}: server is on Bitcoin {chain.network}"
+        title = f"{chain.name}: server is on Bitcoin {chain.network}"
         expected = GENESIS[chain.network]
         checks = [
-            Check(name, Status.PASS, f"genesis {genesis}")
+            Check(6, "network", title, Status.PASS, f"genesis {genesis}")
             if genesis in expected
             else Check(
-                name, Status.FAIL, "the genesis block is another network's", " or ".join(sorted(expected)), str(genesis)
+                6,
+                "network",
+                title,
+                Status.FAIL,
+                "the genesis block is another network's",
+                " or ".join(sorted(expected)),
+                str(genesis),
             )
         ]
-        name = f"{chain.name}: pinned block {chain.block} has the snapshot's hash"
+        title = f"{chain.name}: pinned block {chain.block} has the snapshot's hash"
         found = self._block_hash(chain.block)
+        pinned = chain.block_hash.hex()
         if found is None:
             checks.append(
                 Check(
-                    name,
+                    6,
+                    "pinned-block",
+                    title,
                     Status.FAIL,
                     f"the server has no block at height {chain.block}",
-                    chain.block_hash.hex(),
+                    pinned,
                     "no such block",
                 )
             )
-        elif found == chain.block_hash.hex():
-            checks.append(Check(name, Status.PASS, found))
+        elif found == pinned:
+            checks.append(Check(6, "pinned-block", title, Status.PASS, found))
         else:
             checks.append(
-                Check(name, Status.FAIL, "the server's block at that height differs", chain.block_hash.hex(), found)
+                Check(6, "pinned-block", title, Status.FAIL, "the server's block at that height differs", pinned, found)
             )
         return checks
 
@@ -117,49 +131,78 @@ class EsploraSource(BalanceSource):
             path = f"/address/{address}/txs/chain" + (f"/{last}" if last else "")
             page = self._json(path)
             if not isinstance(page, list):
-                raise SourceError(f"{self.chain.name}: {path} did not return a list of transactions")
+                raise self.http.fail(f"{path} did not return a list of transactions")
             for tx in page:
-                txid, confirmed_at = self._tx_identity(tx, path)
+                txid, confirmed_at, block_hash = self._tx_identity(tx, path)
                 if txid in seen:
-                    raise SourceError(f"{self.chain.name}: {path} repeats transaction {txid}: pagination is broken")
+                    raise self.http.fail(f"{path} repeats transaction {txid}: pagination is broken")
                 seen.add(txid)
                 if confirmed_at > height:
                     continue  # confirmed after the pinned block
-                received += sum(o["value"] for o in tx["vout"] if o.get("scriptpubkey_address") == address)
-                spent += sum(
-                    i["prevout"]["value"]
-                    for i in tx["vin"]
-                    if i.get("prevout") and i["prevout"].get("scriptpubkey_address") == address
-                )
+                if confirmed_at == height and self.pinned_hash_known and block_hash != self.chain.block_hash.hex():
+                    raise self.http.fail(f"{path}: transaction {txid} is at the pinned height in another block")
+                paid, spending = self._amounts(tx, address, path)
+                received += paid
+                spent += spending
             if len(page) < PAGE_SIZE:
                 break
             last = page[-1]["txid"]
         else:
-            raise SourceError(f"{self.chain.name}: the history of {address} is longer than {MAX_PAGES} pages")
+            raise self.http.fail(f"the history of {address} is longer than {MAX_PAGES} pages")
         if spent > received:
-            raise SourceError(f"{self.chain.name}: the history of {address} spends more than it received")
+            raise self.http.fail(f"the history of {address} spends more than it received")
+        if received - spent > MAX_SATOSHIS:
+            raise self.http.fail(f"the history of {address} gives a balance above 21 million BTC")
         return received - spent
 
     def _json(self, path: str) -> Any:
-        response = self._get(path)
-        assert response is not None
+        body = self._get(path)
         try:
-            return json.loads(response.content, parse_float=_reject_float)
+            return loads_bounded(body or b"", parse_float=_reject_float)
         except ValueError as exc:
-            raise SourceError(f"{self.chain.name}: {path} is not valid JSON: {exc}") from None
+            raise self.http.fail(f"{path} is not valid JSON: {exc}") from None
 
-    def _tx_identity(self, tx: Any, path: str) -> tuple[str, int]:
-        try:
-            status = tx["status"]
-            if not status["confirmed"]:
-                raise SourceError(f"{self.chain.name}: {path} lists an unconfirmed transaction as confirmed")
-            for output in tx["vout"]:
-                if not isinstance(output["value"], int) or isinstance(output["value"], bool):
-                    raise SourceError(f"{self.chain.name}: {path}: an output value is not an integer")
-            return str(tx["txid"]), int(status["block_height"])
-        except (KeyError, TypeError) as exc:
-            raise SourceError(f"{self.chain.name}: {path}: a transaction lacks {exc}") from None
+    def _tx_identity(self, tx: Any, path: str) -> tuple[str, int, str | None]:
+        """The transaction's id, confirmation height and block hash, strictly typed."""
+        status = tx.get("status") if isinstance(tx, dict) else None
+        if not isinstance(status, dict) or status.get("confirmed") is not True:
+            raise self.http.fail(f"{path} lists a transaction that is not confirmed, or has no status")
+        txid, height, block_hash = tx.get("txid"), status.get("block_height"), status.get("block_hash")
+        if not isinstance(txid, str) or len(txid) != 64:
+            raise self.http.fail(f"{path}: a transaction id is not 64 hex characters")
+        if not isinstance(height, int) or isinstance(height, bool) or height < 0:
+            raise self.http.fail(f"{path}: transaction {txid} has block height {height!r}")
+        return txid, height, block_hash if isinstance(block_hash, str) else None
+
+    def _amounts(self, tx: dict[str, Any], address: str, path: str) -> tuple[int, int]:
+        """What ``tx`` pays to ``address`` and what it spends from it, in satoshis."""
+        outputs, inputs = tx.get("vout"), tx.get("vin")
+        if not isinstance(outputs, list) or not isinstance(inputs, list):
+            raise self.http.fail(f"{path}: transaction {tx['txid']} lacks its inputs or outputs")
+        paid = spent = 0
+        for output in outputs:
+            if not isinstance(output, dict) or not _satoshis(output.get("value")):
+                raise self.http.fail(f"{path}: an output of {tx['txid']} has no valid value")
+            if output.get("scriptpubkey_address") == address:
+                paid += output["value"]
+        for spend in inputs:
+            prevout = spend.get("prevout") if isinstance(spend, dict) else False
+            if prevout is False or (prevout is not None and not isinstance(prevout, dict)):
+                raise self.http.fail(f"{path}: an input of {tx['txid']} is malformed")
+            if prevout and prevout.get("scriptpubkey_address") == address:
+                if not _satoshis(prevout.get("value")):
+                    raise self.http.fail(f"{path}: an input of {tx['txid']} spends an invalid value")
+                spent += prevout["value"]
+        return paid, spent
+
+
+def _natural(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _satoshis(value: Any) -> bool:
+    return _natural(value) and value <= MAX_SATOSHIS
 
 
 def _reject_float(text: str) -> Any:
-    raise ValueError(f"non-integer number {text}")
+    raise ValueError(f"non-integer number {text[:40]}")

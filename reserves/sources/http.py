@@ -1,63 +1,161 @@
-"""HTTP plumbing shared by the sources: retries with backoff on transient failures
-(connection errors, timeouts, 429 and 5xx, honouring Retry-After), a timeout on every
-request, and a bound on every response's size. Retries are urllib3's, not ours."""
+"""HTTP plumbing shared by the sources: one ``HttpEndpoint`` per base URL.
+
+Every request has a connect and read timeout and a total deadline (a server that drips
+one byte a second is cut off, not waited on), a bound on the body's size, no redirects
+(a reply from a host the auditor did not name is never counted), uncompressed bodies
+only (no decompression bombs), and retries with backoff on transient failures
+(connection errors, timeouts, 429 and 5xx) with ``Retry-After`` honoured up to a cap.
+Each retry is announced through ``notice`` so that a slow source is never silent. URLs
+appear in messages only redacted (``reserves.redaction``): they often carry API keys.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+import urllib3
 
 from reserves.errors import SourceError
+from reserves.redaction import Redactor, redact_url
 
-TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = 15.0
+"""Seconds to connect, and between two reads of a reply."""
+DEADLINE_FACTOR = 4
+"""A whole request (one attempt) may take this many timeouts at most."""
 DEFAULT_RETRIES = 5
 DEFAULT_BACKOFF = 0.2
+MAX_BACKOFF = 10.0
+MAX_RETRY_AFTER = 30.0
+"""A server's ``Retry-After`` is honoured up to this many seconds."""
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+READ_CHUNK = 64 * 1024
+
+Notice = Callable[[str], None]
+"""Told about retries, in words: ``"ethereum: retry 2/5 after timeout"``."""
 
 
-def retrying_session(retries: int = DEFAULT_RETRIES, backoff: float = DEFAULT_BACKOFF) -> requests.Session:
-    """A session that retries transient failures of GET and POST (JSON-RPC reads are idempotent)."""
-    policy = Retry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        backoff_factor=backoff,
-        backoff_max=10.0,
-        status_forcelist=TRANSIENT_STATUSES,
-        allowed_methods=frozenset({"GET", "POST"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=policy)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+@dataclass(frozen=True)
+class HttpReply:
+    status: int
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
 
 
-def get_bounded(session: requests.Session, url: str, *, timeout: float, what: str) -> requests.Response:
-    """GET ``url``; raise ``SourceError`` for a network failure or an oversized body.
+class _Transient(Exception):
+    """A failure worth another try; ``wait`` is what the server asked for, if anything."""
 
-    Non-2xx responses are returned (after retries) for the caller to interpret.
-    """
-    try:
-        response = session.get(url, timeout=timeout, stream=True)
-        body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
-    except requests.RequestException as exc:
-        raise SourceError(f"{what}: cannot reach {url}: {describe_failure(exc)}") from None
-    if len(body) > MAX_RESPONSE_BYTES:
-        raise SourceError(f"{what}: the response of {url} is larger than {MAX_RESPONSE_BYTES} bytes")
-    response._content = body
-    return response
+    def __init__(self, why: str, wait: float | None = None) -> None:
+        super().__init__(why)
+        self.why = why
+        self.wait = wait
 
 
-def describe_failure(exc: BaseException) -> str:
-    """A request's failure in one line; urllib3's retry exhaustion made readable."""
-    text = str(exc)
-    if "Max retries exceeded" in text:
-        cause = text.split("(Caused by ", 1)[-1].rstrip(")")
-        return f"gave up after retries ({cause})"
-    return text or type(exc).__name__
+class HttpEndpoint:
+    """One base URL of a chain's API, read with the bounds of the module docstring."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        backoff: float = DEFAULT_BACKOFF,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+        notice: Notice | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.url = url
+        self.name = name
+        self.shown = redact_url(url)
+        """The URL as messages show it: scheme, host and port only."""
+        self.redactor = Redactor.for_urls([url])
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_bytes = max_bytes
+        self.notice = notice
+        self.session = session or requests.Session()
+
+    def get(self, path: str = "") -> HttpReply:
+        return self._request("GET", self.url.rstrip("/") + path if path else self.url, None)
+
+    def post_json(self, payload: bytes) -> HttpReply:
+        return self._request("POST", self.url, payload)
+
+    def fail(self, doing: str) -> SourceError:
+        """A ``SourceError`` naming this source (redacted) and what could not be done."""
+        return SourceError(f"{self.name} ({self.shown}): {self.redactor.scrub(doing)}")
+
+    def _request(self, method: str, url: str, payload: bytes | None) -> HttpReply:
+        for attempt in range(self.retries + 1):
+            try:
+                return self._attempt(method, url, payload)
+            except _Transient as transient:
+                if attempt == self.retries:
+                    raise self.fail(f"gave up after {self.retries} retries ({transient.why})") from None
+                delay = min(self.backoff * 2**attempt, MAX_BACKOFF)
+                if transient.wait is not None:
+                    delay = min(max(delay, transient.wait), MAX_RETRY_AFTER)
+                if self.notice is not None:
+                    self.notice(f"{self.name}: retry {attempt + 1}/{self.retries} after {transient.why}")
+                time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, method: str, url: str, payload: bytes | None) -> HttpReply:
+        headers = {"Accept-Encoding": "identity"}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        deadline = time.monotonic() + self.timeout * DEADLINE_FACTOR
+        try:
+            response = self.session.request(
+                method, url, data=payload, headers=headers, timeout=self.timeout, stream=True, allow_redirects=False
+            )
+            try:
+                body = self._body(response, deadline)
+            finally:
+                response.close()
+        except requests.Timeout:
+            raise _Transient("timeout") from None
+        except (requests.ConnectionError, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _Transient(f"connection error: {type(exc).__name__}") from None
+        except requests.RequestException as exc:
+            raise self.fail(f"request failed: {exc}") from None
+        status = response.status_code
+        if 300 <= status < 400:
+            raise self.fail(f"answered HTTP {status} (a redirect): redirects are not followed")
+        if status in TRANSIENT_STATUSES:
+            raise _Transient(f"HTTP {status}", _retry_after(response.headers.get("Retry-After")))
+        return HttpReply(status, body)
+
+    def _body(self, response: requests.Response, deadline: float) -> bytes:
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            raise self.fail(f"sent a {encoding}-compressed reply although none was asked for")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            if time.monotonic() > deadline:
+                raise self.fail(f"the reply took longer than {self.timeout * DEADLINE_FACTOR:g} s")
+            chunk = response.raw.read1(READ_CHUNK, decode_content=False)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise self.fail(f"the reply is larger than {self.max_bytes} bytes")
+            chunks.append(chunk)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header given in seconds; ``None`` if absent or a date."""
+    text = (value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        return None
+    return float(int(text))
