@@ -71,6 +71,7 @@ class HttpEndpoint:
         max_bytes: int = MAX_RESPONSE_BYTES,
         notice: Notice | None = None,
         session: requests.Session | None = None,
+        max_retry_after: float = MAX_RETRY_AFTER,
     ) -> None:
         self.url = url
         self.name = name
@@ -83,6 +84,7 @@ class HttpEndpoint:
         self.max_bytes = max_bytes
         self.notice = notice
         self.session = session or requests.Session()
+        self.max_retry_after = max_retry_after
 
     def get(self, path: str = "") -> HttpReply:
         return self._request("GET", self.url.rstrip("/") + path if path else self.url, None)
@@ -103,7 +105,7 @@ class HttpEndpoint:
                     raise self.fail(f"gave up after {self.retries} retries ({transient.why})") from None
                 delay = min(self.backoff * 2**attempt, MAX_BACKOFF)
                 if transient.wait is not None:
-                    delay = min(max(delay, transient.wait), MAX_RETRY_AFTER)
+                    delay = min(max(delay, transient.wait), self.max_retry_after)
                 if self.notice is not None:
                     self.notice(f"{self.name}: retry {attempt + 1}/{self.retries} after {transient.why}")
                 time.sleep(delay)

@@ -1,0 +1,204 @@
+"""Faulty and hostile chain sources (reliability findings D1, D4-D6, D9f, D10, D11, D26):
+loopback servers that answer wrongly. A wrong, missing or malformed answer is never
+counted and never crashes: it makes the source unreadable (``SourceError``, exit 3)."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from reserves.errors import SourceError
+from reserves.sources import BalanceQuery
+from reserves.sources.evm import EvmSource
+from reserves.sources.http import HttpEndpoint
+from reserves.sources.jsonrpc import JsonRpc
+from reserves.wallets import EvmChain
+
+A, B = "0x" + "aa" * 20, "0x" + "bb" * 20
+BALANCES = {A: 6 * 10**18, B: 5 * 10**17}
+BLOCK_HASH = bytes(range(32))
+CHAIN = EvmChain("ethereum", 1, "ETH", 7, BLOCK_HASH)
+
+Reply = Callable[[Any], tuple[int, dict[str, str], bytes]]
+
+
+def honest_result(request: dict[str, Any]) -> Any:
+    method, params = request["method"], request["params"]
+    if method == "eth_chainId":
+        return "0x1"
+    if method == "eth_getBlockByNumber":
+        return {"number": "0x7", "hash": "0x" + BLOCK_HASH.hex()}
+    return hex(BALANCES[params[0]])
+
+
+def answer(document: Any) -> Any:
+    if isinstance(document, list):
+        return [{"jsonrpc": "2.0", "id": r["id"], "result": honest_result(r)} for r in document]
+    return {"jsonrpc": "2.0", "id": document["id"], "result": honest_result(document)}
+
+
+@contextmanager
+def node(reply: Reply) -> Iterator[str]:
+    """A loopback HTTP server whose every POST is answered by ``reply(parsed request)``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            status, headers, body = reply(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", headers.get("Content-Length", str(len(body))))
+            self.end_headers()
+            try:
+                if headers.get("X-Drip"):
+                    for byte in body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(0.2)
+                else:
+                    self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def json_reply(transform: Callable[[Any], Any]) -> Reply:
+    return lambda request: (200, {"Content-Type": "application/json"}, json.dumps(transform(request)).encode())
+
+
+def read_both(url: str, **endpoint: Any) -> list[int]:
+    source = EvmSource.connect(CHAIN, url, retries=1, backoff=0.01, **endpoint)
+    return source.balances([BalanceQuery(A), BalanceQuery(B)])
+
+
+def test_honest_node_gives_each_wallet_its_own_balance() -> None:
+    with node(json_reply(answer)) as url:
+        assert read_both(url) == [BALANCES[A], BALANCES[B]]
+
+
+def test_batch_answered_in_reverse_order_is_matched_by_id() -> None:
+    with node(json_reply(lambda r: list(reversed(answer(r))))) as url:
+        assert read_both(url) == [BALANCES[A], BALANCES[B]]
+
+
+def duplicated(request: Any) -> Any:
+    replies = answer(request)
+    return [replies[0], dict(replies[0])]
+
+
+def shifted(request: Any) -> Any:
+    return [dict(r, id=r["id"] + 1000) for r in answer(request)]
+
+
+@pytest.mark.parametrize(
+    ("transform", "message"),
+    [
+        pytest.param(duplicated, "two replies have id", id="duplicated-id-credits-nobody"),
+        pytest.param(lambda r: answer(r)[:1], "answered 1 of 2 requests (none for eth_getBalance)", id="missing-reply"),
+        pytest.param(shifted, "which no request had", id="unknown-ids"),
+        pytest.param(lambda r: [dict(x, id=str(x["id"])) for x in answer(r)], "which no request had", id="string-ids"),
+        pytest.param(lambda r: answer(r)[0], "answered a batch of 2 with an object", id="single-object"),
+        pytest.param(lambda r: [dict(x, result="-0x10") for x in answer(r)], "is not a hex quantity", id="negative"),
+        pytest.param(lambda r: [dict(x, result=None) for x in answer(r)], "is not a hex quantity", id="null"),
+        pytest.param(lambda r: [dict(x, result=5) for x in answer(r)], "is not a hex quantity", id="integer"),
+        pytest.param(lambda r: [dict(x, result="0x1" + "f" * 64) for x in answer(r)], "below 2^256", id="above-2^256"),
+        pytest.param(lambda r: [dict(x, result={"a": 1}) for x in answer(r)], "is not a hex quantity", id="object"),
+    ],
+)
+def test_malformed_batch_is_unreadable_never_counted(transform: Callable[[Any], Any], message: str) -> None:
+    with node(json_reply(transform)) as url, pytest.raises(SourceError, match=re.escape(message)):
+        read_both(url)
+
+
+def test_batch_refused_as_a_whole_is_read_one_request_at_a_time() -> None:
+    def refuse_batches(request: Any) -> Any:
+        if isinstance(request, list):
+            return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "batch too large"}}
+        return answer(request)
+
+    with node(json_reply(refuse_batches)) as url:
+        assert read_both(url) == [BALANCES[A], BALANCES[B]]
+
+
+def test_deeply_nested_reply_is_unreadable_not_a_crash() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with node(lambda r: (200, {}, deep)) as url, pytest.raises(SourceError, match="nested more than 64 levels"):
+        read_both(url)
+
+
+def test_oversized_reply_is_refused() -> None:
+    with node(json_reply(lambda r: {"pad": "x" * 5000})) as url, pytest.raises(SourceError, match="larger than 1000"):
+        read_both(url, max_bytes=1000)
+
+
+def test_compressed_reply_is_refused_no_decompression_bomb() -> None:
+    with node(lambda r: (200, {"Content-Encoding": "gzip"}, b"\x1f\x8b")) as url:
+        with pytest.raises(SourceError, match="sent a gzip-compressed reply although none was asked for"):
+            read_both(url)
+
+
+def test_redirect_to_another_host_is_not_followed() -> None:
+    with node(lambda r: (307, {"Location": "http://127.0.0.2:1/"}, b"")) as url:
+        with pytest.raises(SourceError, match="answered HTTP 307 \\(a redirect\\): redirects are not followed"):
+            read_both(url)
+
+
+def test_slow_drip_is_cut_off_by_the_deadline() -> None:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": "0x1"}).encode()
+    started = time.monotonic()
+    with node(lambda r: (200, {"X-Drip": "1"}, body)) as url, pytest.raises(SourceError, match="took longer than 2 s"):
+        JsonRpc(HttpEndpoint(url, name="ethereum", timeout=0.5, retries=0)).call("eth_chainId", [])
+    assert time.monotonic() - started < 10
+
+
+def test_retry_after_is_capped_and_each_retry_is_announced() -> None:
+    calls: list[int] = []
+    notices: list[str] = []
+
+    def busy_once(request: Any) -> tuple[int, dict[str, str], bytes]:
+        calls.append(1)
+        if len(calls) == 1:
+            return 429, {"Retry-After": "3600"}, b"slow down"
+        return 200, {}, json.dumps(answer(request)).encode()
+
+    with node(busy_once) as url:
+        endpoint = HttpEndpoint(url, name="ethereum", notice=notices.append, max_retry_after=0.2)
+        started = time.monotonic()
+        assert JsonRpc(endpoint).call("eth_chainId", []) == "0x1"
+    assert time.monotonic() - started < 5
+    assert notices == ["ethereum: retry 1/5 after HTTP 429"]
+
+
+def test_malformed_block_hash_is_blamed_on_the_node() -> None:
+    def short_hash(request: Any) -> Any:
+        return (
+            [dict(r, result={"number": "0x7", "hash": "0xabcd"}) for r in answer(request)]
+            if isinstance(request, list)
+            else dict(answer(request), result={"number": "0x7", "hash": "0xabcd"})
+        )
+
+    from reserves.sources.connect import pin_evm_block
+
+    with node(json_reply(short_hash)) as url, pytest.raises(SourceError) as caught:
+        pin_evm_block(url, 7, name="ethereum")
+    assert str(caught.value) == (f"ethereum ({url}): malformed block: the block's hash is not a 32-byte hash: '0xabcd'")
