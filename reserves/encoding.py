@@ -76,8 +76,14 @@ def check_decimals(value: int, *, where: str) -> int:
     return value
 
 
+MAX_AMOUNT_CHARS = 39 + 1 + 255
+"""An amount below 2^128 has at most 39 integer digits, a point and the asset's decimals."""
+
+
 def parse_amount(text: str, decimals: int, *, where: str) -> int:
     """Whole units as written in JSON or CSV -> integer count of the smallest unit."""
+    if len(text) > MAX_AMOUNT_CHARS:  # before int(): Python refuses over 4,300 digits with a ValueError
+        raise InputError(f"amount of {len(text)} characters: no amount below 2^128 is that long", where=where)
     match = _AMOUNT.fullmatch(text) if text.isascii() else None
     if match is None:
         raise InputError(

@@ -26,10 +26,12 @@ import numpy.typing as npt
 from reserves import levels
 from reserves.errors import InputError, VerificationError
 from reserves.proof import AccountEntry, InclusionProof, check_account_id
+from reserves.results import Status
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotStatement, load_snapshot
 from reserves.strict_json import load_json
 from reserves.tree import Node, account_commitment, leaf
+from reserves.verify import Anchor, verify_proof
 
 STORE_FORMAT = "reserves-proof-store/1"
 STORE_DIR = "store"
@@ -166,4 +168,17 @@ class ProofStore:
             )
         path = tuple(self.node(level, (slot >> level) ^ 1) for level in range(context.height))
         entry = AccountEntry(account_id, salt, slot, stored_leaf.sums)
-        return InclusionProof(self.statement.commitment, entry, path)
+        proof = InclusionProof(self.statement.commitment, entry, path)
+        self._check_climbs_to_the_root(proof)
+        return proof
+
+    def _check_climbs_to_the_root(self, proof: InclusionProof) -> None:
+        """Never hand a user a proof that fails: a corrupted store is refused here, named as
+        such, rather than blamed on the exchange by the user's verify."""
+        result = verify_proof(proof, Anchor(snapshot=self.statement))
+        failed = next((c for c in result.checks if c.status is Status.FAIL), None)
+        if failed is not None:
+            raise VerificationError(
+                f"the proof store is corrupted: the path of slot {proof.account.index} fails {failed.name} "
+                f"({failed.detail}); republish the snapshot's store"
+            )

@@ -173,6 +173,11 @@ def parse_reserve_sections(document: JsonValue, assets: tuple[Asset, ...]) -> Re
     chains = _parse_chains(document["chains"], symbols)
     tokens = _parse_tokens(document["tokens"], chains, symbols)
     wallets = tuple(_parse_wallet(item, chains, tokens, symbols) for item in document["wallets"].items())
+    labels: set[str] = set()
+    for item, wallet in zip(document["wallets"].items(), wallets, strict=True):
+        if wallet.label in labels:  # a label names one wallet: in the report, in custody and when signing
+            item["label"].fail(f"label {wallet.label!r} is used by another wallet: labels are unique")
+        labels.add(wallet.label)
     keyholders = _parse_keyholders(document["keyholders"])
     return ReserveSections(chains, tokens, wallets, keyholders)
 

@@ -140,7 +140,7 @@ def test_every_json_output_validates_against_its_schema(snap: Path, tmp_path: Pa
                 snap / "secret",
                 "--json",
             ),
-        ],  # fmt: skip
+        ],
     }
     for schema, results in outputs.items():
         for result in results:

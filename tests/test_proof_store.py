@@ -7,7 +7,7 @@ from pathlib import Path
 from reserves.proof_store import ProofStore
 from reserves.snapshot import load_snapshot
 from reserves.verify import Anchor, verify_proof
-from support import DEMO_LIABILITIES, SECRET, Published, cli, publish_csv
+from support import DEMO_LIABILITIES, FIVE_ACCOUNTS, SECRET, Published, cli, publish_csv
 
 
 def test_every_demo_account_proof_verifies(tmp_path: Path) -> None:
@@ -64,3 +64,22 @@ def test_store_of_another_snapshot_is_rejected(tmp_path: Path) -> None:
     result = cli("proof", first.directory, "a")
     assert result.exit_code == 2
     assert "store/manifest.json $.root: does not match snapshot.json" in result.stderr
+
+
+def test_corrupted_sibling_in_the_store_is_refused_not_handed_out(tmp_path: Path) -> None:
+    """Reliability finding D12: a flipped byte in a sibling's record made 'proof' hand out a
+    proof that then failed the user's verify; it is now refused as a corrupted store."""
+    published = publish_csv(tmp_path, FIVE_ACCOUNTS)
+    level = published.directory / "store" / "level-00.bin"
+    data = bytearray(level.read_bytes())
+    slot = ProofStore.open(published.directory).slot_of("alice")
+    assert slot is not None
+    record = 32 + 16 * 2  # hash and two u128 sums
+    data[(slot ^ 1) * record] ^= 0x01  # the first hash byte of alice's sibling
+    level.write_bytes(bytes(data))
+    result = cli("proof", published.directory, "alice")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        f"reserves: check failed: the proof store is corrupted: the path of slot {slot} fails "
+    )
