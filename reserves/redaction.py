@@ -44,9 +44,6 @@ class Redactor:
             found.update(_secret_parts(url))
         return cls(tuple(sorted((s for s in found if len(s) >= MIN_SECRET_CHARS), key=len, reverse=True)))
 
-    def merged(self, other: Redactor) -> Redactor:
-        return Redactor(tuple(sorted(set(self.secrets) | set(other.secrets), key=len, reverse=True)))
-
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
             if secret in text:

@@ -84,9 +84,10 @@ _redactor = Redactor()
 
 
 def register_secret_urls(urls: Iterable[str]) -> None:
-    """Scrub these URLs' credentials (user info, path, query) from everything printed."""
-    global _redactor  # noqa: PLW0603 - one process, one set of endpoints
-    _redactor = _redactor.merged(Redactor.for_urls(urls))
+    """Scrub these URLs' credentials (user info, path, query) from everything printed by
+    this command (each command registers its endpoints once, replacing any earlier ones)."""
+    global _redactor  # noqa: PLW0603 - one command, one set of endpoints
+    _redactor = Redactor.for_urls(urls)
 
 
 def scrub(text: str) -> str:
@@ -124,6 +125,7 @@ def fail(code: int, message: str, *, as_json: bool = False) -> NoReturn:
 
 @contextmanager
 def errors_to_exit_codes(*, as_json: bool = False) -> Iterator[None]:
+    register_secret_urls([])  # a new command: no endpoints yet
     try:
         yield
     except typer.Exit:
