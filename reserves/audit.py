@@ -23,7 +23,7 @@ from reserves.liabilities import read_liabilities
 from reserves.liability_tree import build_liability_tree
 from reserves.progress import ProgressCallback
 from reserves.reserve_audit import ReserveAudit, audit_reserves
-from reserves.results import Check, Outcome, Status, Verdict, count_warnings, failed_reason, join_words, passed
+from reserves.results import Check, Status, Verdict, join_words, passed, step_checks, verdict_of
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotStatement
 from reserves.sources import BalanceSource
@@ -125,17 +125,7 @@ _STEPS = {
 }
 
 
-def _check(
-    step: int,
-    status: Status,
-    detail: str = "",
-    expected: str | None = None,
-    found: str | None = None,
-    *,
-    subject: str = "",
-) -> Check:
-    check_id, title = _STEPS[step]
-    return Check(step, check_id, f"{title}: {subject}" if subject else title, status, detail, expected, found)
+_check = step_checks(_STEPS)
 
 
 @dataclass(frozen=True)
@@ -155,27 +145,17 @@ class AuditReport:
     def unreadable(self) -> list[str]:
         return self.reserves.unreadable if self.reserves else []
 
-    def failed(self) -> bool:
-        return any(check.status is Status.FAIL for check in self.checks)
-
     def verdict(self, *, strict: bool = False) -> Verdict:
         """FAIL when a check failed (or, with ``strict``, warned); INCOMPLETE when anything
         that decides the verdict was not read; PASS only when every such check passed."""
-        checks = self.checks
-        warnings = count_warnings(checks)
-        failure = failed_reason(checks, strict=strict)
-        if failure is not None:
-            return Verdict(Outcome.FAIL, failure, warnings)
-        missing = incomplete_reason(checks, self.reserves)
-        if missing is not None:
-            return Verdict(Outcome.INCOMPLETE, missing, warnings)
         if self.liabilities_only:
             reason = "liabilities match the published snapshot; reserves were not checked (liabilities only)"
         elif self.reserves is None:
             reason = "liabilities match the published snapshot, which lists no reserves"
         else:
             reason = "liabilities match the snapshot and every asset's reserves cover its liabilities"
-        return Verdict(Outcome.PASS, reason, warnings)
+        missing = incomplete_reason(self.checks, self.reserves)
+        return verdict_of(self.checks, strict=strict, missing=missing, passed_reason=reason)
 
 
 def incomplete_reason(checks: Sequence[Check], reserves: ReserveAudit | None) -> str | None:
@@ -229,11 +209,6 @@ def audit_snapshot(
 def custody_verdict(checks: Sequence[Check], reserves: ReserveAudit, *, strict: bool = False) -> Verdict:
     """The custody command's outcome over its checks (ownership and custody): FAIL, then
     INCOMPLETE when a chain with wallets was not read, else PASS."""
-    warnings = count_warnings(checks)
-    failure = failed_reason(checks, strict=strict)
-    if failure is not None:
-        return Verdict(Outcome.FAIL, failure, warnings)
     missing = "; ".join(f"{chain} not read ({why})" for chain, why in reserves.unread_chains.items())
-    if missing:
-        return Verdict(Outcome.INCOMPLETE, missing, warnings)
-    return Verdict(Outcome.PASS, "every wallet's signers are known; custody flags are listed above", warnings)
+    passed_reason = "every wallet's signers are known; custody flags are listed above"
+    return verdict_of(checks, strict=strict, missing=missing, passed_reason=passed_reason)

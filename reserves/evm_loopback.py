@@ -10,30 +10,22 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from web3 import Web3
 from web3.exceptions import BlockNotFound, ContractLogicError
 
+from reserves.loopback import LoopbackServer, send_body
 
-class EvmLoopbackNode:
+
+class EvmLoopbackNode(LoopbackServer):
     """Serves ``web3``'s chain on 127.0.0.1 (a free port) in a thread; use as a context manager."""
 
     def __init__(self, web3: Web3) -> None:
         self.web3 = web3
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> EvmLoopbackNode:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(self._handler())
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         reply: dict[str, Any] = {"jsonrpc": "2.0", "id": request.get("id")}
@@ -81,12 +73,7 @@ class EvmLoopbackNode:
                     body = json.dumps([node.answer(item) for item in document])
                 else:
                     body = json.dumps(node.answer(document))
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_body(self, 200, body.encode(), "application/json")
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -18,13 +18,15 @@ import struct
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from embit import networks
 from embit.ec import PrivateKey
 from embit.script import Script, Witness, address_to_scriptpubkey, multisig, p2pkh, p2wpkh, p2wsh
 from embit.transaction import Transaction, TransactionInput, TransactionOutput
+
+from reserves.loopback import LoopbackServer, send_body
 
 REGTEST = networks.NETWORKS["regtest"]
 GENESIS_TIME = 1296688602
@@ -265,7 +267,7 @@ def output_json(value: int, script: Script, network: str = "regtest") -> dict[st
             "scriptpubkey_address": _address(script, network), "value": value}  # fmt: skip
 
 
-class EsploraServer:
+class EsploraServer(LoopbackServer):
     """Serves ``chain`` on 127.0.0.1 (a free port) in a thread; use as a context manager.
 
     ``fail_next`` makes the next N requests answer ``fail_status`` (429 by default) first.
@@ -277,17 +279,7 @@ class EsploraServer:
         self.fail_next = 0
         self.fail_status = 429
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> EsploraServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(self._handler())
 
     def answer(self, path: str) -> tuple[int, str, str]:
         parts = path.strip("/").split("/")
@@ -321,12 +313,7 @@ class EsploraServer:
                     status, kind, body = server.fail_status, "text/plain", "Too Many Requests"
                 else:
                     status, kind, body = server.answer(self.path)
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_body(self, status, body.encode(), kind)
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -18,7 +18,7 @@ line, ``--json``, the HTML report and the exit code.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +64,29 @@ class Check:
         if self.expected is not None or self.found is not None:
             document.update(expected=self.expected, found=self.found)
         return document
+
+
+StepCheck = Callable[..., Check]
+"""``check(step, status, detail="", expected=None, found=None, *, subject="")`` for one procedure's steps."""
+
+
+def step_checks(steps: dict[int, tuple[str, str]]) -> StepCheck:
+    """A maker of checks for a procedure whose steps are ``{number: (id, title)}``; a
+    ``subject`` (an asset, a chain) is added to the title."""
+
+    def check(
+        step: int,
+        status: Status,
+        detail: str = "",
+        expected: str | None = None,
+        found: str | None = None,
+        *,
+        subject: str = "",
+    ) -> Check:
+        check_id, title = steps[step]
+        return Check(step, check_id, f"{title}: {subject}" if subject else title, status, detail, expected, found)
+
+    return check
 
 
 def passed(checks: Iterable[Check], *, strict: bool = False) -> bool:
@@ -116,6 +139,18 @@ def failed_reason(checks: Sequence[Check], *, strict: bool) -> str | None:
     more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
     what = "warned (strict)" if first.status is Status.WARN else "failed"
     return f"{first.name} {what}{more}"
+
+
+def verdict_of(checks: Sequence[Check], *, strict: bool, missing: str | None, passed_reason: str) -> Verdict:
+    """FAIL when a check failed (or, with ``strict``, warned); else INCOMPLETE when
+    ``missing`` names what was not read; else PASS for ``passed_reason``."""
+    warnings = count_warnings(checks)
+    failure = failed_reason(checks, strict=strict)
+    if failure is not None:
+        return Verdict(Outcome.FAIL, failure, warnings)
+    if missing:
+        return Verdict(Outcome.INCOMPLETE, missing, warnings)
+    return Verdict(Outcome.PASS, passed_reason, warnings)
 
 
 def count_warnings(checks: Iterable[Check]) -> int:

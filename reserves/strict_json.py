@@ -40,6 +40,11 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def reject_float(text: str) -> NoReturn:
+    """For sources' replies: a non-integer number is malformed (no amount is a float)."""
+    raise ValueError(f"non-integer number {shorten(text)}")
+
+
 def _no_float(text: str) -> NoReturn:
     raise _Reject(f"number {text} is not an integer (amounts are strings)")
 
@@ -50,7 +55,7 @@ def _no_constant(text: str) -> NoReturn:
 
 def _plain_int(text: str) -> int:
     if text.startswith("-"):
-        raise _Reject(f"negative number {_shorten(text)}")
+        raise _Reject(f"negative number {shorten(text)}")
     if len(text) > MAX_INT_DIGITS:
         raise _Reject(f"a number of {len(text)} digits (at most {MAX_INT_DIGITS})")
     return int(text)
@@ -63,7 +68,7 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
-def _shorten(text: str, limit: int = 40) -> str:
+def shorten(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
@@ -157,7 +162,7 @@ class JsonValue:
     def object(self, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> JsonValue:
         """Require an object with exactly the ``required`` keys plus any of ``optional``."""
         if not isinstance(self.value, dict):
-            self.fail(f"expected an object, found {_kind(self.value)}")
+            self.fail(f"expected an object, found {kind_of(self.value)}")
         unknown = [key for key in self.value if key not in required and key not in optional]
         if unknown:
             self.fail(f"unknown key {unknown[0]!r}")
@@ -174,24 +179,25 @@ class JsonValue:
 
     def string(self) -> str:
         if not isinstance(self.value, str):
-            self.fail(f"expected a string, found {_kind(self.value)}")
+            self.fail(f"expected a string, found {kind_of(self.value)}")
         return self.value
 
     def integer(self, low: int = 0, high: int = (1 << 64) - 1) -> int:
         if isinstance(self.value, bool) or not isinstance(self.value, int):
-            self.fail(f"expected an integer, found {_kind(self.value)}")
+            self.fail(f"expected an integer, found {kind_of(self.value)}")
         if not low <= self.value <= high:
             self.fail(f"must be {low} to {high}, found {self.value}")
         return self.value
 
     def items(self) -> Iterator[JsonValue]:
         if not isinstance(self.value, list):
-            self.fail(f"expected an array, found {_kind(self.value)}")
+            self.fail(f"expected an array, found {kind_of(self.value)}")
         for position, item in enumerate(self.value):
             yield JsonValue(item, f"{self.path}[{position}]", self.source)
 
 
-def _kind(value: object) -> str:
+def kind_of(value: object) -> str:
+    """How messages name a JSON value's type."""
     if value is None:
         return "null"
     return {bool: "a boolean", int: "a number", str: "a string", list: "an array", dict: "an object"}.get(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from reserves.encoding import format_amount
 from reserves.proof import InclusionProof
-from reserves.results import Check, Status, Verdict, passed, proof_verdict
+from reserves.results import Check, Status, Verdict, passed, proof_verdict, step_checks
 from reserves.snapshot import SnapshotCommitment, SnapshotStatement
 from reserves.tree import Node, SumOverflowError, account_commitment, leaf, padding, parent
 
@@ -38,11 +38,7 @@ STEPS = {
 LAST_STEP = max(STEPS)
 
 
-def step_check(
-    step: int, status: Status, detail: str = "", expected: str | None = None, found: str | None = None
-) -> Check:
-    check_id, title = STEPS[step]
-    return Check(step, check_id, title, status, detail, expected, found)
+step_check = step_checks(STEPS)
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from reserves.errors import SourceError
+from reserves.loopback import LoopbackServer
 from reserves.sources import BalanceQuery
 from reserves.sources.connect import pin_evm_block
 from reserves.sources.evm import EvmSource
@@ -72,15 +72,8 @@ def node(reply: Reply) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with LoopbackServer(Handler) as server:
+        yield server.url
 
 
 def json_reply(transform: Callable[[Any], Any]) -> Reply:

@@ -19,7 +19,7 @@ from reserves.cli.output import (
     say,
     say_outcome,
 )
-from reserves.results import Outcome, Status, Verdict, count_warnings, failed_reason
+from reserves.results import Outcome, Status, verdict_of
 from reserves.sources import parse_endpoints
 
 
@@ -46,12 +46,8 @@ def okx_addresses_command(
         counts = {s: sum(1 for r in report.results if r.check.status is s) for s in Status}
         compared = [r.balance for r in report.results if r.balance is not None]
         amounts = {s: sum(1 for c in compared if c.status is s) for s in Status}
-        failure = failed_reason(report.checks, strict=strict)
-        verdict = Verdict(
-            Outcome.FAIL if failure else Outcome.PASS,
-            failure or "every row of a supported network is signed by its address (a constant message: replayable)",
-            count_warnings(report.checks),
-        )
+        signed = "every row of a supported network is signed by its address (a constant message: replayable)"
+        verdict = verdict_of(report.checks, strict=strict, missing=None, passed_reason=signed)
         if as_json:
             print_json(envelope("okx-addresses", verdict, report.checks, **{
                 "file": report.source,

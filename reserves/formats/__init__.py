@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reserves.results import Check, Status, Verdict, passed, proof_verdict
+from reserves.results import Check, Verdict, proof_verdict
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,6 @@ class FormatVerification:
     totals: dict[str, str] = field(default_factory=dict)
     """The exchange's totals at the root (whole units)."""
     anchored: bool = False
-
-    def ok(self, *, strict: bool = False) -> bool:
-        return passed(self.checks, strict=strict)
 
     def verdict(self, *, strict: bool = False) -> Verdict:
         return proof_verdict(self.checks, anchored=self.anchored, strict=strict)
@@ -46,19 +43,3 @@ class ProofFormat:
 def recognise(document: Any, formats: list[ProofFormat]) -> ProofFormat | None:
     matches = [f for f in formats if f.recognises(document)]
     return matches[0] if len(matches) == 1 else None
-
-
-StepCheck = Callable[..., Check]
-"""``check(step, status, detail="", expected=None, found=None)`` for one format's steps."""
-
-
-def step_checks(steps: dict[int, tuple[str, str]]) -> StepCheck:
-    """A maker of checks for a format whose steps are ``{number: (id, title)}``."""
-
-    def check(
-        step: int, status: Status, detail: str = "", expected: str | None = None, found: str | None = None
-    ) -> Check:
-        check_id, title = steps[step]
-        return Check(step, check_id, title, status, detail, expected, found)
-
-    return check

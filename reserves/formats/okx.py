@@ -19,7 +19,7 @@ from reserves.errors import InputError
 from reserves.results import Check, Status
 
 if TYPE_CHECKING:
-    from reserves.formats import StepCheck
+    from reserves.results import StepCheck
 
 ASSETS = ("BTC", "ETH", "USDT")
 SCALE = 18

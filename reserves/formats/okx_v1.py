@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat, step_checks
+from reserves.formats import FormatVerification, ProofFormat
 from reserves.formats.okx import Balances, anchored, node_hash, parse_balances, parse_hash, sha256_text
-from reserves.results import Status
+from reserves.results import Status, step_checks
 
 LEFT, RIGHT, ROOT, PADDING = 1, 2, 3, 4
 STEPS = {

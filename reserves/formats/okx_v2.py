@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat, step_checks
+from reserves.formats import FormatVerification, ProofFormat
 from reserves.formats.okx import Balances, anchored, node_hash, parse_balances, parse_hash, sha256_text
-from reserves.results import Status
+from reserves.results import Status, step_checks
 
 STEPS = {
     1: ("parse", "both files parse; balances are non-negative plain decimals"),

@@ -15,7 +15,7 @@ from typing import Any
 from reserves.results import Check, Status
 from reserves.sources import BalanceQuery, BalanceSource
 from reserves.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice
-from reserves.strict_json import loads_bounded
+from reserves.strict_json import loads_bounded, reject_float
 from reserves.wallets import BitcoinChain
 
 GENESIS = {
@@ -158,7 +158,7 @@ class EsploraSource(BalanceSource):
     def _json(self, path: str) -> Any:
         body = self._get(path)
         try:
-            return loads_bounded(body or b"", parse_float=_reject_float)
+            return loads_bounded(body or b"", parse_float=reject_float)
         except ValueError as exc:
             raise self.http.fail(f"{path} is not valid JSON: {exc}") from None
 
@@ -202,7 +202,3 @@ def _natural(value: Any) -> bool:
 
 def _satoshis(value: Any) -> bool:
     return _natural(value) and value <= MAX_SATOSHIS
-
-
-def _reject_float(text: str) -> Any:
-    raise ValueError(f"non-integer number {text[:40]}")

@@ -17,7 +17,7 @@ from typing import Any
 
 from reserves.errors import SourceError
 from reserves.sources.http import HttpEndpoint
-from reserves.strict_json import loads_bounded
+from reserves.strict_json import kind_of, loads_bounded, reject_float, shorten
 
 _QUANTITY = re.compile(r"0x(0|[1-9a-fA-F][0-9a-fA-F]{0,63})")
 _DATA = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
@@ -80,21 +80,21 @@ class JsonRpc:
         if reply.status != 200:
             raise self.fail(f"answered HTTP {reply.status}: {reply.text[:200]!r}")
         try:
-            parsed = loads_bounded(reply.body, parse_float=_reject_float)
+            parsed = loads_bounded(reply.body, parse_float=reject_float)
         except ValueError as exc:
             raise self.fail(f"the reply is not valid JSON: {exc}") from None
         if batch and isinstance(parsed, dict) and "error" in parsed and parsed.get("id") is None:
             return None  # a batch refused as a whole
         replies = parsed if batch else [parsed]
         if not isinstance(replies, list):
-            raise self.fail(f"answered a batch of {len(calls)} with {_kind(parsed)}")
+            raise self.fail(f"answered a batch of {len(calls)} with {kind_of(parsed)}")
         return self._match(ids, replies, [m for m, _ in calls])
 
     def _match(self, ids: list[int], replies: list[Any], methods: list[str]) -> list[Any | RpcError]:
         by_id: dict[int, Any | RpcError] = {}
         for reply in replies:
             if not isinstance(reply, dict):
-                raise self.fail(f"a reply is {_kind(reply)}, not an object")
+                raise self.fail(f"a reply is {kind_of(reply)}, not an object")
             reply_id = reply.get("id")
             if isinstance(reply_id, bool) or not isinstance(reply_id, int) or reply_id not in ids:
                 raise self.fail(f"a reply has id {_short(reply_id)}, which no request had")
@@ -137,15 +137,4 @@ def parse_hash(value: Any, what: str) -> bytes:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:80]}… ({len(text)} characters)"
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", int: "a number", bool: "a boolean"}.get(
-        type(value), "null" if value is None else type(value).__name__
-    )
-
-
-def _reject_float(text: str) -> Any:
-    raise ValueError(f"non-integer number {text[:40]}")
+    return shorten(repr(value), 80)
