@@ -114,7 +114,9 @@ def analyse(
     totals = {a: sum(w.holdings.get(a, 0) for w in wallets) for a in symbols}
 
     def frozen_by(gone: set[str]) -> tuple[dict[str, int], list[str]]:
-        frozen = dict.fromkeys(symbols, 0)
+        """What ``gone`` freezes, only the assets it freezes any of: memory follows the
+        assets wallets hold, not every asset of the snapshot (reliability finding D7)."""
+        frozen: dict[str, int] = {}
         labels = []
         for w in wallets:
             reachable = {
@@ -123,7 +125,8 @@ def analyse(
             if len(reachable) < w.policy.threshold:
                 labels.append(w.wallet.label)
                 for asset, amount in w.holdings.items():
-                    frozen[asset] += amount
+                    if amount:
+                        frozen[asset] = frozen.get(asset, 0) + amount
         return frozen, labels
 
     exposures: list[Exposure] = []
@@ -141,14 +144,14 @@ def analyse(
         current: dict[tuple[str, ...], dict[str, int]] = {}
         for combo in itertools.combinations(everyone, k):
             frozen, _ = frozen_by(set(combo))
-            current[combo] = frozen
-            for asset in symbols:
-                if frozen[asset] > worst[asset]:
-                    worst[asset], sets[asset] = frozen[asset], []
-                minimal = all(
-                    smaller.get(sub, {}).get(asset, 0) < frozen[asset] for sub in itertools.combinations(combo, k - 1)
-                )
-                if frozen[asset] == worst[asset] and frozen[asset] and minimal and len(sets[asset]) < EXAMPLES:
+            if frozen:
+                current[combo] = frozen
+            for asset, amount in frozen.items():
+                if amount > worst[asset]:
+                    worst[asset], sets[asset] = amount, []
+                if amount < worst[asset] or len(sets[asset]) >= EXAMPLES:
+                    continue
+                if all(smaller.get(sub, {}).get(asset, 0) < amount for sub in itertools.combinations(combo, k - 1)):
                     sets[asset].append(combo)
         smaller = current
         exposures += [Exposure(a, k, worst[a], totals[a], tuple(sets[a])) for a in symbols]
@@ -175,6 +178,10 @@ def analyse(
                 Flag("shared key", f"key {key} ({holder}) signs for {len(labels)} wallets: {', '.join(labels)}")
             )
 
-    frozen_now, frozen_wallets = (None, []) if not unreachable else frozen_by(set(unreachable))
+    frozen_now: dict[str, int] | None = None
+    frozen_wallets: list[str] = []
+    if unreachable:
+        frozen, frozen_wallets = frozen_by(set(unreachable))
+        frozen_now = {asset: frozen.get(asset, 0) for asset in symbols}
     return CustodyReport(tuple(everyone), wallets, exposures, flags, tuple(unreachable), frozen_now,
                          tuple(frozen_wallets), totals)  # fmt: skip

@@ -271,7 +271,7 @@ def _parse_header(
     header: list[str], decimals: Mapping[str, int], order: tuple[str, ...] | None, *, where: str
 ) -> tuple[Asset, ...]:
     if not header or header[0] != "account":
-        raise InputError(f"the header must start with 'account', found {header[:1]}", where=where)
+        raise InputError(f"the header must start with 'account', found {_quoted_header(header)}", where=where)
     symbols = header[1:]
     if not symbols:
         raise InputError("the header names no asset after 'account'", where=where)
@@ -292,3 +292,17 @@ def _parse_header(
             where=where,
         )
     return tuple(Asset(s, decimals[s]) for s in symbols)
+
+
+_SECRET_LIKE = re.compile(r"[0-9a-fA-F]{32,}")
+
+
+def _quoted_header(header: list[str]) -> str:
+    """The first header field as an error shows it: never a secret (a long run of hex, as
+    when the secret file is given as the liabilities file) and never more than 40 characters."""
+    if not header:
+        return "nothing"
+    first = header[0]
+    if _SECRET_LIKE.search(first):
+        return "a long hexadecimal string (is this the secret file? it is not shown)"
+    return repr(first if len(first) <= 40 else first[:40] + "…")

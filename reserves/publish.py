@@ -4,9 +4,13 @@
     <out>/secret          the snapshot secret, mode 0600: for auditors only
     <out>/store/          the proof store (``reserves.proof_store``)
 
-Everything is written into a temporary sibling directory that is renamed into place
-only once complete, so a failure never leaves a half-written snapshot behind. The same
-liabilities and secret always give byte-identical files.
+Everything is written into a temporary sibling directory (``.<out>.<pid>.<random>.partial``)
+that is renamed into place only once complete, so a failure never leaves a half-written
+snapshot behind; staging directories of publishes that died (their process is gone) are
+removed by the next publish to the same place, since they may hold a secret. Replacing
+``out`` is allowed only where it holds a snapshot. Files are 0644 and directories 0755
+whatever the umask (the secret 0600). The same liabilities and secret always give
+byte-identical files.
 """
 
 from __future__ import annotations
@@ -62,8 +66,11 @@ def publish(
     progress: ProgressCallback | None = None,
 ) -> SnapshotStatement:
     """Build and write the snapshot directory ``out``; return its statement."""
-    if out.exists() and not replace:
-        raise InputError(f"{out} already exists; choose another --out or pass --force to replace it")
+    if out.exists() or out.is_symlink():
+        if not replace:
+            raise InputError(f"{out} already exists; choose another --out or pass --force to replace it")
+        if not is_snapshot_directory(out):
+            raise InputError(f"{out} is not a snapshot directory (snapshot.json and store/): it is never replaced")
     liabilities = read_liabilities(liabilities_path, request.decimals, progress=progress)
     height = request.height if request.height is not None else smallest_height(len(liabilities))
     context = SnapshotContext(request.exchange, request.snapshot_id, request.cutoff, height, liabilities.assets)
@@ -76,7 +83,8 @@ def publish(
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+        remove_dead_staging(out)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".partial", dir=out.parent))
     except OSError as exc:
         raise InputError(f"cannot create {out}: {exc.strerror}") from None
     try:
@@ -86,7 +94,7 @@ def publish(
             statement = SnapshotStatement(SnapshotCommitment(context, tree.root), len(liabilities), request.reserves)
             writer.finish(tree.order_keys(), statement)
         (staging / SNAPSHOT_FILE).write_text(statement.to_text(), encoding="ascii")
-        staging.chmod(0o755)
+        _set_modes(staging)
         _move_into_place(staging, out)
     except OSError as exc:
         raise InputError(f"cannot write {out}: {exc.strerror}") from None
@@ -102,11 +110,51 @@ def _write_secret(path: Path, secret: SnapshotSecret) -> None:
         handle.write(secret.to_text())
 
 
+def is_snapshot_directory(path: Path) -> bool:
+    return (
+        path.is_dir()
+        and not path.is_symlink()
+        and (path / SNAPSHOT_FILE).is_file()
+        and (path / STORE_DIR / "manifest.json").is_file()
+    )
+
+
+def remove_dead_staging(out: Path) -> None:
+    """Remove ``out``'s staging and retired directories left by publishes whose process died."""
+    for leftover in out.parent.glob(f".{out.name}.*"):
+        parts = leftover.name[len(out.name) + 2 :].split(".")
+        if leftover.suffix not in (".partial", ".old") or not parts[0].isdigit() or not leftover.is_dir():
+            continue
+        if not _process_alive(int(parts[0])):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive
+    return True
+
+
+def _set_modes(staging: Path) -> None:
+    """0755 directories and 0644 files whatever the umask; the secret stays 0600."""
+    staging.chmod(0o755)
+    for directory, subdirectories, files in os.walk(staging):
+        for name in subdirectories:
+            os.chmod(os.path.join(directory, name), 0o755)
+        for name in files:
+            path = os.path.join(directory, name)
+            os.chmod(path, 0o600 if path == str(staging / SECRET_FILE) else 0o644)
+
+
 def _move_into_place(staging: Path, out: Path) -> None:
     if not out.exists():
         staging.rename(out)
         return
-    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".old", dir=out.parent))
     retired.rmdir()
     out.rename(retired)
     staging.rename(out)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -180,3 +183,61 @@ def test_json_output_is_the_statement(tmp_path: Path) -> None:
     document = json.loads(result.stdout)  # type: ignore[attr-defined]
     assert (document["schema"], document["result"], document["out"]) == ("reserves/publish/1", "PUBLISHED", str(out))
     assert document["snapshot"] == json.loads((out / "snapshot.json").read_text())
+
+
+def test_force_never_replaces_a_directory_that_is_not_a_snapshot(tmp_path: Path) -> None:
+    """Reliability finding D16: --force deleted whatever directory --out named."""
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "thesis.txt").write_text("years of work")
+    result = run_publish(DEMO_LIABILITIES, out, "--force")
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert result.stderr == (  # type: ignore[attr-defined]
+        f"reserves: invalid input: {out} is not a snapshot directory (snapshot.json and store/): it is never replaced\n"
+    )
+    assert (out / "thesis.txt").read_text() == "years of work"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis"]
+
+
+def test_staging_left_by_a_killed_publish_is_removed_by_the_next(tmp_path: Path) -> None:
+    """Reliability finding D15: a publish killed with SIGKILL left a staging directory
+    holding the secret; the next publish to the same place removes it (its process is gone)."""
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    leftover = tmp_path / f".snap.{dead.stdout.strip()}.abcd1234.partial"
+    leftover.mkdir()
+    (leftover / "secret").write_text("11" * 32 + "\n")
+    alive = tmp_path / f".snap.{os.getpid()}.efgh5678.partial"  # a publish still running: kept
+    alive.mkdir()
+    assert run_publish(DEMO_LIABILITIES, tmp_path / "snap").exit_code == 0  # type: ignore[attr-defined]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name, "snap"]
+
+
+def test_modes_do_not_depend_on_the_umask(tmp_path: Path) -> None:
+    """Reliability finding D18: under umask 000 snapshot.json and the store were world-writable."""
+    old = os.umask(0)
+    try:
+        assert run_publish(DEMO_LIABILITIES, tmp_path / "snap").exit_code == 0  # type: ignore[attr-defined]
+    finally:
+        os.umask(old)
+    out = tmp_path / "snap"
+    modes = {p.relative_to(out).as_posix(): p.stat().st_mode & 0o777 for p in [out, *out.rglob("*")]}
+    assert modes.pop(".") == 0o755
+    assert modes.pop("secret") == 0o600
+    assert modes.pop("store") == 0o755
+    assert set(modes.values()) == {0o644}, modes
+
+
+def test_secret_given_as_the_liabilities_file_is_never_echoed(tmp_path: Path) -> None:
+    """Reliability finding D17: the error quoted the whole first line, the secret."""
+    out = tmp_path / "snap"
+    assert run_publish(DEMO_LIABILITIES, out).exit_code == 0  # type: ignore[attr-defined]
+    secret = (out / "secret").read_text().strip()
+    result = run_publish(out / "secret", tmp_path / "other")
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert secret[:16] not in result.stderr  # type: ignore[attr-defined]
+    assert result.stderr == (  # type: ignore[attr-defined]
+        f"reserves: invalid input: {out / 'secret'}:1: the header must start with 'account', "
+        "found a long hexadecimal string (is this the secret file? it is not shown)\n"
+    )
