@@ -400,3 +400,59 @@ def test_stated_btc_amounts_against_esplora(tmp_path: Path) -> None:
     checks = [r["balance"] for r in document["rows"]]
     assert checks[0]["status"] == "PASS"
     assert (checks[1]["status"], checks[1]["expected"], checks[1]["found"]) == ("FAIL", "1.6", "1.5")
+
+
+# -- reliability findings on OKX's files (D9c, D9d, D21, D22) ---------------------------------
+
+
+def test_d22_sibling_balance_with_a_ninth_decimal_fails(tmp_path: Path, v1: dict[str, Any]) -> None:
+    """OKX's sums are rounded to 8 places, so a 9th decimal of a sibling is covered by no hash."""
+    document = copy.deepcopy(v1)
+    document["path"][0]["balances"]["BTC"] = "0.000000001"
+    assert failed_step(run_v1(tmp_path, document)) == (
+        "(3)",
+        "path[0]: OKX's sums have at most 8 decimals; more are covered by no hash",
+    )
+
+
+def test_d22_padding_relabelled_as_a_side_fails(tmp_path: Path) -> None:
+    document = v1_proof(NONCES, USERS, 4)  # the fifth of five: its sibling is padding
+    document["path"][0]["type"] = 2 if document["self"]["type"] == 1 else 1
+    assert failed_step(run_v1(tmp_path, document)) == (
+        "(4)",
+        "path[0] copies the node it pairs with, as only padding (type 4) may",
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        pytest.param(lambda b: b[:70] + b"\xff" + b[71:], "not valid UTF-8 at byte 70 of the line", id="invalid-utf8"),
+        pytest.param(
+            lambda b: b.replace(b",2,", b",\xc2\xb2,", 1), "expected hash,height,{balances}", id="unicode-digit"
+        ),
+        pytest.param(lambda b: b"a" * 5000 + b"\n" + b, "a line longer than 4096 bytes", id="long-line"),
+        pytest.param(
+            lambda b: b.replace(b'"BTC":"', b'"BTC":"' + b"1" * 3000, 1),
+            "an amount of 30",
+            id="amount-of-3000-digits",
+        ),
+    ],
+)
+def test_d9c_d21_malformed_tree_file_is_exit_2(tmp_path: Path, v2: Any, mutate: Any, message: str) -> None:
+    files, tree, _ = v2
+    bad = tmp_path / "bad-tree.txt"
+    bad.write_bytes(mutate(tree.read_bytes()))
+    result = cli("verify", write(tmp_path, "user.json", json_text(files[0])), "--tree", bad)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert message in result.stderr
+
+
+def test_d9d_malformed_address_files_are_exit_2(tmp_path: Path) -> None:
+    address = Account.from_key(EVM_KEY).address
+    long_cell = address_results(tmp_path, [evm_row(address, "x" * 140_000)])
+    assert long_cell.exit_code == 2
+    assert "addresses.csv:5: malformed CSV: field larger than field limit" in long_cell.stderr
+    markup = cli("okx-addresses", write(tmp_path, "m.csv", csv_text([evm_row("[/]", okx_evm_sign(MESSAGE, EVM_KEY))])))
+    assert markup.exit_code == 1
+    assert "line 5: ETH on ETH [/]" in markup.stdout

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from reserves.errors import InputError
 from reserves.results import Check, Status
+from reserves.strict_json import shorten
 
 if TYPE_CHECKING:
     from reserves.results import StepCheck
@@ -50,6 +51,11 @@ class Balances:
     def is_zero(self) -> bool:
         return not any(self.units)
 
+    @property
+    def rounded(self) -> bool:
+        """Whether every amount has at most 8 decimals, as OKX's sums are rounded."""
+        return all(u % ROUNDING == 0 for u in self.units)
+
     def as_dict(self) -> dict[str, str]:
         return dict(zip(ASSETS, self.text, strict=True))
 
@@ -61,9 +67,15 @@ class Balances:
         return "".join(self.text)
 
 
+MAX_AMOUNT_CHARS = 80
+"""Longer amounts are refused before ``int()`` (which raises past 4,300 digits)."""
+
+
 def parse_amount(text: object, *, where: str) -> tuple[int, str]:
     if not isinstance(text, str):
-        raise InputError(f"expected a decimal string, found {text!r}", where=where)
+        raise InputError(f"expected a decimal string, found {shorten(repr(text))}", where=where)
+    if len(text) > MAX_AMOUNT_CHARS:
+        raise InputError(f"an amount of {len(text)} characters (at most {MAX_AMOUNT_CHARS})", where=where)
     match = _DECIMAL.fullmatch(text) if text.isascii() else None
     if match is None:
         raise InputError(

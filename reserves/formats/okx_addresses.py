@@ -23,8 +23,10 @@ import base64
 import binascii
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from embit import networks
 from embit.base58 import encode_check
@@ -95,16 +97,24 @@ class AddressReport:
         return [c for r in self.results for c in (r.check, r.balance) if c is not None]
 
 
+MAX_CSV_BYTES = 64 * 1024 * 1024
+
+
 def read_rows(path: Path) -> list[AddressRow]:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CSV_BYTES + 1)
+        text = data.decode("utf-8-sig")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError("not valid UTF-8", where=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not valid UTF-8 at byte {exc.start}", where=str(path)) from None
+    if len(data) > MAX_CSV_BYTES:
+        raise InputError(f"larger than {MAX_CSV_BYTES} bytes", where=str(path))
     rows: list[AddressRow] = []
     header: dict[str, int] | None = None
-    for number, fields in enumerate(csv.reader(io.StringIO(text, newline="")), 1):
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    for number, fields in _records(reader, str(path)):
         if not any(f.strip() for f in fields):
             header = None  # a blank line ends a section
             continue
@@ -122,6 +132,20 @@ def read_rows(path: Path) -> list[AddressRow]:
     return rows
 
 
+def _records(reader: Any, source: str) -> Iterator[tuple[int, list[str]]]:
+    """Records with the line they start on; a malformed record is an error naming its line
+    (the csv module's field limit, a lone carriage return inside a field, stray quotes)."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(f"malformed CSV: {exc}", where=f"{source}:{line}") from None
+        yield line, fields
+
+
 def _row(fields: list[str], header: dict[str, int], line: int, source: str) -> AddressRow:
     def cell(key: str) -> str:
         index = header[key]
@@ -129,7 +153,7 @@ def _row(fields: list[str], header: dict[str, int], line: int, source: str) -> A
         return "" if value == "null" else value
 
     height_text = cell("height")
-    if height_text and not height_text.isdigit():
+    if height_text and not (height_text.isascii() and height_text.isdigit() and len(height_text) <= 12):
         raise InputError(f"snapshot height {height_text!r} is not a block number", where=f"{source}:{line}")
     signatures = tuple(s for s in (cell("signature1"), cell("signature2")) if s)
     owners = tuple(o for o in (cell("owner1"), cell("owner2")) if o)

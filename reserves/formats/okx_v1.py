@@ -124,6 +124,9 @@ def verify(document: Any, source: str, *, root: str | None = None) -> FormatVeri
             return failed(
                 step, f"path[{position}]: a padding node has zero balances", "0, 0, 0", ", ".join(node.balances.text)
             )
+        if not node.balances.rounded:
+            return failed(step, f"path[{position}]: OKX's sums have at most 8 decimals; more are covered by no hash",
+                          "at most 8 decimals", ", ".join(node.balances.text))  # fmt: skip
     if len(path) < 2 or path[0].type not in (LEFT, RIGHT, PADDING) or path[0].type == leaf.type:
         return failed(step, "path[0] must be the leaf's sibling, on the other side", f"not type {leaf.type}",
                       f"type {path[0].type}")  # fmt: skip
@@ -133,6 +136,9 @@ def verify(document: Any, source: str, *, root: str | None = None) -> FormatVeri
     step = 4
     current_hash, current = leaf.hash, leaf.balances
     for position, sibling in enumerate(path[:-1]):
+        if sibling.type != PADDING and sibling.hash == current_hash:
+            return failed(step, f"path[{position}] copies the node it pairs with, as only padding (type 4) may",
+                          "type 4", f"type {sibling.type}")  # fmt: skip
         sibling_is_left = sibling.type == LEFT if position else leaf.type == RIGHT
         left, right = (sibling.hash, current_hash) if sibling_is_left else (current_hash, sibling.hash)
         current = current + sibling.balances

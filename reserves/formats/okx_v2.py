@@ -22,7 +22,6 @@ and confirms the root's totals.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from reserves.errors import InputError
 from reserves.formats import FormatVerification, ProofFormat
 from reserves.formats.okx import Balances, anchored, node_hash, parse_balances, parse_hash, sha256_text
 from reserves.results import Status, step_checks
+from reserves.strict_json import loads_bounded
 
 STEPS = {
     1: ("parse", "both files parse; balances are non-negative plain decimals"),
@@ -44,6 +44,8 @@ STEPS = {
 _check = step_checks(STEPS)
 TITLE = "OKX Merkle v2 user file and full tree"
 MAX_TREE_BYTES = 8 * 1024 * 1024 * 1024
+MAX_LINE_BYTES = 4096
+"""A tree line is a hash, a height and three amounts: well under 300 bytes."""
 
 
 def _recognises(document: Any) -> bool:
@@ -63,18 +65,18 @@ def read_tree(path: Path) -> dict[int, list[TreeNode]]:
     """Levels by height, each in left-to-right order (the file lists them right to left)."""
     levels: dict[int, list[TreeNode]] = {}
     try:
-        handle = path.open("r", encoding="utf-8", newline="")
+        handle = path.open("rb")
+        size = path.stat().st_size
     except OSError as exc:
         raise InputError(f"cannot read tree file {path}: {exc.strerror}") from None
+    if size > MAX_TREE_BYTES:
+        raise InputError(f"larger than {MAX_TREE_BYTES} bytes", where=str(path))
     with handle:
-        for number, line in enumerate(handle, 1):
+        for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), 1):
             where = f"{path}:{number}"
-            text = line.rstrip("\n").rstrip("\r")
-            parts = text.split(",", 2)
-            if len(parts) != 3 or not parts[1].isdigit() or parts[1] != str(int(parts[1])):
-                raise InputError("expected hash,height,{balances}", where=where)
+            parts = _fields(raw, where)
             try:
-                balances = json.loads(parts[2], parse_float=_no_float, parse_int=_no_float)
+                balances = loads_bounded(parts[2], parse_float=_no_float, parse_int=_no_float)
             except ValueError as exc:
                 raise InputError(f"balances are not valid JSON: {exc}", where=where) from None
             node = TreeNode(parse_hash(parts[0], where=where), parse_balances(balances, where=where))
@@ -82,6 +84,21 @@ def read_tree(path: Path) -> dict[int, list[TreeNode]]:
     if not levels:
         raise InputError("the tree file is empty", where=str(path))
     return {height: list(reversed(nodes)) for height, nodes in levels.items()}
+
+
+def _fields(raw: bytes, where: str) -> list[str]:
+    """``hash,height,{balances}`` of one line, strictly: UTF-8, ASCII digits, bounded length."""
+    if len(raw) > MAX_LINE_BYTES:
+        raise InputError(f"a line longer than {MAX_LINE_BYTES} bytes", where=where)
+    try:
+        text = raw.decode("utf-8").rstrip("\n").rstrip("\r")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not valid UTF-8 at byte {exc.start} of the line", where=where) from None
+    parts = text.split(",", 2)
+    height = parts[1] if len(parts) == 3 else ""
+    if not (height.isascii() and height.isdigit()) or len(height) > 3 or height != str(int(height)):
+        raise InputError("expected hash,height,{balances}", where=where)
+    return parts
 
 
 def _no_float(text: str) -> Any:
