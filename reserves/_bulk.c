@@ -144,14 +144,20 @@ static Py_ssize_t parse_columns(Py_ssize_t assets, const int64_t **offsets, cons
     Py_ssize_t width = 16 * assets;
     for (Py_ssize_t block = 0; block < rows; block += ROW_BLOCK) {
         Py_ssize_t stop = block + ROW_BLOCK < rows ? block + ROW_BLOCK : rows;
+        /* The block is read column by column: a bad value ends the later columns' reads
+           before its row, so the block's first bad row is found, whichever column it is in. */
         for (Py_ssize_t a = 0; a < assets; a++) {
             const int64_t *at = offsets[a];
             for (Py_ssize_t row = block; row < stop; row++) {
                 u128 value;
-                if (!parse_amount(data[a] + at[row], data[a] + at[row + 1], decimals[a], &value)) return row;
+                if (!parse_amount(data[a] + at[row], data[a] + at[row + 1], decimals[a], &value)) {
+                    stop = row;
+                    break;
+                }
                 put_u128(out + row * width + 16 * a, value);
             }
         }
+        if (stop < (block + ROW_BLOCK < rows ? block + ROW_BLOCK : rows)) return stop;
     }
     return -1;
 }

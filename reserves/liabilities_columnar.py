@@ -179,6 +179,9 @@ def _body(text: pa.Buffer) -> int | None:
     head: bytes = text.slice(0, min(text.size, 1 << 20)).to_pybytes()
     if head.startswith(b"\xef\xbb\xbf") or b"\n" not in head:
         return None
+    header = head[: head.index(b"\n")]
+    if b"\r" in header.removesuffix(b"\r"):
+        return None  # a carriage return inside the header (``\r\r\n``): the reference names it
     return head.index(b"\n") + 1
 
 

@@ -376,3 +376,33 @@ def test_a_large_file_with_invalid_utf8_is_named_as_the_reference_names_it(
     with pytest.raises(InputError) as error:
         liabilities.read_liabilities(path, DECIMALS)
     assert str(error.value) == str(reference_error.value)
+
+
+def test_d14_two_bad_columns_in_one_block_name_the_first_row(tmp_path: Path) -> None:
+    """Reliability finding D14: a block of rows was checked column by column, so a bad value
+    in a later column of an earlier row lost to one in an earlier column of a later row."""
+    rows = [f"pad{i},0,0,0,0" for i in range(70_000)]
+    rows[100] = "pad100,0,0,1e5,0"  # the third asset column
+    rows[200] = "pad200,-1,0,0,0"  # the first asset column, later in the same block of 256 rows
+    raw = (HEADER + "\n" + "\n".join(rows) + "\n").encode()
+    path = tmp_path / "big.csv"
+    path.write_bytes(raw)
+    with pytest.raises(InputError) as reference_error:
+        liabilities.parse_liabilities(raw, DECIMALS, source=str(path))
+    with pytest.raises(InputError) as error:
+        liabilities.read_liabilities(path, DECIMALS)
+    assert str(error.value) == str(reference_error.value)
+    assert "big.csv:102 column" in str(error.value)
+
+
+def test_d14_carriage_returns_inside_the_header_are_refused_at_any_size(tmp_path: Path) -> None:
+    rows = [f"pad{i},0,0,0,0" for i in range(70_000)]
+    raw = (HEADER + "\r\r\n" + "\n".join(rows) + "\n").encode()
+    path = tmp_path / "big.csv"
+    path.write_bytes(raw)
+    with pytest.raises(InputError) as reference_error:
+        liabilities.parse_liabilities(raw, DECIMALS, source=str(path))
+    with pytest.raises(InputError) as error:
+        liabilities.read_liabilities(path, DECIMALS)
+    assert str(error.value) == str(reference_error.value)
+    assert str(error.value).endswith("big.csv:1: carriage return without line feed; use LF or CRLF line ends")
