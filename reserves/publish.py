@@ -110,6 +110,23 @@ def _write_secret(path: Path, secret: SnapshotSecret) -> None:
         handle.write(secret.to_text())
 
 
+def refuse_reused_secret(secret_path: Path, snapshot_id: str) -> None:
+    """A secret fixes every account's slot and salt: reused for another snapshot, it puts each
+    user beside the same neighbour again, whose balances the user's proofs show each time.
+    A secret is tied to the snapshot whose ``snapshot.json`` lies beside it (as ``publish``
+    writes them); reproducing that snapshot is allowed, a new snapshot id is refused."""
+    beside = secret_path.parent / SNAPSHOT_FILE
+    if not beside.is_file():
+        return
+    value = load_json(beside).value.get("snapshot_id")
+    if isinstance(value, str) and value != snapshot_id:
+        raise InputError(
+            f"this secret belongs to snapshot {value!r} ({beside}); reusing it for {snapshot_id!r} would give "
+            "every account the same slot and neighbour again, so users could follow another customer's "
+            "balances across snapshots: draw a fresh secret (leave out --secret)"
+        )
+
+
 def is_snapshot_directory(path: Path) -> bool:
     return (
         path.is_dir()

@@ -19,6 +19,9 @@ from typing import Any, NoReturn
 from reserves.errors import InputError
 
 MAX_JSON_BYTES = 256 * 1024 * 1024
+MAX_PROOF_BYTES = 32 * 1024 * 1024
+"""A user's proof file: at most 65 nodes of at most 4,096 sums each, a few MiB at most;
+bounding it first keeps a hostile 250 MB "proof" from costing a minute and gigabytes."""
 MAX_DEPTH = 64
 """Arrays and objects nest at most about this deep: no format here needs more than 8, and
 deeper input would exhaust the stack (a crash once another library raises the limit)."""
@@ -112,10 +115,10 @@ def loads_bounded(
         raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
 
 
-def parse_json(raw: bytes, *, source: str) -> JsonValue:
+def parse_json(raw: bytes, *, source: str, max_bytes: int = MAX_JSON_BYTES) -> JsonValue:
     """Parse a whole JSON document strictly; ``source`` names it in errors."""
-    if len(raw) > MAX_JSON_BYTES:
-        raise InputError(f"larger than {MAX_JSON_BYTES} bytes", where=source)
+    if len(raw) > max_bytes:
+        raise InputError(f"larger than {max_bytes} bytes", where=source)
     if raw.startswith(b"\xef\xbb\xbf"):
         raise InputError("starts with a byte-order mark", where=source)
     try:
@@ -135,13 +138,14 @@ def parse_json(raw: bytes, *, source: str) -> JsonValue:
     return JsonValue(value, "$", source)
 
 
-def load_json(path: Path) -> JsonValue:
+def load_json(path: Path, *, max_bytes: int = MAX_JSON_BYTES) -> JsonValue:
+    """Read and parse ``path``; a file over ``max_bytes`` is refused before it is parsed."""
     try:
         with path.open("rb") as handle:
-            raw = handle.read(MAX_JSON_BYTES + 1)
+            raw = handle.read(max_bytes + 1)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    return parse_json(raw, source=str(path))
+    return parse_json(raw, source=str(path), max_bytes=max_bytes)
 
 
 @dataclass(frozen=True)

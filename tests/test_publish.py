@@ -241,3 +241,18 @@ def test_secret_given_as_the_liabilities_file_is_never_echoed(tmp_path: Path) ->
         f"reserves: invalid input: {out / 'secret'}:1: the header must start with 'account', "
         "found a long hexadecimal string (is this the secret file? it is not shown)\n"
     )
+
+
+def test_d23_a_secret_is_not_reused_for_another_snapshot_id(tmp_path: Path) -> None:
+    """Reliability finding D23: the same secret for a new snapshot id kept every account's
+    slot, so each user's proofs showed the same neighbour's exact balances every week."""
+    first = tmp_path / "week-1"
+    assert run_publish(DEMO_LIABILITIES, first).exit_code == 0  # type: ignore[attr-defined]
+    options = [o if o != "2026-11-21" else "2026-11-28" for o in map(str, DEMO_OPTIONS)]
+    result = cli("publish", DEMO_LIABILITIES, *options, "--out", tmp_path / "week-2", "--secret", first / "secret")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"reserves: invalid input: this secret belongs to snapshot '2026-11-21' ({first / 'snapshot.json'}); "
+        "reusing it for '2026-11-28' would give every account the same slot and neighbour again"
+    )
+    assert not (tmp_path / "week-2").exists()

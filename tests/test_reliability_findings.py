@@ -62,3 +62,11 @@ def test_d8_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
     assert "\x1b" not in messages.stdout and "\u202e" not in messages.stdout
     assert "exchange: Evil \\x1b[31mRED\\x1b[0m \\u202egnp.exe" in messages.stdout
     assert "hot [/] [bold green]PASS[/bold green] (ethereum" in messages.stdout
+
+
+def test_d20_an_oversized_proof_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.json"
+    huge.write_bytes(b"[" + b"0," * (17 * 1024 * 1024) + b"0]")
+    result = cli("verify", huge, "--no-anchor")
+    assert result.exit_code == 2
+    assert result.stderr == f"reserves: invalid input: {huge}: larger than 33554432 bytes\n"

@@ -35,7 +35,7 @@ from reserves.proof import parse_proof
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotStatement, load_snapshot
 from reserves.sources import parse_endpoints
-from reserves.strict_json import load_json
+from reserves.strict_json import MAX_PROOF_BYTES, load_json
 from reserves.verify import Anchor, ProofVerification, verify_proof
 from reserves.wallets import ReserveSections
 
@@ -92,7 +92,7 @@ def publish_command(
     Example: reserves publish liabilities.csv --exchange "Demo Exchange" --snapshot-id 2026-11-21
     --cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=18,USDT=6 --out out/snap"""
     with errors_to_exit_codes(as_json=as_json):
-        from reserves.publish import SnapshotRequest, load_reserves_file, publish
+        from reserves.publish import SnapshotRequest, load_reserves_file, publish, refuse_reused_secret
 
         asset_decimals = _parse_decimals(decimals)
         reserves = ReserveSections()
@@ -112,6 +112,8 @@ def publish_command(
             reserves=reserves,
         )
         given = SnapshotSecret.load(secret) if secret is not None else None
+        if secret is not None:
+            refuse_reused_secret(secret, snapshot_id)
         with progress_bars() as progress:
             statement = publish(liabilities, request, out, secret=given, replace=force, progress=progress)
         if as_json:
@@ -190,7 +192,7 @@ def verify_command(
     with errors_to_exit_codes(as_json=as_json):
         if snapshot is not None and root is not None:
             raise InputError("give --snapshot or --root, not both")
-        document = load_json(proof_file)
+        document = load_json(proof_file, max_bytes=MAX_PROOF_BYTES)
         name, how = _proof_format(document.value, proof_format, proof_file)
         anchored = snapshot is not None or root is not None or (name == okx_v2.FORMAT.name and tree is not None)
         if not anchored and not no_anchor:
