@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 
 from reserves.errors import SourceError
-from reserves.loopback import LoopbackServer
+from reserves.loopback import LoopbackServer, send_body
 from reserves.sources import BalanceQuery
 from reserves.sources.connect import pin_evm_block
+from reserves.sources.esplora import EsploraSource
 from reserves.sources.evm import EvmSource
 from reserves.sources.http import HttpEndpoint
 from reserves.sources.jsonrpc import JsonRpc
-from reserves.wallets import EvmChain
+from reserves.wallets import BitcoinChain, EvmChain
 
 A, B = "0x" + "aa" * 20, "0x" + "bb" * 20
 BALANCES = {A: 6 * 10**18, B: 5 * 10**17}
@@ -196,3 +197,83 @@ def test_malformed_block_hash_is_blamed_on_the_node() -> None:
     with node(json_reply(short_hash)) as url, pytest.raises(SourceError) as caught:
         pin_evm_block(url, 7, name="ethereum")
     assert str(caught.value) == (f"ethereum ({url}): malformed block: the block's hash is not a 32-byte hash: '0xabcd'")
+
+
+# -- Esplora (D4, D9f, D10, D25) ------------------------------------------------------------------
+
+GENESIS_REGTEST = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
+PINNED = "ab" * 32
+ADDRESS = "bcrt1qexampleexampleexampleexampleexample0"
+
+
+def tx(txid: str, height: int | Any, value: Any, block_hash: str = PINNED, **changes: Any) -> dict[str, Any]:
+    document = {
+        "txid": txid * 64 if len(txid) == 1 else txid,
+        "status": {"confirmed": True, "block_height": height, "block_hash": block_hash},
+        "vin": [],
+        "vout": [{"scriptpubkey_address": ADDRESS, "value": value}],
+    }
+    document.update(changes)
+    return document
+
+
+@contextmanager
+def esplora(history: Any) -> Iterator[str]:
+    """An Esplora server for one address whose history is ``history`` (bytes are sent as they are)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/block-height/0":
+                body, kind = GENESIS_REGTEST.encode(), "text/plain"
+            elif self.path == "/block-height/100":
+                body, kind = PINNED.encode(), "text/plain"
+            elif self.path == f"/address/{ADDRESS}/txs/chain":
+                body = history if isinstance(history, bytes) else json.dumps(history).encode()
+                kind = "application/json"
+            else:
+                body, kind = b"[]", "application/json"
+            send_body(self, 200, body, kind)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with LoopbackServer(Handler) as server:
+        yield server.url
+
+
+def esplora_balance(url: str) -> int:
+    chain = BitcoinChain("bitcoin", "regtest", "BTC", 100, bytes.fromhex(PINNED))
+    source = EsploraSource.connect(chain, url, retries=0)
+    assert [c.status.value for c in source.identity_checks()] == ["PASS", "PASS"]
+    return source.balance(BalanceQuery(ADDRESS))
+
+
+def test_esplora_honest_history_is_counted_up_to_the_pinned_block() -> None:
+    history = [tx("c", 101, 7), tx("b", 100, 5), tx("a", 99, 3)]
+    with esplora(history) as url:
+        assert esplora_balance(url) == 8  # the transaction at 101 came after the pinned block
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        pytest.param([tx("a", 99, -5)], "an output of " + "a" * 64 + " has no valid value", id="negative-value"),
+        pytest.param([tx("a", 99, "5")], "has no valid value", id="string-value"),
+        pytest.param([tx("a", 99, 21_000_000 * 10**8 + 1)], "has no valid value", id="above-21-million-btc"),
+        pytest.param([tx("a", "abc", 5)], "has block height 'abc'", id="string-height"),
+        pytest.param([tx("a", True, 5)], "has block height True", id="boolean-height"),
+        pytest.param([tx("a", -999_800, 5)], "has block height -999800", id="negative-height"),
+        pytest.param([tx("a", 100, 5, block_hash="cd" * 32)], "is at the pinned height in another block", id="fork"),
+        pytest.param([tx("a", 99, 5, vin=["x"])], "an input of " + "a" * 64 + " is malformed", id="input-not-object"),
+        pytest.param(
+            [tx("a", 99, 5, vin=[{"prevout": {"scriptpubkey_address": ADDRESS, "value": -(10**20)}}])],
+            "spends an invalid value",
+            id="negative-spend",
+        ),
+        pytest.param([{k: v for k, v in tx("a", 99, 5).items() if k != "vin"}], "lacks its inputs", id="no-vin"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, "nested more than 64 levels deep", id="deep-nesting"),
+    ],
+)
+def test_esplora_impossible_history_is_unreadable_never_counted(history: Any, message: str) -> None:
+    with esplora(history) as url, pytest.raises(SourceError, match=re.escape(message)):
+        esplora_balance(url)
