@@ -20,7 +20,7 @@ from reserves.sources import BalanceQuery
 from reserves.sources.connect import pin_evm_block
 from reserves.sources.esplora import EsploraSource
 from reserves.sources.evm import EvmSource
-from reserves.sources.http import HttpEndpoint
+from reserves.sources.http import HttpEndpoint, TimeBudget
 from reserves.sources.jsonrpc import JsonRpc
 from reserves.wallets import BitcoinChain, EvmChain
 
@@ -277,3 +277,17 @@ def test_esplora_honest_history_is_counted_up_to_the_pinned_block() -> None:
 def test_esplora_impossible_history_is_unreadable_never_counted(history: Any, message: str) -> None:
     with esplora(history) as url, pytest.raises(SourceError, match=re.escape(message)):
         esplora_balance(url)
+
+
+def test_a_run_s_time_budget_bounds_every_source_together() -> None:
+    """Reliability finding D5: per-request deadlines alone let many slow sources add up."""
+    budget = TimeBudget.of(1.0)
+    started = time.monotonic()
+    with node(lambda r: (503, {"Retry-After": "1"}, b"busy")) as url:
+        endpoint = HttpEndpoint(url, name="ethereum", retries=50, backoff=0.1, budget=budget)
+        with pytest.raises(SourceError, match="the run's time budget of 1 s is spent"):
+            JsonRpc(endpoint).call("eth_chainId", [])
+        second = HttpEndpoint(url, name="bitcoin", budget=budget)
+        with pytest.raises(SourceError, match="the run's time budget of 1 s is spent"):
+            second.get("/blocks/tip/height")
+    assert time.monotonic() - started < 5

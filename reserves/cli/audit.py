@@ -16,6 +16,7 @@ from reserves.cli.output import (
     EsploraOption,
     JsonOption,
     KOption,
+    MaxTimeOption,
     RpcOption,
     TimeoutOption,
     UnreachableOption,
@@ -40,7 +41,7 @@ from reserves.results import Outcome, Verdict
 from reserves.secret import SnapshotSecret
 from reserves.snapshot import SnapshotStatement, load_snapshot
 from reserves.sources import parse_endpoints
-from reserves.sources.http import DEFAULT_TIMEOUT
+from reserves.sources.http import DEFAULT_TIMEOUT, TimeBudget
 
 if TYPE_CHECKING:
     from reserves.audit import AuditReport
@@ -67,6 +68,7 @@ def audit_command(
     unreachable: UnreachableOption = None,
     k: KOption = "1,2,3",
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    max_time: MaxTimeOption = None,
     as_json: JsonOption = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
@@ -85,7 +87,7 @@ def audit_command(
         given = SnapshotSecret.load(secret)
         if liabilities_only and (rpc or esplora):
             raise InputError("--liabilities-only reads no chain: leave out --rpc and --esplora")
-        sources = {} if liabilities_only else _sources(statement, rpc, esplora, timeout)
+        sources = {} if liabilities_only else _sources(statement, rpc, esplora, timeout, max_time)
         with progress_bars() as progress:
             result = audit_snapshot(
                 statement, liabilities, given, sources, progress=progress, custody_ks=parse_ks(k),
@@ -105,7 +107,11 @@ def audit_command(
 
 
 def _sources(
-    statement: SnapshotStatement, rpc: list[str] | None, esplora: list[str] | None, timeout: float
+    statement: SnapshotStatement,
+    rpc: list[str] | None,
+    esplora: list[str] | None,
+    timeout: float,
+    max_time: float | None,
 ) -> dict[str, BalanceSource]:
     """The sources for the snapshot's chains, from the options and the environment."""
     from reserves.sources.connect import connect_sources, environment_endpoints
@@ -114,7 +120,8 @@ def _sources(
     rpc_urls = environment_endpoints(chains, parse_endpoints(rpc or [], "--rpc"), "evm")
     esplora_urls = environment_endpoints(chains, parse_endpoints(esplora or [], "--esplora"), "bitcoin")
     register_secret_urls([*rpc_urls.values(), *esplora_urls.values()])
-    return connect_sources(chains, rpc_urls, esplora_urls, timeout=timeout, notice=notice)
+    budget = TimeBudget.of(max_time) if max_time is not None else None
+    return connect_sources(chains, rpc_urls, esplora_urls, timeout=timeout, notice=notice, budget=budget)
 
 
 def _write_report(path: Path, result: AuditReport, verdict: Verdict, inputs: AuditInputs, as_json: bool) -> None:
@@ -194,6 +201,7 @@ def custody_command(
     unreachable: UnreachableOption = None,
     k: KOption = "1,2,3",
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    max_time: MaxTimeOption = None,
     as_json: JsonOption = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
@@ -206,7 +214,7 @@ def custody_command(
         from reserves.reserve_audit import audit_reserves
 
         statement = load_snapshot(snapshot)
-        sources = _sources(statement, rpc, esplora, timeout)
+        sources = _sources(statement, rpc, esplora, timeout, max_time)
         sums = dict(zip(statement.context.symbols, statement.root.sums, strict=True))
         with progress_bars() as progress:
             result = audit_reserves(statement, sums, sources, progress=progress, custody_ks=parse_ks(k),

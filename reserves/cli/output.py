@@ -73,6 +73,15 @@ TimeoutOption = Annotated[
         max=600,
     ),
 ]
+MaxTimeOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-time",
+        help="Seconds all requests to the sources may take together; past it the sources not yet read "
+        "are unreadable (the audit is INCOMPLETE). Default: no overall limit.",
+        min=1,
+    ),
+]
 UnreachableOption = Annotated[
     list[str] | None, typer.Option(help="A keyholder to treat as unreachable (repeat for several).")
 ]

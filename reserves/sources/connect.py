@@ -11,7 +11,7 @@ from reserves.errors import InputError, SourceError
 from reserves.sources import BalanceSource, parse_endpoints
 from reserves.sources.esplora import EsploraSource
 from reserves.sources.evm import EvmSource
-from reserves.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice
+from reserves.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice, TimeBudget
 from reserves.sources.jsonrpc import JsonRpc, parse_hash, parse_quantity
 from reserves.wallets import BitcoinChain, Chain, EvmChain
 
@@ -52,7 +52,9 @@ def connect_sources(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     notice: Notice | None = None,
+    budget: TimeBudget | None = None,
 ) -> dict[str, BalanceSource]:
+    """A source for each endpoint; ``budget`` bounds the time of every request of them all."""
     sources: dict[str, BalanceSource] = {}
     for option, endpoints, kind in (("--rpc", rpc, EvmChain), ("--esplora", esplora, BitcoinChain)):
         for name, url in endpoints.items():
@@ -63,9 +65,9 @@ def connect_sources(
             if not isinstance(chain, kind):
                 raise InputError(f"{name} is a {chain.kind} chain", where=option)
             if isinstance(chain, EvmChain):
-                sources[name] = EvmSource.connect(chain, url, timeout=timeout, notice=notice)
+                sources[name] = EvmSource.connect(chain, url, timeout=timeout, notice=notice, budget=budget)
             elif isinstance(chain, BitcoinChain):
-                sources[name] = EsploraSource.connect(chain, url, timeout=timeout, notice=notice)
+                sources[name] = EsploraSource.connect(chain, url, timeout=timeout, notice=notice, budget=budget)
     return sources
 
 

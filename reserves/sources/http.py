@@ -39,6 +39,22 @@ Notice = Callable[[str], None]
 
 
 @dataclass(frozen=True)
+class TimeBudget:
+    """One deadline shared by every request of a run (an audit reading many sources):
+    past it, no request starts and none waits longer."""
+
+    seconds: float
+    expires_at: float
+
+    @classmethod
+    def of(cls, seconds: float) -> TimeBudget:
+        return cls(seconds, time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        return self.expires_at - time.monotonic()
+
+
+@dataclass(frozen=True)
 class HttpReply:
     status: int
     body: bytes
@@ -72,6 +88,7 @@ class HttpEndpoint:
         notice: Notice | None = None,
         session: requests.Session | None = None,
         max_retry_after: float = MAX_RETRY_AFTER,
+        budget: TimeBudget | None = None,
     ) -> None:
         self.url = url
         self.name = name
@@ -85,6 +102,7 @@ class HttpEndpoint:
         self.notice = notice
         self.session = session or requests.Session()
         self.max_retry_after = max_retry_after
+        self.budget = budget
 
     def get(self, path: str = "") -> HttpReply:
         return self._request("GET", self.url.rstrip("/") + path if path else self.url, None)
@@ -98,6 +116,7 @@ class HttpEndpoint:
 
     def _request(self, method: str, url: str, payload: bytes | None) -> HttpReply:
         for attempt in range(self.retries + 1):
+            self._check_budget()
             try:
                 return self._attempt(method, url, payload)
             except _Transient as transient:
@@ -108,17 +127,18 @@ class HttpEndpoint:
                     delay = min(max(delay, transient.wait), self.max_retry_after)
                 if self.notice is not None:
                     self.notice(f"{self.name}: retry {attempt + 1}/{self.retries} after {transient.why}")
-                time.sleep(delay)
+                time.sleep(max(0.0, min(delay, self._budget_left())))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(self, method: str, url: str, payload: bytes | None) -> HttpReply:
         headers = {"Accept-Encoding": "identity"}
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        deadline = time.monotonic() + self.timeout * DEADLINE_FACTOR
+        deadline = min(time.monotonic() + self.timeout * DEADLINE_FACTOR, time.monotonic() + self._budget_left())
+        timeout = max(0.01, min(self.timeout, self._budget_left()))
         try:
             response = self.session.request(
-                method, url, data=payload, headers=headers, timeout=self.timeout, stream=True, allow_redirects=False
+                method, url, data=payload, headers=headers, timeout=timeout, stream=True, allow_redirects=False
             )
             try:
                 body = self._body(response, deadline)
@@ -137,6 +157,13 @@ class HttpEndpoint:
             raise _Transient(f"HTTP {status}", _retry_after(response.headers.get("Retry-After")))
         return HttpReply(status, body)
 
+    def _budget_left(self) -> float:
+        return self.budget.remaining() if self.budget is not None else float("inf")
+
+    def _check_budget(self) -> None:
+        if self.budget is not None and self.budget.remaining() <= 0:
+            raise self.fail(f"the run's time budget of {self.budget.seconds:g} s is spent")
+
     def _body(self, response: requests.Response, deadline: float) -> bytes:
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
         if encoding not in ("", "identity"):
@@ -145,6 +172,7 @@ class HttpEndpoint:
         size = 0
         while True:
             if time.monotonic() > deadline:
+                self._check_budget()
                 raise self.fail(f"the reply took longer than {self.timeout * DEADLINE_FACTOR:g} s")
             chunk = response.raw.read1(READ_CHUNK, decode_content=False)
             if not chunk:
