@@ -35,6 +35,10 @@ ReadProgress = Callable[[str, int, int], None]
 NATIVE_DECIMALS = {"evm": 18, "bitcoin": 8}
 DUPLICATE_NOTE = "duplicate address: counted once"
 OWNERSHIP_NOTE = "not counted: ownership not proven"
+IMPLAUSIBLE_NOTE = "not counted: implausible balance"
+PLAUSIBLE_LIMIT = 1 << 128
+"""A balance at or above this (in the asset's smallest unit) exceeds any liabilities total
+FORMAT allows: a source that reports one is wrong, and it is never counted."""
 
 
 @dataclass(frozen=True)
@@ -251,7 +255,13 @@ def _read_balances(run: _Run, progress: ReadProgress | None) -> None:
         for (wallet, symbol, query, note), raw in zip(plan, found, strict=True):
             units = query.token.decimals if query.token else NATIVE_DECIMALS[chain.kind]
             amount = to_asset_units(raw, units, assets[symbol].decimals)
-            run.readings.append(WalletReading(wallet, symbol, amount, not note, note))
+            why = note
+            if amount >= PLAUSIBLE_LIMIT:
+                why = IMPLAUSIBLE_NOTE
+                run.checks.append(Check(9, "balance-plausible", f"{wallet.label}: {symbol} balance is plausible",
+                                        Status.FAIL, "more than any liabilities total can be (2^128 smallest units): "
+                                        "the source is wrong", f"< {PLAUSIBLE_LIMIT}", str(amount)))  # fmt: skip
+            run.readings.append(WalletReading(wallet, symbol, amount, not why, why))
     if run.sections.wallets:
         counted = sum(1 for r in run.readings if r.counted)
         unread = any(r.found is None and r.note != DUPLICATE_NOTE for r in run.readings)

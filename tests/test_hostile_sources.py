@@ -10,19 +10,25 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reserves.context import Asset, SnapshotContext
 from reserves.errors import SourceError
 from reserves.loopback import LoopbackServer, send_body
+from reserves.reserve_audit import audit_reserves
+from reserves.snapshot import SnapshotCommitment, SnapshotStatement
 from reserves.sources import BalanceQuery
+from reserves.sources import esplora as esplora_module
 from reserves.sources.connect import pin_evm_block
 from reserves.sources.esplora import EsploraSource
 from reserves.sources.evm import EvmSource
 from reserves.sources.http import HttpEndpoint, TimeBudget
 from reserves.sources.jsonrpc import JsonRpc
-from reserves.wallets import BitcoinChain, EvmChain
+from reserves.tree import Node
+from reserves.wallets import BitcoinChain, EvmChain, ReserveSections, Wallet
 
 A, B = "0x" + "aa" * 20, "0x" + "bb" * 20
 BALANCES = {A: 6 * 10**18, B: 5 * 10**17}
@@ -38,6 +44,8 @@ def honest_result(request: dict[str, Any]) -> Any:
         return "0x1"
     if method == "eth_getBlockByNumber":
         return {"number": "0x7", "hash": "0x" + BLOCK_HASH.hex()}
+    if method == "eth_getCode":
+        return "0x"  # accounts, not contracts
     return hex(BALANCES[params[0]])
 
 
@@ -291,3 +299,56 @@ def test_a_run_s_time_budget_bounds_every_source_together() -> None:
         with pytest.raises(SourceError, match="the run's time budget of 1 s is spent"):
             second.get("/blocks/tip/height")
     assert time.monotonic() - started < 5
+
+
+def test_an_implausible_balance_fails_and_is_not_counted(tmp_path: Path) -> None:
+    """A balance of 2^255 wei is a valid uint256 but more than any liabilities total: FAIL."""
+    huge = hex(1 << 255)
+
+    def inflate(request: Any) -> Any:
+        replies = answer(request)
+        for reply in replies if isinstance(replies, list) else [replies]:
+            if isinstance(reply.get("result"), str) and reply["result"] == hex(BALANCES[A]):
+                reply["result"] = huge
+        return replies
+
+    statement = SnapshotStatement(
+        SnapshotCommitment(SnapshotContext("X", "s", 0, 1, (Asset("ETH", 18),)), Node(bytes(32), (10**18,))),
+        1,
+        ReserveSections(
+            {"ethereum": CHAIN},
+            (),
+            (Wallet("ethereum", A, A, "hot", "a", ("ETH",)), Wallet("ethereum", B, B, "hot", "b", ("ETH",))),
+        ),
+    )
+    with node(json_reply(inflate)) as url:
+        source = EvmSource.connect(CHAIN, url, retries=0)
+        result = audit_reserves(statement, {"ETH": 10**18}, {"ethereum": source})
+    check = next(c for c in result.checks if c.id == "balance-plausible")
+    assert (check.status.value, check.title, check.found) == ("FAIL", "a: ETH balance is plausible", str(1 << 255))
+    notes = [(r.wallet.label, r.found, r.counted, r.note.split(":")[0]) for r in result.readings]
+    # b's balance is read and plausible; it does not count only because no ownership was signed here
+    assert notes == [("a", 1 << 255, False, "not counted"), ("b", BALANCES[B], False, "not counted")]
+    assert result.readings[0].note == "not counted: implausible balance"
+    assert result.verdicts[0].reserves == 0
+
+
+def test_esplora_that_pages_for_ever_is_refused_at_the_page_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reliability finding D25: fresh full pages for ever were read for half an hour."""
+    monkeypatch.setattr(esplora_module, "MAX_PAGES", 4)
+    pages = iter(range(1_000_000))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.startswith("/block-height/"):
+                body = (GENESIS_REGTEST if self.path.endswith("/0") else PINNED).encode()
+            else:
+                page = next(pages)
+                body = json.dumps([tx(f"{page:032x}{n:032x}", 99, 1) for n in range(25)]).encode()
+            send_body(self, 200, body, "application/json")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with LoopbackServer(Handler) as server, pytest.raises(SourceError, match="longer than 4 pages"):
+        esplora_balance(server.url)

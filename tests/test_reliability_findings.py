@@ -70,3 +70,20 @@ def test_d20_an_oversized_proof_is_refused_before_it_is_parsed(tmp_path: Path) -
     result = cli("verify", huge, "--no-anchor")
     assert result.exit_code == 2
     assert result.stderr == f"reserves: invalid input: {huge}: larger than 33554432 bytes\n"
+
+
+def test_d9e_unicode_digits_in_k_are_a_usage_error(four: Published) -> None:
+    result = cli("custody", four.snapshot_json, "--k", "²")
+    assert result.exit_code == 2
+    assert result.stderr == "reserves: invalid input: --k: expected sizes from 1 to 8 separated by commas, found '²'\n"
+
+
+def test_d9a_a_liabilities_amount_of_5000_digits_is_named_not_a_crash(tmp_path: Path) -> None:
+    lines = (ROOT / "fixtures/demo/liabilities.csv").read_text().split("\n")
+    lines[1] = lines[1].split(",")[0] + "," + "1" * 5000 + ",0,0"
+    csv = tmp_path / "digits.csv"
+    csv.write_text("\n".join(lines))
+    result = cli("publish", csv, "--exchange", "X", "--snapshot-id", "s", "--cutoff", "2026-11-21T00:00:00Z",
+                 "--decimals", "BTC=8,ETH=18,USDT=6", "--out", tmp_path / "o")  # fmt: skip
+    assert result.exit_code == 2
+    assert f"{csv}:2 column BTC: amount of 5000 characters: no amount below 2^128 is that long" in result.stderr
