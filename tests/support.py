@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
 from typer.testing import CliRunner, Result
 
 from reserves.cli import app
@@ -23,6 +25,20 @@ VECTOR_NAMES = ("single", "small", "unicode")
 DEMO_LIABILITIES = ROOT / "fixtures" / "demo" / "liabilities.csv"
 SECRET = SnapshotSecret(bytes(range(32)))
 """A fixed secret, so the test snapshots are reproducible."""
+
+
+SCHEMAS = ROOT / "docs" / "schemas"
+SCHEMA_BASE = "https://reserves.example/schemas/"
+
+
+def assert_valid(document: Any, schema: str) -> None:
+    """``document`` validates against ``docs/schemas/<schema>`` (which may refer to the others)."""
+    registry: Registry = Registry().with_resources(  # type: ignore[type-arg]
+        (SCHEMA_BASE + p.name, Resource.from_contents(json.loads(p.read_text()))) for p in SCHEMAS.glob("*.json")
+    )
+    validator = Draft202012Validator(json.loads((SCHEMAS / schema).read_text()), registry=registry)
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
 
 
 def cli(*args: str | Path) -> Result:

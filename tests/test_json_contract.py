@@ -13,26 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
 
-from support import DEMO_LIABILITIES, cli
+from support import DEMO_LIABILITIES, assert_valid, cli
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ROOT / "docs" / "schemas"
 EXAMPLES = ROOT / "fixtures" / "examples"
-BASE = "https://reserves.example/schemas/"
-
-
-def registry() -> Registry:  # type: ignore[type-arg]
-    resources = [(BASE + p.name, Resource.from_contents(json.loads(p.read_text()))) for p in SCHEMAS.glob("*.json")]
-    return Registry().with_resources(resources)
-
-
-def assert_valid(document: Any, schema: str) -> None:
-    validator = Draft202012Validator(json.loads((SCHEMAS / schema).read_text()), registry=registry())
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
-    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
 
 
 @pytest.fixture(scope="module")

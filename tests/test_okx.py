@@ -27,7 +27,7 @@ from okx_builder import (
 )
 
 from reserves.regtest import EsploraServer, RegtestChain
-from support import ROOT, cli
+from support import ROOT, assert_valid, cli
 
 EXAMPLES = ROOT.parent / "shared" / "vectors" / "okx"
 needs_examples = pytest.mark.skipif(
@@ -55,6 +55,7 @@ def test_example_v1_proof_passes() -> None:
     assert result.exit_code == 0, result.stdout
     document = json.loads(result.stdout)
     assert (document["schema"], document["result"]) == ("reserves/verify/1", "NOT_ANCHORED")
+    assert_valid(document, "verify.schema.json")
     assert document["format"] == "OKX Merkle v1 proof"
     assert document["balances"] == {"BTC": "1.000069", "ETH": "0.99908176", "USDT": "19398.33550812"}
     assert document["totals"] == {"BTC": "95088.55505656", "ETH": "939953.49090361", "USDT": "3137909428.88369702"}
@@ -217,6 +218,7 @@ def test_generated_v2_files_pass(tmp_path: Path, v2: Any) -> None:
     for user in files:
         result = run_v2(tmp_path, user, tree, "--root", root, "--strict")
         assert result.exit_code == 0, result.stdout
+        assert_valid(json.loads(result.stdout), "verify.schema.json")
 
 
 def test_v2_changed_leaf_balance_fails(tmp_path: Path, v2: Any) -> None:
@@ -336,7 +338,10 @@ def test_generated_address_rows(tmp_path: Path) -> None:
     result = address_results(tmp_path, rows)
     assert result.exit_code == 1
     assert statuses(result) == ["WARN", "FAIL", "WARN", "WARN", "FAIL", "SKIPPED"]
-    details = [r["ownership"]["detail"] for r in json.loads(result.stdout)["rows"]]
+    document = json.loads(result.stdout)
+    assert (document["schema"], document["result"]) == ("reserves/okx-addresses/1", "FAIL")
+    assert_valid(document, "okx-addresses.schema.json")
+    details = [r["ownership"]["detail"] for r in document["rows"]]
     assert details[1].startswith("the signature recovers to 0x")
     assert details[4] == "1 distinct signers in the script; 2 required, 2 signatures given"
 

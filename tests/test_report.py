@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from reserve_world import liabilities_csv, world
 
+from reserves.report import BAR, CHART_CAP_PER_MILLE, LEFT, ChartRow
 from support import cli
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -74,3 +75,19 @@ def test_report_renders_in_chromium(report: Path, tmp_path: Path) -> None:
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert int.from_bytes(data[16:20], "big") == 1280  # the page was laid out at the window's width
     assert len(data) > 50_000  # a rendered page, not a blank one
+
+
+def test_chart_labels_fit_inside_the_chart(tmp_path: Path) -> None:
+    """The chart is as wide as its longest label (8 px a character at 13 px): none clips,
+    even with 18-decimal amounts and a clipped bar."""
+    row = ChartRow("ETH", "1" * 20 + "." + "1" * 18, "9" * 25 + "." + "9" * 18, "999999.99%", "PASS",
+                   BAR * CHART_CAP_PER_MILLE // 1000, clipped=True)  # fmt: skip
+    assert row.label_end == LEFT + row.reserve_width + 6 + 8 * len(row.reserves_label)
+    assert row.label_end > LEFT + BAR * CHART_CAP_PER_MILLE // 1000 + 200  # wider than the old fixed chart
+
+
+def test_report_chart_is_wide_enough_for_every_label(report: Path) -> None:
+    html = report.read_text()
+    width = int(re.search(r'<svg class="chart" id="chart" width="(\d+)"', html).group(1))  # type: ignore[union-attr]
+    for x, label in re.findall(r'<text x="(\d+)" y="\d+">((?:liabilities|reserves) [^<]*)</text>', html):
+        assert int(x) + 8 * len(label) <= width, (x, label, width)
