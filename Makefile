@@ -7,11 +7,11 @@ NODE_STAMP := node_modules/.installed
 
 .PHONY: demo test lint install tools browser clean
 
-# The compiled hot loops (reserves/_bulk.c) link OpenSSL's libcrypto: its headers come
+# The compiled hot loops (reserves/liabilities/_bulk.c) link OpenSSL's libcrypto: its headers come
 # from Debian's libssl-dev when the machine lacks them (needs root).
-$(STAMP): pyproject.toml setup.py reserves/_bulk.c
+$(STAMP): pyproject.toml setup.py reserves/liabilities/_bulk.c
 	@test -f /usr/include/openssl/sha.h || { \
-	  echo "installing libssl-dev (Debian package) for reserves/_bulk.c"; \
+	  echo "installing libssl-dev (Debian package) for reserves/liabilities/_bulk.c"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev >/dev/null; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -49,4 +49,4 @@ test: lint tools browser
 	exit $$status
 
 clean:
-	rm -rf $(VENV) node_modules out build reserves/_bulk.*.so
+	rm -rf $(VENV) node_modules out build reserves/liabilities/_bulk.*.so

@@ -19,9 +19,9 @@ from eth_utils.address import to_checksum_address
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from evm_node import anvil, send_ether
 
-from reserves.sources import BalanceQuery
-from reserves.sources.evm import EvmSource
-from reserves.wallets import EvmChain
+from reserves.onchain.reserve_sections import EvmChain
+from reserves.onchain.sources import BalanceQuery
+from reserves.onchain.sources.evm import EvmSource
 
 
 def main() -> None:

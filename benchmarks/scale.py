@@ -31,7 +31,7 @@ import blockcerts_merkletools
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_liabilities import write
 
-from reserves.proof_store import ProofStore
+from reserves.liabilities.proof_store import ProofStore
 
 DECIMALS = [8, 18, 6, 9, 8, 6, 18, 8, 6, 12]
 TARGETS = {"publish": "120 s, 8 GB (10M x 20)", "audit": "60 s (10M x 20)", "proof": "50 ms of work",

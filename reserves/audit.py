@@ -18,15 +18,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reserves.checks import Check, Status, Verdict, join_words, passed, step_checks, verdict_of
 from reserves.encoding import format_amount
-from reserves.liabilities import read_liabilities
-from reserves.liability_tree import build_liability_tree
+from reserves.liabilities.csv_file import read_liabilities
+from reserves.liabilities.liability_tree import build_liability_tree
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.snapshot import SnapshotStatement
+from reserves.onchain.reserve_audit import ReserveAudit, audit_reserves
+from reserves.onchain.sources import BalanceSource
 from reserves.progress import ProgressCallback
-from reserves.reserve_audit import ReserveAudit, audit_reserves
-from reserves.results import Check, Status, Verdict, join_words, passed, step_checks, verdict_of
-from reserves.secret import SnapshotSecret
-from reserves.snapshot import SnapshotStatement
-from reserves.sources import BalanceSource
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Tagged hashes (FORMAT §1): ``TH(tag, m) = SHA256(SHA256(tag) || SHA256(tag) || m)``.
 
 The 64-byte prefix is the same for every use of a tag, so each ``Tag`` absorbs it once
-and hands out copies of that state; the compiled hot loops (``reserves._bulk``) take the
+and hands out copies of that state; the compiled hot loops (``reserves.liabilities._bulk``) take the
 prefix bytes, ``Tag.prefix``, and do the same.
 """
 
@@ -19,7 +19,7 @@ class Tag:
         digest = hashlib.sha256(name.encode("ascii")).digest()
         self.name = name
         self.prefix = digest + digest
-        """``SHA256(tag) || SHA256(tag)``, for the compiled loops (``reserves._bulk``)."""
+        """``SHA256(tag) || SHA256(tag)``, for the compiled loops (``reserves.liabilities._bulk``)."""
         self._state = hashlib.sha256(self.prefix)
 
     def hash(self, *parts: Buffer) -> bytes:

@@ -2,7 +2,7 @@
 
     <out>/snapshot.json   the public statement (FORMAT §6.1)
     <out>/secret          the snapshot secret, mode 0600: for auditors only
-    <out>/store/          the proof store (``reserves.proof_store``)
+    <out>/store/          the proof store (``reserves.liabilities.proof_store``)
 
 Everything is written into a temporary sibling directory (``.<out>.<pid>.<random>.partial``)
 that is renamed into place only once complete, so a failure never leaves a half-written
@@ -26,14 +26,14 @@ from typing import Any
 from reserves.atomic_file import write_text_atomically
 from reserves.context import Asset, SnapshotContext
 from reserves.errors import InputError
-from reserves.liabilities import read_liabilities
-from reserves.liability_tree import build_liability_tree
+from reserves.liabilities.csv_file import read_liabilities
+from reserves.liabilities.liability_tree import build_liability_tree
+from reserves.liabilities.proof_store import SECRET_FILE, SNAPSHOT_FILE, STORE_DIR, ProofStoreWriter
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.snapshot import SnapshotCommitment, SnapshotStatement
+from reserves.onchain.reserve_sections import ReserveSections, parse_reserve_sections
 from reserves.progress import ProgressCallback
-from reserves.proof_store import SECRET_FILE, SNAPSHOT_FILE, STORE_DIR, ProofStoreWriter
-from reserves.secret import SnapshotSecret
-from reserves.snapshot import SnapshotCommitment, SnapshotStatement
 from reserves.strict_json import JsonValue, load_json
-from reserves.wallets import ReserveSections, parse_reserve_sections
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ def load_reserves_file(
 def _pin(value: JsonValue, name: str, entry: Any, rpc: Mapping[str, str], esplora: Mapping[str, str]) -> Any:
     if not isinstance(entry, dict) or "block_hash" in entry:
         return entry  # complete, or malformed: parse_reserve_sections says which
-    from reserves.sources.connect import pin_esplora_block, pin_evm_block  # loaded only when pinning
+    from reserves.onchain.sources.connect import pin_esplora_block, pin_evm_block  # loaded only when pinning
 
     kind = entry.get("kind")
     endpoints, option, pin = (

@@ -1,6 +1,6 @@
 """The user's check of one inclusion proof: FORMAT §6.3, step by step.
 
-    (1) parse strictly and recompute ``ctx``    -- done by ``reserves.proof`` (exit 2)
+    (1) parse strictly and recompute ``ctx``    -- done by ``reserves.liabilities.proof`` (exit 2)
     (2) ``0 <= index < 2^H`` and ``len(path) == H``
     (3) the leaf from the user's own id, salt, index and balances (never from the file)
     (4) climb the path, left or right by the bits of ``index``, every sum ``< 2^128``
@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reserves.checks import Check, Status, Verdict, passed, proof_verdict, step_checks
 from reserves.encoding import format_amount
-from reserves.proof import InclusionProof
-from reserves.results import Check, Status, Verdict, passed, proof_verdict, step_checks
-from reserves.snapshot import SnapshotCommitment, SnapshotStatement
-from reserves.tree import Node, SumOverflowError, account_commitment, leaf, padding, parent
+from reserves.liabilities.proof import InclusionProof
+from reserves.liabilities.snapshot import SnapshotCommitment, SnapshotStatement
+from reserves.liabilities.tree import Node, SumOverflowError, account_commitment, leaf, padding, parent
 
 STEPS = {
     1: ("parse", "proof parses and the context is recomputed"),

@@ -27,21 +27,21 @@ from web3 import EthereumTesterProvider, Web3
 
 from reserves.audit import audit_snapshot
 from reserves.cli import print_audit, print_statement, print_verification
+from reserves.control.ownership import sign_snapshot
+from reserves.control.signatures import bitcoin_public_key
 from reserves.encoding import parse_cutoff
-from reserves.evm_loopback import EvmLoopbackNode
-from reserves.inputs import AuditInputs
-from reserves.ownership import sign_snapshot
-from reserves.proof import parse_proof_text
-from reserves.proof_store import ProofStore
+from reserves.liabilities.proof import parse_proof_text
+from reserves.liabilities.proof_store import ProofStore
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.snapshot import SnapshotStatement
+from reserves.onchain.reserve_sections import BitcoinChain, EvmChain, Keyholder, ReserveSections, Token, Wallet
+from reserves.onchain.sources.connect import connect_sources
 from reserves.publish import SnapshotRequest, publish, rewrite_statement
-from reserves.regtest import EsploraServer, RegtestChain, key, multisig_p2wsh, p2wpkh_address
-from reserves.report import render_html, write_report
-from reserves.secret import SnapshotSecret
-from reserves.signatures import bitcoin_public_key
-from reserves.snapshot import SnapshotStatement
-from reserves.sources.connect import connect_sources
+from reserves.report.html import render_html, write_report
+from reserves.report.inputs import AuditInputs
+from reserves.testing.evm_loopback import EvmLoopbackNode
+from reserves.testing.regtest import EsploraServer, RegtestChain, key, multisig_p2wsh, p2wpkh_address
 from reserves.verify import Anchor, verify_proof
-from reserves.wallets import BitcoinChain, EvmChain, Keyholder, ReserveSections, Token, Wallet
 
 ROOT = Path(__file__).resolve().parent.parent
 LIABILITIES = ROOT / "fixtures" / "demo" / "liabilities.csv"

@@ -14,8 +14,8 @@ from typing import Any
 from eth_account import Account
 from evm_node import Anvil, anvil, deploy_safe, deploy_token, send_ether, transfer_token
 
-from reserves.regtest import EsploraServer, RegtestChain, key, multisig_p2wsh, p2pkh_address, p2wpkh_address
-from reserves.signatures import bitcoin_public_key
+from reserves.control.signatures import bitcoin_public_key
+from reserves.testing.regtest import EsploraServer, RegtestChain, key, multisig_p2wsh, p2pkh_address, p2wpkh_address
 
 ETHER = 10**18
 BTC = 10**8

@@ -14,10 +14,10 @@ from typer.testing import CliRunner, Result
 
 from reserves.cli import app
 from reserves.encoding import parse_cutoff
-from reserves.proof_store import ProofStore
+from reserves.liabilities.proof_store import ProofStore
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.snapshot import SnapshotStatement
 from reserves.publish import SnapshotRequest, publish
-from reserves.secret import SnapshotSecret
-from reserves.snapshot import SnapshotStatement
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "fixtures" / "vectors"

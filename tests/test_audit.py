@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from reserves.liabilities import read_liabilities
-from reserves.secret import SnapshotSecret
-from reserves.snapshot import load_snapshot
-from reserves.tree import Node, account_commitment, leaf, padding, parent
+from reserves.liabilities.csv_file import read_liabilities
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.snapshot import load_snapshot
+from reserves.liabilities.tree import Node, account_commitment, leaf, padding, parent
 from support import FIVE_ACCOUNTS, FOUR_ACCOUNTS, SECRET, Published, cli, publish_csv, write_json
 
 CHECK1 = "(1) account count equals the liabilities file's rows"

@@ -26,8 +26,8 @@ from reserve_world import (
     world,
 )
 
+from reserves.control.signatures import evm_sign
 from reserves.encoding import format_amount
-from reserves.signatures import evm_sign
 from support import cli, write_json
 
 PUBLISH = ("--exchange", "Chain Exchange", "--snapshot-id", "2026-11-21", "--cutoff", "2026-11-21T00:00:00Z",

@@ -7,10 +7,10 @@ import tracemalloc
 
 import pytest
 
-from reserves.custody import CustodyWallet, analyse
+from reserves.control.custody import CustodyWallet, analyse
+from reserves.control.ownership import SigningPolicy
 from reserves.errors import InputError
-from reserves.ownership import SigningPolicy
-from reserves.wallets import Keyholder, Wallet
+from reserves.onchain.reserve_sections import Keyholder, Wallet
 
 
 def wallet(label: str, kind: str, threshold: int, keys: tuple[str, ...], btc: int) -> CustodyWallet:

@@ -17,18 +17,18 @@ import pytest
 
 from reserves.context import Asset, SnapshotContext
 from reserves.errors import SourceError
-from reserves.loopback import LoopbackServer, send_body
-from reserves.reserve_audit import audit_reserves
-from reserves.snapshot import SnapshotCommitment, SnapshotStatement
-from reserves.sources import BalanceQuery
-from reserves.sources import esplora as esplora_module
-from reserves.sources.connect import pin_evm_block
-from reserves.sources.esplora import EsploraSource
-from reserves.sources.evm import EvmSource
-from reserves.sources.http import HttpEndpoint, TimeBudget
-from reserves.sources.jsonrpc import JsonRpc
-from reserves.tree import Node
-from reserves.wallets import BitcoinChain, EvmChain, ReserveSections, Wallet
+from reserves.liabilities.snapshot import SnapshotCommitment, SnapshotStatement
+from reserves.liabilities.tree import Node
+from reserves.onchain.reserve_audit import audit_reserves
+from reserves.onchain.reserve_sections import BitcoinChain, EvmChain, ReserveSections, Wallet
+from reserves.onchain.sources import BalanceQuery
+from reserves.onchain.sources import esplora as esplora_module
+from reserves.onchain.sources.connect import pin_evm_block
+from reserves.onchain.sources.esplora import EsploraSource
+from reserves.onchain.sources.evm import EvmSource
+from reserves.onchain.sources.http import HttpEndpoint, TimeBudget
+from reserves.onchain.sources.jsonrpc import JsonRpc
+from reserves.testing.loopback import LoopbackServer, send_body
 
 A, B = "0x" + "aa" * 20, "0x" + "bb" * 20
 BALANCES = {A: 6 * 10**18, B: 5 * 10**17}

@@ -1,4 +1,4 @@
-"""The bulk builder (reserves.levels) agrees with the reference tree (reserves.tree)
+"""The bulk builder (reserves.liabilities.bulk_tree) agrees with the reference tree (reserves.liabilities.tree)
 node for node, including padding, non-power-of-two sizes and the 2^128 bound."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reserves import levels
-from reserves.tree import Node, SumOverflowError, build_levels, leaf
+from reserves.liabilities import bulk_tree
+from reserves.liabilities.tree import Node, SumOverflowError, build_levels, leaf
 
 CTX = hashlib.sha256(b"test context").digest()
 U128 = 1 << 128
@@ -23,7 +23,7 @@ def make_leaves(balances: list[tuple[int, ...]]) -> list[Node]:
     return [leaf(CTX, i, hashlib.sha256(bytes([i % 256, i // 256])).digest(), b) for i, b in enumerate(balances)]
 
 
-def bulk(leaves: list[Node], height: int, chunk_levels: int = levels.CHUNK_LEVELS) -> tuple[Node, list[list[Node]]]:
+def bulk(leaves: list[Node], height: int, chunk_levels: int = bulk_tree.CHUNK_LEVELS) -> tuple[Node, list[list[Node]]]:
     """The bulk builder over the same leaves, and every level its sink received (pieces joined)."""
     accounts = b"".join(hashlib.sha256(bytes([i % 256, i // 256])).digest() for i in range(len(leaves)))
     raw = b"".join(s.to_bytes(16, "big") for n in leaves for s in n.sums)
@@ -31,10 +31,12 @@ def bulk(leaves: list[Node], height: int, chunk_levels: int = levels.CHUNK_LEVEL
     asset_count = len(leaves[0].sums)
     seen: list[list[Node]] = [[] for _ in range(height + 1)]
 
-    def sink(level: int, records: levels.Records) -> None:
-        seen[level] += [levels.record_to_node(r, asset_count) for r in records]
+    def sink(level: int, records: bulk_tree.Records) -> None:
+        seen[level] += [bulk_tree.record_to_node(r, asset_count) for r in records]
 
-    root = levels.build(CTX, height, levels.LeafInput.in_slot_order(accounts, amounts), sink, chunk_levels=chunk_levels)
+    root = bulk_tree.build(
+        CTX, height, bulk_tree.LeafInput.in_slot_order(accounts, amounts), sink, chunk_levels=chunk_levels
+    )
     return root, seen
 
 
@@ -56,7 +58,7 @@ def test_bulk_equals_reference(balances: list[tuple[int, ...]], extra_height: in
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 5, 7, 8, 9, 17, 31, 33])
-@pytest.mark.parametrize("chunk_levels", [1, 2, 3, levels.CHUNK_LEVELS])
+@pytest.mark.parametrize("chunk_levels", [1, 2, 3, bulk_tree.CHUNK_LEVELS])
 @pytest.mark.parametrize("extra_height", [0, 3])
 def test_non_power_of_two_sizes(count: int, chunk_levels: int, extra_height: int) -> None:
     """Including trees taller than they need be: above the accounts, every level is one
@@ -83,7 +85,7 @@ def test_carry_between_64_bit_halves_is_exact() -> None:
         pytest.param([(1 << 126,)] * 4 + [(1 << 127,), (1 << 127,), (0,), (0,)], (1, 2, 0), id="lower-in-later-chunk"),
     ],
 )
-@pytest.mark.parametrize("chunk_levels", [1, 2, levels.CHUNK_LEVELS])
+@pytest.mark.parametrize("chunk_levels", [1, 2, bulk_tree.CHUNK_LEVELS])
 def test_overflow_is_caught_by_both(
     balances: list[tuple[int, ...]], where: tuple[int, int, int], chunk_levels: int
 ) -> None:
@@ -106,7 +108,7 @@ def test_overflow_is_caught_by_both(
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_threads_build_exactly_what_one_thread_builds(monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
     """Chunks hashed on several threads reach the sink in index order, whatever finishes first."""
-    monkeypatch.setattr(levels, "WORKERS", workers)
+    monkeypatch.setattr(bulk_tree, "WORKERS", workers)
     leaves = make_leaves([(i, 3 * i) for i in range(101)])
     assert bulk(leaves, 7, chunk_levels=2)[1] == build_levels(CTX, 7, leaves)
 
@@ -114,14 +116,14 @@ def test_threads_build_exactly_what_one_thread_builds(monkeypatch: pytest.Monkey
 def test_sink_receives_each_level_in_index_order() -> None:
     """Pieces of a level are consecutive ranges: chunk 0's, chunk 1's, … then the levels above the chunks."""
     order: list[tuple[int, int]] = []
-    leaves = levels.LeafInput.in_slot_order(bytes(32 * 11), np.zeros((11, 16), dtype=np.uint8))
-    levels.build(CTX, 4, leaves, lambda level, records: order.append((level, len(records))), chunk_levels=2)
+    leaves = bulk_tree.LeafInput.in_slot_order(bytes(32 * 11), np.zeros((11, 16), dtype=np.uint8))
+    bulk_tree.build(CTX, 4, leaves, lambda level, records: order.append((level, len(records))), chunk_levels=2)
     # 11 leaves in chunks of 4: the last chunk's fourth leaf slot is the padding node.
     assert order == [(0, 4), (1, 2), (0, 4), (1, 2), (0, 4), (1, 2), (2, 4), (3, 2), (4, 1)]
 
 
 def test_in_ranges_covers_every_row_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(levels, "WORKERS", 2)
+    monkeypatch.setattr(bulk_tree, "WORKERS", 2)
     seen: list[tuple[int, int]] = []
-    levels.in_ranges(lambda start, stop: seen.append((start, stop)), 10, step=3)
+    bulk_tree.in_ranges(lambda start, stop: seen.append((start, stop)), 10, step=3)
     assert sorted(seen) == [(0, 3), (3, 6), (6, 9), (9, 10)]

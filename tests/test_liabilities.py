@@ -7,7 +7,7 @@ import re
 import pytest
 
 from reserves.errors import InputError
-from reserves.liabilities import parse_liabilities
+from reserves.liabilities.csv_file import parse_liabilities
 
 DECIMALS = {"BTC": 8, "ETH": 18}
 

@@ -14,12 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reserves import _bulk, hashing, liabilities, liabilities_columnar
+from reserves import hashing
 from reserves.context import Asset
 from reserves.encoding import U128_LIMIT, format_amount, parse_amount
 from reserves.errors import InputError
-from reserves.secret import SnapshotSecret
-from reserves.tree import account_commitment
+from reserves.liabilities import _bulk, columnar, csv_file
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.tree import account_commitment
 
 ASSETS = (Asset("BTC", 8), Asset("ETH", 18), Asset("WEI", 0), Asset("BIG", 36))
 DECIMALS = {a.symbol: a.decimals for a in ASSETS}
@@ -55,19 +56,19 @@ def render(rows: list[tuple[str, list[int]]], line_end: str = "\n", trailing_zer
     return (line_end.join(lines) + line_end).encode()
 
 
-def both(raw: bytes) -> tuple[liabilities.LiabilitiesFile, liabilities.LiabilitiesFile | None]:
+def both(raw: bytes) -> tuple[csv_file.LiabilitiesFile, csv_file.LiabilitiesFile | None]:
     """What the reference parser and the fast path make of the same bytes."""
-    reference = liabilities.parse_liabilities(raw, DECIMALS, source="f.csv")
+    reference = csv_file.parse_liabilities(raw, DECIMALS, source="f.csv")
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "f.csv"
         path.write_bytes(raw)
-        fast = liabilities_columnar.read(path, ASSETS)
+        fast = columnar.read(path, ASSETS)
     if fast is None:
         return reference, None
-    return reference, liabilities.LiabilitiesFile("f.csv", ASSETS, *fast)
+    return reference, csv_file.LiabilitiesFile("f.csv", ASSETS, *fast)
 
 
-def same(left: liabilities.LiabilitiesFile, right: liabilities.LiabilitiesFile) -> bool:
+def same(left: csv_file.LiabilitiesFile, right: csv_file.LiabilitiesFile) -> bool:
     return (
         np.array_equal(left.id_offsets, right.id_offsets)
         and np.array_equal(left.id_bytes, right.id_bytes)
@@ -150,7 +151,7 @@ def test_compiled_account_hashes_are_the_reference() -> None:
     secret = SnapshotSecret(bytes(range(32)))
     ctx = hashlib.sha256(b"ctx").digest()
     ids = ["alice", "张伟", "x" * 256, "Café"]
-    parsed = liabilities.from_rows("f.csv", (Asset("BTC", 8),), ids, [(0,)] * len(ids))
+    parsed = csv_file.from_rows("f.csv", (Asset("BTC", 8),), ids, [(0,)] * len(ids))
     out = np.empty((len(ids), 64), dtype=np.uint8)
     _bulk.account_hashes(parsed.id_offsets, parsed.id_bytes, secret.key, hashing.ACCOUNT.prefix + ctx, out, 0, len(ids))
     expected = [secret.order_key(i) + account_commitment(ctx, i, secret.salt(i)) for i in ids]
@@ -198,7 +199,7 @@ def test_fast_path_defers_bad_rows_and_the_reference_names_them(tmp_path: Path, 
         both(raw)  # the reference rejects it ...
     small = tmp_path / "small.csv"
     small.write_bytes(raw)
-    assert liabilities_columnar.read(small, ASSETS) is None  # ... and the fast path defers
+    assert columnar.read(small, ASSETS) is None  # ... and the fast path defers
 
 
 @pytest.mark.parametrize("where", [0, 40_000, 70_000])
@@ -211,11 +212,11 @@ def test_a_large_file_s_first_error_is_found_in_bulk_with_the_reference_message(
     path = tmp_path / "big.csv"
     path.write_bytes(raw)
     with pytest.raises(InputError) as reference_error:
-        liabilities.parse_liabilities(raw, DECIMALS, source=str(path))
+        csv_file.parse_liabilities(raw, DECIMALS, source=str(path))
     assert f":{where + 3}" in str(reference_error.value)
-    monkeypatch.setattr(liabilities, "parse_liabilities", None)  # must not be needed
+    monkeypatch.setattr(csv_file, "parse_liabilities", None)  # must not be needed
     with pytest.raises(InputError) as fast_error:
-        liabilities.read_liabilities(path, DECIMALS)
+        csv_file.read_liabilities(path, DECIMALS)
     assert str(fast_error.value) == str(reference_error.value)
 
 
@@ -229,7 +230,7 @@ def test_the_first_of_two_errors_is_named() -> None:
         path = Path(directory) / "big.csv"
         path.write_bytes(raw)
         with pytest.raises(InputError) as error:
-            liabilities.read_liabilities(path, DECIMALS)
+            csv_file.read_liabilities(path, DECIMALS)
     assert str(error.value).endswith(
         "big.csv:20002 column BIG: amount '-5' is not a plain decimal (digits, optionally '.' and digits; no sign, exponent, spaces or separators)"
     )
@@ -238,46 +239,44 @@ def test_the_first_of_two_errors_is_named() -> None:
 @pytest.mark.parametrize(
     ("row", "found"),
     [
-        pytest.param('"quoted, id",-1,0,0,0', liabilities_columnar.FirstError(60_001), id="quoted-comma"),
+        pytest.param('"quoted, id",-1,0,0,0', columnar.FirstError(60_001), id="quoted-comma"),
         pytest.param('"two\nlines",-1,0,0,0', None, id="quoted-line-feed"),
     ],
 )
-def test_quoted_large_files_with_an_error(
-    tmp_path: Path, row: str, found: liabilities_columnar.FirstError | None
-) -> None:
+def test_quoted_large_files_with_an_error(tmp_path: Path, row: str, found: columnar.FirstError | None) -> None:
     """A comma inside quotes is no separator; a line feed inside quotes means rows are
     not lines, and the reference parser reads the file."""
     raw = big_file_with('"early, quoted",1,0,0,0', 10).replace(b"pad59999,", row.encode() + b"\npad59999,")
     path = tmp_path / "big.csv"
     path.write_bytes(raw)
-    assert liabilities_columnar.first_error(path, ASSETS) == found
+    assert columnar.first_error(path, ASSETS) == found
     with pytest.raises(InputError) as reference_error:
-        liabilities.parse_liabilities(raw, DECIMALS, source=str(path))
+        csv_file.parse_liabilities(raw, DECIMALS, source=str(path))
     with pytest.raises(InputError) as error:
-        liabilities.read_liabilities(path, DECIMALS)
+        csv_file.read_liabilities(path, DECIMALS)
     assert str(error.value) == str(reference_error.value)
     assert "big.csv:60003 column BTC: amount '-1'" in str(error.value)
 
 
 def test_a_large_file_with_quoted_commas_is_read_in_parts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(liabilities_columnar, "WORKERS", 3)
+    monkeypatch.setattr(columnar, "WORKERS", 3)
     rows = [(f"user {i}, Ltd" if i % 2 else f"user-{i}", [i, 0, 0, 0]) for i in range(3000)]
     raw = render(rows)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "f.csv"
         path.write_bytes(raw)
-        assert liabilities_columnar._plan(pa.memory_map(str(path)).read_buffer(), 5)[1] is False  # type: ignore[index]
+        assert columnar._plan(pa.memory_map(str(path)).read_buffer(), 5)[1] is False  # type: ignore[index]
     reference, fast = both(raw)
     assert fast is not None and same(fast, reference)
 
 
 def test_large_files_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(liabilities, "parse_liabilities", None)  # the reference must not be called
+    monkeypatch.setattr(csv_file, "parse_liabilities", None)  # the reference must not be called
     rows = [(f"user-{i}", [i, 10**20 + i, i, 0]) for i in range(40_000)]
     path = tmp_path / "big.csv"
     path.write_bytes(render(rows))
     reports: list[tuple[str, int, int]] = []
-    parsed = liabilities.read_liabilities(path, DECIMALS, progress=lambda *report: reports.append(report))
+    parsed = csv_file.read_liabilities(path, DECIMALS, progress=lambda *report: reports.append(report))
     assert reports[0] == ("reading liabilities", 0, 40_000)
     assert reports[-1] == ("reading liabilities", 40_000, 40_000)
     assert [done for _, done, _ in reports] == sorted(done for _, done, _ in reports)
@@ -295,8 +294,8 @@ def test_repeated_ids_are_found_exactly_even_when_digests_collide(
     monkeypatch: pytest.MonkeyPatch, ids: list[str], repeat: tuple[int, int] | None
 ) -> None:
     """The first row whose id appeared before, and where it first appeared."""
-    parsed = liabilities.from_rows("f.csv", (Asset("BTC", 8),), ids, [(0,)] * len(ids))
-    found = liabilities_columnar._first_repeat(parsed.id_offsets, parsed.id_bytes)
+    parsed = csv_file.from_rows("f.csv", (Asset("BTC", 8),), ids, [(0,)] * len(ids))
+    found = columnar._first_repeat(parsed.id_offsets, parsed.id_bytes)
     assert ((found.row, found.first_occurrence) if found else None) == repeat
 
     class EveryDigestEqual:
@@ -306,8 +305,8 @@ def test_repeated_ids_are_found_exactly_even_when_digests_collide(
         def id_digests(offsets: object, data: object, out: np.ndarray) -> None:  # type: ignore[type-arg]
             out[:] = 7
 
-    monkeypatch.setattr(liabilities_columnar, "_bulk", EveryDigestEqual)
-    found = liabilities_columnar._first_repeat(parsed.id_offsets, parsed.id_bytes)
+    monkeypatch.setattr(columnar, "_bulk", EveryDigestEqual)
+    found = columnar._first_repeat(parsed.id_offsets, parsed.id_bytes)
     assert ((found.row, found.first_occurrence) if found else None) == repeat
 
 
@@ -319,7 +318,7 @@ def test_every_split_into_parts_reads_every_row_once(
     monkeypatch: pytest.MonkeyPatch, workers: int, ending: str
 ) -> None:
     """The file is cut at line feeds into one part per core; rows land in their own places."""
-    monkeypatch.setattr(liabilities_columnar, "WORKERS", workers)
+    monkeypatch.setattr(columnar, "WORKERS", workers)
     rows = [(f"user-{i}", [i, 10**18 * i, i % 7, 10**36 + i]) for i in range(997)]
     raw = render(rows, line_end="\r\n" if ending == "\r\n" else "\n")
     if not ending:
@@ -331,7 +330,7 @@ def test_every_split_into_parts_reads_every_row_once(
 
 
 def test_a_file_with_quotes_is_read_as_one_part(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(liabilities_columnar, "WORKERS", 4)
+    monkeypatch.setattr(columnar, "WORKERS", 4)
     rows = [(f"user-{i}", [i, 0, 0, 0]) for i in range(500)] + [('say "hi"\nbye', [1, 2, 3, 4])]
     reference, fast = both(render(rows))
     assert fast is not None and same(fast, reference)
@@ -370,11 +369,11 @@ def test_a_large_file_with_invalid_utf8_is_named_as_the_reference_names_it(
     path = tmp_path / "big.csv"
     path.write_bytes(raw)
     with pytest.raises(InputError) as reference_error:
-        liabilities.parse_liabilities(raw, DECIMALS, source=str(path))
+        csv_file.parse_liabilities(raw, DECIMALS, source=str(path))
     assert "not valid UTF-8" in str(reference_error.value)
-    monkeypatch.setattr(liabilities, "parse_liabilities", None)  # must not be needed
+    monkeypatch.setattr(csv_file, "parse_liabilities", None)  # must not be needed
     with pytest.raises(InputError) as error:
-        liabilities.read_liabilities(path, DECIMALS)
+        csv_file.read_liabilities(path, DECIMALS)
     assert str(error.value) == str(reference_error.value)
 
 
@@ -388,9 +387,9 @@ def test_d14_two_bad_columns_in_one_block_name_the_first_row(tmp_path: Path) -> 
     path = tmp_path / "big.csv"
     path.write_bytes(raw)
     with pytest.raises(InputError) as reference_error:
-        liabilities.parse_liabilities(raw, DECIMALS, source=str(path))
+        csv_file.parse_liabilities(raw, DECIMALS, source=str(path))
     with pytest.raises(InputError) as error:
-        liabilities.read_liabilities(path, DECIMALS)
+        csv_file.read_liabilities(path, DECIMALS)
     assert str(error.value) == str(reference_error.value)
     assert "big.csv:102 column" in str(error.value)
 
@@ -401,8 +400,8 @@ def test_d14_carriage_returns_inside_the_header_are_refused_at_any_size(tmp_path
     path = tmp_path / "big.csv"
     path.write_bytes(raw)
     with pytest.raises(InputError) as reference_error:
-        liabilities.parse_liabilities(raw, DECIMALS, source=str(path))
+        csv_file.parse_liabilities(raw, DECIMALS, source=str(path))
     with pytest.raises(InputError) as error:
-        liabilities.read_liabilities(path, DECIMALS)
+        csv_file.read_liabilities(path, DECIMALS)
     assert str(error.value) == str(reference_error.value)
     assert str(error.value).endswith("big.csv:1: carriage return without line feed; use LF or CRLF line ends")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reserves.liability_tree import _ascending, _repeats
+from reserves.liabilities.liability_tree import _ascending, _repeats
 
 
 def keys_with_ties() -> np.ndarray:  # type: ignore[type-arg]

@@ -26,7 +26,7 @@ from okx_builder import (
     v2_files,
 )
 
-from reserves.regtest import EsploraServer, RegtestChain
+from reserves.testing.regtest import EsploraServer, RegtestChain
 from support import ROOT, assert_valid, cli
 
 EXAMPLES = ROOT.parent / "shared" / "vectors" / "okx"

@@ -9,12 +9,12 @@ import pytest
 from embit import networks
 from embit.script import multisig, p2sh, p2wpkh, p2wsh
 
-from reserves.ownership import canonical_message, verify_ownership
-from reserves.regtest import key, multisig_p2wsh, p2pkh_address, p2wpkh_address
-from reserves.results import Status
-from reserves.signatures import bitcoin_public_key, bitcoin_sign, evm_address, evm_sign
-from reserves.sources import ContractSigners
-from reserves.wallets import BitcoinChain, EvmChain, Ownership, Wallet
+from reserves.checks import Status
+from reserves.control.ownership import canonical_message, verify_ownership
+from reserves.control.signatures import bitcoin_public_key, bitcoin_sign, evm_address, evm_sign
+from reserves.onchain.reserve_sections import BitcoinChain, EvmChain, Ownership, Wallet
+from reserves.onchain.sources import ContractSigners
+from reserves.testing.regtest import key, multisig_p2wsh, p2pkh_address, p2wpkh_address
 
 EVM = EvmChain("ethereum", 1, "ETH", 100, b"\x01" * 32)
 BTC = BitcoinChain("bitcoin", "regtest", "BTC", 100, b"\x02" * 32)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reserves.proof_store import ProofStore
-from reserves.snapshot import load_snapshot
+from reserves.liabilities.proof_store import ProofStore
+from reserves.liabilities.snapshot import load_snapshot
 from reserves.verify import Anchor, verify_proof
 from support import DEMO_LIABILITIES, FIVE_ACCOUNTS, SECRET, Published, cli, publish_csv
 

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reserves.audit import audit_liabilities
-from reserves.proof import InclusionProof
-from reserves.proof_store import ProofStore
+from reserves.liabilities.proof import InclusionProof
+from reserves.liabilities.proof_store import ProofStore
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.snapshot import SnapshotCommitment, load_snapshot
+from reserves.liabilities.tree import Node
 from reserves.publish import SnapshotRequest, publish
-from reserves.secret import SnapshotSecret
-from reserves.snapshot import SnapshotCommitment, load_snapshot
-from reserves.tree import Node
 from reserves.verify import Anchor, verify_proof
 
 U128 = 1 << 128

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from reserve_world import liabilities_csv, world
 
-from reserves.report import BAR, CHART_CAP_PER_MILLE, LEFT, ChartRow
+from reserves.report.html import BAR, CHART_CAP_PER_MILLE, LEFT, ChartRow
 from support import cli
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reserves import levels
-from reserves.liabilities import read_liabilities
+from reserves.liabilities import bulk_tree
+from reserves.liabilities.csv_file import read_liabilities
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.snapshot import load_snapshot
+from reserves.liabilities.tree import account_commitment, build_levels, leaf
 from reserves.publish import publish
-from reserves.secret import SnapshotSecret
-from reserves.snapshot import load_snapshot
-from reserves.tree import account_commitment, build_levels, leaf
 from support import VECTOR_NAMES, cli, vector, vector_request
 
 
@@ -66,7 +66,7 @@ def test_reference_tree_levels(name: str) -> None:
     assert built[-1][0] == statement.root
 
 
-@pytest.mark.parametrize("chunk_levels", [1, 2, levels.CHUNK_LEVELS])
+@pytest.mark.parametrize("chunk_levels", [1, 2, bulk_tree.CHUNK_LEVELS])
 @pytest.mark.parametrize("name", VECTOR_NAMES)
 def test_bulk_builder_levels(name: str, chunk_levels: int) -> None:
     statement, _, _, leaves = reference_leaves(name)
@@ -78,10 +78,12 @@ def test_bulk_builder_levels(name: str, chunk_levels: int) -> None:
     height = statement.context.height
     seen: list[list[str]] = [[] for _ in range(height + 1)]
 
-    def sink(level: int, records: levels.Records) -> None:
+    def sink(level: int, records: bulk_tree.Records) -> None:
         seen[level] += [r[:32].tobytes().hex() for r in records]
 
-    root = levels.build(ctx, height, levels.LeafInput.in_slot_order(accounts, amounts), sink, chunk_levels=chunk_levels)
+    root = bulk_tree.build(
+        ctx, height, bulk_tree.LeafInput.in_slot_order(accounts, amounts), sink, chunk_levels=chunk_levels
+    )
     assert seen == intermediates(name)["levels"]
     assert root == statement.root
 
@@ -126,8 +128,8 @@ def test_vector_audit_passes(name: str) -> None:
 @pytest.mark.parametrize("name", VECTOR_NAMES)
 def test_publish_on_every_core_is_byte_identical(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of two slots on two threads: the same snapshot, byte for byte."""
-    monkeypatch.setattr(levels, "CHUNK_LEVELS", 1)
-    monkeypatch.setattr(levels, "WORKERS", 2)
+    monkeypatch.setattr(bulk_tree, "CHUNK_LEVELS", 1)
+    monkeypatch.setattr(bulk_tree, "WORKERS", 2)
     out = tmp_path / name
     publish(
         vector(name) / "liabilities.csv", vector_request(name), out, secret=SnapshotSecret.load(vector(name) / "secret")

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from reserves.encoding import format_amount
-from reserves.proof import parse_proof_text
-from reserves.secret import SnapshotSecret
-from reserves.tree import Node, account_commitment, leaf, padding, parent
+from reserves.liabilities.proof import parse_proof_text
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.tree import Node, account_commitment, leaf, padding, parent
 from support import FIVE_ACCOUNTS, Published, cli, publish_csv, write_json
 
 U128 = 1 << 128

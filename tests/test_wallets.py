@@ -12,12 +12,12 @@ import pytest
 
 from reserves.context import Asset
 from reserves.errors import InputError
-from reserves.regtest import EsploraServer, RegtestChain, key, multisig_p2wsh, p2pkh_address, p2wpkh_address
-from reserves.reserve_audit import reserve_ratio, to_asset_units
-from reserves.sources import BalanceQuery
-from reserves.sources.esplora import EsploraSource
+from reserves.onchain.reserve_audit import reserve_ratio, to_asset_units
+from reserves.onchain.reserve_sections import BitcoinChain, parse_reserve_sections
+from reserves.onchain.sources import BalanceQuery
+from reserves.onchain.sources.esplora import EsploraSource
 from reserves.strict_json import parse_json
-from reserves.wallets import BitcoinChain, parse_reserve_sections
+from reserves.testing.regtest import EsploraServer, RegtestChain, key, multisig_p2wsh, p2pkh_address, p2wpkh_address
 
 ASSETS = (Asset("BTC", 8), Asset("ETH", 18), Asset("USDT", 6))
 EVM = "0x52908400098527886E0F7030069857D2E4169EE7"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from reserves.checks import Outcome, Verdict
 from reserves.cli.app import app
 from reserves.cli.output import (
     EXIT_CODES_HELP,
@@ -36,18 +37,17 @@ from reserves.cli.output import (
 )
 from reserves.encoding import format_amount
 from reserves.errors import InputError
-from reserves.inputs import AuditInputs
-from reserves.results import Outcome, Verdict
-from reserves.secret import SnapshotSecret
-from reserves.snapshot import SnapshotStatement, load_snapshot
-from reserves.sources import parse_endpoints
-from reserves.sources.http import DEFAULT_TIMEOUT, TimeBudget
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
+from reserves.onchain.sources import parse_endpoints
+from reserves.onchain.sources.http import DEFAULT_TIMEOUT, TimeBudget
+from reserves.report.inputs import AuditInputs
 
 if TYPE_CHECKING:
     from reserves.audit import AuditReport
-    from reserves.custody import CustodyReport
-    from reserves.reserve_audit import ReserveAudit
-    from reserves.sources import BalanceSource
+    from reserves.control.custody import CustodyReport
+    from reserves.onchain.reserve_audit import ReserveAudit
+    from reserves.onchain.sources import BalanceSource
 
 
 @app.command("audit", epilog=EXIT_CODES_HELP)
@@ -114,7 +114,7 @@ def _sources(
     max_time: float | None,
 ) -> dict[str, BalanceSource]:
     """The sources for the snapshot's chains, from the options and the environment."""
-    from reserves.sources.connect import connect_sources, environment_endpoints
+    from reserves.onchain.sources.connect import connect_sources, environment_endpoints
 
     chains = statement.reserves.chains
     rpc_urls = environment_endpoints(chains, parse_endpoints(rpc or [], "--rpc"), "evm")
@@ -127,7 +127,7 @@ def _sources(
 def _write_report(path: Path, result: AuditReport, verdict: Verdict, inputs: AuditInputs, as_json: bool) -> None:
     """Write the report after the verdict was printed: a failed write never hides it. The
     exit code is the verdict's when it failed, else 2 (a file that cannot be written)."""
-    from reserves.report import render_html, write_report
+    from reserves.report.html import render_html, write_report
 
     try:
         write_report(path, scrub(render_html(result, verdict, inputs)))
@@ -157,7 +157,7 @@ def messages_command(
 
     Example: reserves messages out/snap/snapshot.json"""
     with errors_to_exit_codes(as_json=as_json):
-        from reserves.ownership import wallet_messages
+        from reserves.control.ownership import wallet_messages
 
         pairs = wallet_messages(load_snapshot(snapshot))
         if as_json:
@@ -184,7 +184,7 @@ def sign_command(
     """Sign each named wallet's canonical message with the given keys and write the
     signatures into snapshot.json (a helper for tests and demos; real custody signs offline)."""
     with errors_to_exit_codes():
-        from reserves.ownership import load_signing_keys, sign_snapshot
+        from reserves.control.ownership import load_signing_keys, sign_snapshot
         from reserves.publish import rewrite_statement
 
         statement = sign_snapshot(load_snapshot(snapshot), load_signing_keys(keys))
@@ -211,7 +211,7 @@ def custody_command(
     Example: reserves custody snap/snapshot.json --rpc ethereum=URL --esplora bitcoin=URL --unreachable cfo"""
     with errors_to_exit_codes(as_json=as_json):
         from reserves.audit import custody_verdict
-        from reserves.reserve_audit import audit_reserves
+        from reserves.onchain.reserve_audit import audit_reserves
 
         statement = load_snapshot(snapshot)
         sources = _sources(statement, rpc, esplora, timeout, max_time)
@@ -275,7 +275,7 @@ def _custody_json(custody: CustodyReport | None, statement: SnapshotStatement) -
 
 
 def print_custody(custody: CustodyReport, statement: SnapshotStatement) -> None:
-    from reserves.custody import holder_of, share
+    from reserves.control.custody import holder_of, share
 
     decimals = statement.context.decimals
     named = holder_of(statement.reserves.keyholders)

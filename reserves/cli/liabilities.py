@@ -31,13 +31,13 @@ from reserves.context import Asset
 from reserves.encoding import check_decimals, check_symbol, parse_cutoff, parse_hex32
 from reserves.errors import InputError
 from reserves.formats import FormatVerification, okx_v1, okx_v2, recognise
-from reserves.proof import parse_proof
-from reserves.secret import SnapshotSecret
-from reserves.snapshot import SnapshotStatement, load_snapshot
-from reserves.sources import parse_endpoints
+from reserves.liabilities.proof import parse_proof
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
+from reserves.onchain.reserve_sections import ReserveSections
+from reserves.onchain.sources import parse_endpoints
 from reserves.strict_json import MAX_PROOF_BYTES, load_json
 from reserves.verify import Anchor, ProofVerification, verify_proof
-from reserves.wallets import ReserveSections
 
 _DECIMALS_ITEM = re.compile(r"([^=,]+)=(0|[1-9][0-9]?)")
 
@@ -141,7 +141,7 @@ def proof_command(
 
     Example: reserves proof out/snap user-000042@example.com > alice-proof.json"""
     with errors_to_exit_codes():
-        from reserves.proof_store import ProofStore
+        from reserves.liabilities.proof_store import ProofStore
 
         proof = ProofStore.open(snapshot_dir).proof(account)
         sys.stdout.write(proof.to_text())

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from reserves.checks import Outcome, Status, verdict_of
 from reserves.cli.app import app
 from reserves.cli.output import (
     EXIT_CODES_HELP,
@@ -19,8 +20,7 @@ from reserves.cli.output import (
     say,
     say_outcome,
 )
-from reserves.results import Outcome, Status, verdict_of
-from reserves.sources import parse_endpoints
+from reserves.onchain.sources import parse_endpoints
 
 
 @app.command("okx-addresses", epilog=EXIT_CODES_HELP)

@@ -18,10 +18,10 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 from rich.text import Text
 
+from reserves.checks import Check, Outcome, Status, Verdict
 from reserves.encoding import format_amount
 from reserves.errors import InputError, ReservesError, SourceError, VerificationError
 from reserves.redaction import Redactor
-from reserves.results import Check, Outcome, Status, Verdict
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_SOURCE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 SCHEMA_VERSION = 1

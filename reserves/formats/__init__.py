@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reserves.results import Check, Verdict, proof_verdict
+from reserves.checks import Check, Verdict, proof_verdict
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reserves.checks import Check, Status
 from reserves.errors import InputError
-from reserves.results import Check, Status
 from reserves.strict_json import shorten
 
 if TYPE_CHECKING:
-    from reserves.results import StepCheck
+    from reserves.checks import StepCheck
 
 ASSETS = ("BTC", "ETH", "USDT")
 SCALE = 18

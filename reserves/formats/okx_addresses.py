@@ -36,14 +36,14 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils.crypto import keccak
 
+from reserves.checks import Check, Status
+from reserves.control.signatures import SignatureFormatError, bitcoin_message_hash, parse_multisig, recover_public_key
 from reserves.encoding import format_amount, parse_amount
 from reserves.errors import InputError
-from reserves.results import Check, Status
-from reserves.signatures import SignatureFormatError, bitcoin_message_hash, parse_multisig, recover_public_key
-from reserves.sources import BalanceQuery, BalanceSource
-from reserves.sources.esplora import EsploraSource
-from reserves.sources.evm import EvmSource
-from reserves.wallets import BitcoinChain, EvmChain
+from reserves.onchain.reserve_sections import BitcoinChain, EvmChain
+from reserves.onchain.sources import BalanceQuery, BalanceSource
+from reserves.onchain.sources.esplora import EsploraSource
+from reserves.onchain.sources.evm import EvmSource
 
 EVM_NETWORKS = frozenset({"ETH", "ARBITRUM", "OPTIMISM", "POLYGON", "POLY", "AVAXC", "BSC", "BASE", "LINEA"})
 UTXO_NETWORKS = {

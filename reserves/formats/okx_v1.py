@@ -21,10 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from reserves.checks import Status, step_checks
 from reserves.errors import InputError
 from reserves.formats import FormatVerification, ProofFormat
 from reserves.formats.okx import Balances, anchored, node_hash, parse_balances, parse_hash, sha256_text
-from reserves.results import Status, step_checks
 
 LEFT, RIGHT, ROOT, PADDING = 1, 2, 3, 4
 STEPS = {

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reserves.checks import Status, step_checks
 from reserves.errors import InputError
 from reserves.formats import FormatVerification, ProofFormat
 from reserves.formats.okx import Balances, anchored, node_hash, parse_balances, parse_hash, sha256_text
-from reserves.results import Status, step_checks
 from reserves.strict_json import loads_bounded
 
 STEPS = {

@@ -24,10 +24,8 @@ from typing import TYPE_CHECKING
 
 from embit.script import address_to_scriptpubkey
 
-from reserves.encoding import parse_hex32
-from reserves.errors import InputError
-from reserves.results import Status
-from reserves.signatures import (
+from reserves.checks import Status
+from reserves.control.signatures import (
     SignatureFormatError,
     bitcoin_public_key,
     bitcoin_sign,
@@ -38,12 +36,14 @@ from reserves.signatures import (
     parse_multisig,
     script_matches_address,
 )
-from reserves.sources import ContractSigners
+from reserves.encoding import parse_hex32
+from reserves.errors import InputError
+from reserves.onchain.reserve_sections import BitcoinChain, Chain, EvmChain, Ownership, Wallet
+from reserves.onchain.sources import ContractSigners
 from reserves.strict_json import load_json
-from reserves.wallets import BitcoinChain, Chain, EvmChain, Ownership, Wallet
 
 if TYPE_CHECKING:
-    from reserves.snapshot import SnapshotStatement
+    from reserves.liabilities.snapshot import SnapshotStatement
 
 MESSAGE_TITLE = "reserves ownership proof"
 

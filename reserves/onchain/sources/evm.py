@@ -2,7 +2,7 @@
 
 Native balances are ``eth_getBalance`` and ERC-20 balances ``eth_call`` of
 ``balanceOf``, both at the pinned block number, sent in JSON-RPC batches whose replies
-are matched by id (``reserves.sources.jsonrpc``). Before any balance counts, the node's
+are matched by id (``reserves.onchain.sources.jsonrpc``). Before any balance counts, the node's
 chain id and the pinned block's hash are checked. A node that has the block but not its
 state (not an archive node) is reported as such: a balance is never quietly read at
 ``latest`` instead. Replies are parsed strictly: a balance is a uint256 in hex, a token
@@ -18,12 +18,12 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 from eth_utils.address import to_checksum_address
 
+from reserves.checks import Check, Status
 from reserves.errors import SourceError
-from reserves.results import Check, Status
-from reserves.sources import BalanceQuery, BalanceSource, BatchProgress, ContractSigners
-from reserves.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice
-from reserves.sources.jsonrpc import Call, JsonRpc, RpcError, parse_data, parse_hash, parse_quantity
-from reserves.wallets import EvmChain, Token
+from reserves.onchain.reserve_sections import EvmChain, Token
+from reserves.onchain.sources import BalanceQuery, BalanceSource, BatchProgress, ContractSigners
+from reserves.onchain.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice
+from reserves.onchain.sources.jsonrpc import Call, JsonRpc, RpcError, parse_data, parse_hash, parse_quantity
 
 BALANCE_OF = "70a08231"
 """``balanceOf(address)``"""

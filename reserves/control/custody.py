@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from eth_utils.address import is_address, to_checksum_address
 
+from reserves.control.ownership import SigningPolicy
 from reserves.encoding import format_share
 from reserves.errors import InputError
-from reserves.ownership import SigningPolicy
-from reserves.wallets import Keyholder, Wallet
+from reserves.onchain.reserve_sections import Keyholder, Wallet
 
 MAX_COMBINATIONS = 500_000
 """Beyond this many keyholder sets for one k, that k is not searched (and says so)."""

@@ -11,9 +11,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from reserves.checks import Check
 from reserves.errors import InputError
-from reserves.results import Check
-from reserves.wallets import Chain, Token
+from reserves.onchain.reserve_sections import Chain, Token
 
 BatchProgress = Callable[[int], None]
 """Called with the number of queries answered so far."""

@@ -16,7 +16,7 @@ from typing import Any
 from web3 import Web3
 from web3.exceptions import BlockNotFound, ContractLogicError
 
-from reserves.loopback import LoopbackServer, send_body
+from reserves.testing.loopback import LoopbackServer, send_body
 
 
 class EvmLoopbackNode(LoopbackServer):

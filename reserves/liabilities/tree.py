@@ -2,7 +2,7 @@
 
 This is the reference: plain Python integers, one function per kind of node, written to
 read like the spec. The user's verifier climbs a path with it, and the bulk builder in
-``reserves.levels`` is tested against it. It must never accept a sum of 2^128 or more.
+``reserves.liabilities.bulk_tree`` is tested against it. It must never accept a sum of 2^128 or more.
 """
 
 from __future__ import annotations

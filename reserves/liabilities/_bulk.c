@@ -1,8 +1,8 @@
 /*
- * reserves._bulk: the hot loops of publish and audit, compiled.
+ * reserves.liabilities._bulk: the hot loops of publish and audit, compiled.
  *
  * Each function does, for a range of rows, exactly what the pure-Python reference in
- * reserves.tree / reserves.secret / reserves.encoding does for one row (the tests check
+ * reserves.liabilities.tree / reserves.liabilities.secret / reserves.encoding does for one row (the tests check
  * them against each other), but in one C loop with the GIL released, so that a Python
  * thread per core runs them side by side. SHA-256 is OpenSSL's (the same library as
  * Python's hashlib), with each tag prefix absorbed once and its state copied per row.
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "reserves._bulk assumes a little-endian machine"
+#error "reserves.liabilities._bulk assumes a little-endian machine"
 #endif
 
 typedef unsigned __int128 u128;
@@ -626,7 +626,7 @@ static PyMethodDef methods[] = {
 
 static PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
-    .m_name = "reserves._bulk",
+    .m_name = "reserves.liabilities._bulk",
     .m_doc = "The hot loops of publish and audit, compiled.",
     .m_size = -1,
     .m_methods = methods,

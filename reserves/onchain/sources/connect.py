@@ -8,12 +8,12 @@ import re
 from collections.abc import Mapping
 
 from reserves.errors import InputError, SourceError
-from reserves.sources import BalanceSource, parse_endpoints
-from reserves.sources.esplora import EsploraSource
-from reserves.sources.evm import EvmSource
-from reserves.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice, TimeBudget
-from reserves.sources.jsonrpc import JsonRpc, parse_hash, parse_quantity
-from reserves.wallets import BitcoinChain, Chain, EvmChain
+from reserves.onchain.reserve_sections import BitcoinChain, Chain, EvmChain
+from reserves.onchain.sources import BalanceSource, parse_endpoints
+from reserves.onchain.sources.esplora import EsploraSource
+from reserves.onchain.sources.evm import EvmSource
+from reserves.onchain.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice, TimeBudget
+from reserves.onchain.sources.jsonrpc import JsonRpc, parse_hash, parse_quantity
 
 __all__ = [
     "connect_sources",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from reserves.errors import InputError
 
 if TYPE_CHECKING:
-    from reserves.sources import BalanceSource
+    from reserves.onchain.sources import BalanceSource
 
 HASH_CHUNK = 1 << 20
 

@@ -12,9 +12,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from reserves.addresses import BITCOIN_NETWORKS, bitcoin_script, canonical_bitcoin_address, canonical_evm_address
 from reserves.context import Asset
 from reserves.encoding import check_text, format_amount, parse_amount, parse_hex32
+from reserves.onchain.addresses import (
+    BITCOIN_NETWORKS,
+    bitcoin_script,
+    canonical_bitcoin_address,
+    canonical_evm_address,
+)
 from reserves.strict_json import JsonValue
 
 _CHAIN_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")

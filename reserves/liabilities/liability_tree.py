@@ -11,13 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from reserves import _bulk, hashing, levels
+from reserves import hashing
 from reserves.context import SnapshotContext
 from reserves.errors import InputError
-from reserves.liabilities import LiabilitiesFile
+from reserves.liabilities import _bulk, bulk_tree
+from reserves.liabilities.csv_file import LiabilitiesFile
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.tree import Node, SumOverflowError
 from reserves.progress import ProgressCallback, silent
-from reserves.secret import SnapshotSecret
-from reserves.tree import Node, SumOverflowError
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def build_liability_tree(
     liabilities: LiabilitiesFile,
     secret: SnapshotSecret,
     *,
-    sink: levels.LevelSink | None = None,
+    sink: bulk_tree.LevelSink | None = None,
     progress: ProgressCallback | None = None,
 ) -> LiabilityTree:
     report = progress or silent
@@ -66,7 +67,7 @@ def build_liability_tree(
             liabilities.id_offsets, liabilities.id_bytes, secret.key, account_prefix, hashes, start, stop
         )
 
-    levels.in_ranges(hash_accounts, count)
+    bulk_tree.in_ranges(hash_accounts, count)
     order_keys = hashes[:, :32]
     slot_rows = _ascending(order_keys)
     duplicates = _repeats(hashes[:, 32:])
@@ -74,7 +75,7 @@ def build_liability_tree(
 
     placed = 0
 
-    def level_done(level: int, records: levels.Records) -> None:
+    def level_done(level: int, records: bulk_tree.Records) -> None:
         nonlocal placed
         if level == 0:
             placed += len(records)
@@ -84,7 +85,9 @@ def build_liability_tree(
 
     try:
         report("hashing the tree", 0, count)
-        root = levels.build(ctx, context.height, levels.LeafInput(hashes, liabilities.amounts, slot_rows), level_done)
+        root = bulk_tree.build(
+            ctx, context.height, bulk_tree.LeafInput(hashes, liabilities.amounts, slot_rows), level_done
+        )
     except SumOverflowError as exc:
         symbol = context.assets[exc.asset].symbol
         raise InputError(

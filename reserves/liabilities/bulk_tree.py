@@ -1,7 +1,7 @@
 """The bulk tree builder: the hot loops of publish and audit.
 
-It computes the same nodes as ``reserves.tree`` (the reference, tested to agree), a range
-of nodes at a time, in ``reserves._bulk`` (compiled; it releases the GIL, so one thread
+It computes the same nodes as ``reserves.liabilities.tree`` (the reference, tested to agree), a range
+of nodes at a time, in ``reserves.liabilities._bulk`` (compiled; it releases the GIL, so one thread
 per core hashes side by side). A node is a fixed-width *record*,
 ``hash || u128(sum_1) || … || u128(sum_A)``: exactly the bytes a parent's preimage takes
 from a child, so a parent hashes its two children's records where they lie.
@@ -25,9 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from reserves import _bulk, hashing
+from reserves import hashing
 from reserves.encoding import u8, u64
-from reserves.tree import Node, SumOverflowError
+from reserves.liabilities import _bulk
+from reserves.liabilities.tree import Node, SumOverflowError
 
 Records = npt.NDArray[np.uint8]
 """Nodes: shape ``(nodes, 32 + 16 * assets)``, one record per node."""

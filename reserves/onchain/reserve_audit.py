@@ -21,15 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from reserves.checks import Check, Status
 from reserves.context import Asset
-from reserves.custody import CustodyReport, CustodyWallet, analyse
+from reserves.control.custody import CustodyReport, CustodyWallet, analyse
+from reserves.control.ownership import OwnershipResult, canonical_message, verify_ownership
 from reserves.encoding import format_amount, format_share
 from reserves.errors import SourceError
-from reserves.ownership import OwnershipResult, canonical_message, verify_ownership
-from reserves.results import Check, Status
-from reserves.snapshot import SnapshotStatement
-from reserves.sources import BalanceQuery, BalanceSource, BatchProgress
-from reserves.wallets import EvmChain, ReserveSections, Token, Wallet
+from reserves.liabilities.snapshot import SnapshotStatement
+from reserves.onchain.reserve_sections import EvmChain, ReserveSections, Token, Wallet
+from reserves.onchain.sources import BalanceQuery, BalanceSource, BatchProgress
 
 ReadProgress = Callable[[str, int, int], None]
 NATIVE_DECIMALS = {"evm": 18, "bitcoin": 8}

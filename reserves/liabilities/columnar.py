@@ -1,9 +1,9 @@
-"""The fast path for ``liabilities.csv``: the same grammar as ``reserves.liabilities``,
+"""The fast path for ``liabilities.csv``: the same grammar as ``reserves.liabilities.csv_file``,
 checked a column at a time.
 
 pyarrow reads the CSV (C++, every core) into columns of raw bytes. The ids are checked in
 bulk (UTF-8, NFC, 1 to 256 bytes, unique); every amount column goes through
-``reserves._bulk.parse_amounts``, which checks FORMAT §2's grammar and writes the exact
+``reserves.liabilities._bulk.parse_amounts``, which checks FORMAT §2's grammar and writes the exact
 ``u128`` big-endian value straight into the leaf-ready balances array (one thread per
 core, columns side by side).
 
@@ -25,16 +25,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from reserves import _bulk
 from reserves.context import Asset
-from reserves.levels import WORKERS
+from reserves.liabilities import _bulk
+from reserves.liabilities.bulk_tree import WORKERS
+from reserves.liabilities.proof import MAX_ID_BYTES
 from reserves.progress import ProgressCallback, SharedCount, silent
-from reserves.proof import MAX_ID_BYTES
 
 BLOCK_BYTES = 1 << 24
 
 Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.uint8]]
-"""Id offsets, id bytes and balances, as ``reserves.liabilities.LiabilitiesFile`` holds them."""
+"""Id offsets, id bytes and balances, as ``reserves.liabilities.csv_file.LiabilitiesFile`` holds them."""
 
 
 @dataclass(frozen=True)

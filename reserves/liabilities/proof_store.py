@@ -23,14 +23,14 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-from reserves import levels
+from reserves.checks import Status
 from reserves.errors import InputError, VerificationError
-from reserves.proof import AccountEntry, InclusionProof, check_account_id
-from reserves.results import Status
-from reserves.secret import SnapshotSecret
-from reserves.snapshot import SnapshotStatement, load_snapshot
+from reserves.liabilities import bulk_tree
+from reserves.liabilities.proof import AccountEntry, InclusionProof, check_account_id
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
+from reserves.liabilities.tree import Node, account_commitment, leaf
 from reserves.strict_json import load_json
-from reserves.tree import Node, account_commitment, leaf
 from reserves.verify import Anchor, verify_proof
 
 STORE_FORMAT = "reserves-proof-store/1"
@@ -40,7 +40,7 @@ SECRET_FILE = "secret"
 
 
 class ProofStoreWriter:
-    """A level sink (``reserves.levels.LevelSink``) that writes the store's files: it
+    """A level sink (``reserves.liabilities.bulk_tree.LevelSink``) that writes the store's files: it
     appends each piece to its level's file (pieces of a level arrive in index order)."""
 
     def __init__(self, directory: Path) -> None:
@@ -49,7 +49,7 @@ class ProofStoreWriter:
         self.level_sizes: list[int] = []
         self._files: list[BinaryIO] = []
 
-    def __call__(self, level: int, records: levels.Records) -> None:
+    def __call__(self, level: int, records: bulk_tree.Records) -> None:
         while len(self._files) <= level:
             self._files.append((self.directory / f"level-{len(self._files):02d}.bin").open("wb"))
             self.level_sizes.append(0)
@@ -73,7 +73,7 @@ class ProofStoreWriter:
             "format": STORE_FORMAT,
             "height": statement.context.height,
             "accounts": statement.accounts,
-            "record_size": levels.record_size(len(statement.context.assets)),
+            "record_size": bulk_tree.record_size(len(statement.context.assets)),
             "levels": self.level_sizes,
             "root": statement.root.hash.hex(),
         }
@@ -99,7 +99,7 @@ class ProofStore:
         manifest = load_json(directory / STORE_DIR / "manifest.json")
         manifest.object(("format", "height", "accounts", "record_size", "levels", "root"))
         context = statement.context
-        record_size = levels.record_size(len(context.assets))
+        record_size = bulk_tree.record_size(len(context.assets))
         expected: dict[str, object] = {
             "format": STORE_FORMAT,
             "height": context.height,
@@ -149,7 +149,7 @@ class ProofStore:
             raise InputError(f"cannot read {path}: {exc.strerror}") from None
         if len(record) != self.record_size:
             raise InputError(f"truncated at node {index}", where=str(path))
-        return levels.record_to_node(record, len(self.statement.context.assets))
+        return bulk_tree.record_to_node(record, len(self.statement.context.assets))
 
     def proof(self, account_id: str) -> InclusionProof:
         """The inclusion proof of ``account_id``; checks its leaf against the store."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reserves.errors import SourceError
-from reserves.sources.http import HttpEndpoint
+from reserves.onchain.sources.http import HttpEndpoint
 from reserves.strict_json import kind_of, loads_bounded, reject_float, shorten
 
 _QUANTITY = re.compile(r"0x(0|[1-9a-fA-F][0-9a-fA-F]{0,63})")

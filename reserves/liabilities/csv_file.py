@@ -20,16 +20,16 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from reserves import _bulk, liabilities_columnar
 from reserves.context import Asset
 from reserves.encoding import check_symbol, parse_amount, u128
 from reserves.errors import InputError
+from reserves.liabilities import _bulk, columnar
+from reserves.liabilities.proof import check_account_id
 from reserves.progress import ProgressCallback, silent
-from reserves.proof import check_account_id
 
 _LONE_CR = re.compile(r"\r(?!\n)")
 COLUMNAR_MIN_BYTES = 1 << 20
-"""Files at least this large take the columnar fast path (``reserves.liabilities_columnar``)."""
+"""Files at least this large take the columnar fast path (``reserves.liabilities.columnar``)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def read_liabilities(
 
 def _read_columnar(
     path: Path, decimals: Mapping[str, int], order: tuple[str, ...] | None, progress: ProgressCallback
-) -> LiabilitiesFile | tuple[tuple[Asset, ...], liabilities_columnar.FirstError] | None:
+) -> LiabilitiesFile | tuple[tuple[Asset, ...], columnar.FirstError] | None:
     """The columnar fast path; or, for a file it rejects, where its first error is when
     that can be found in bulk; or ``None`` when the reference parser must read the file
     (small files, and any file the fast path has a doubt about: the reference reports it)."""
@@ -127,9 +127,9 @@ def _read_columnar(
         assets = _parse_header(header, decimals, order, where=f"{path}:1")
     except (InputError, UnicodeDecodeError, csv.Error, StopIteration):
         return None
-    result = liabilities_columnar.read(path, assets, progress)
+    result = columnar.read(path, assets, progress)
     if result is None:
-        found = liabilities_columnar.first_error(path, assets)
+        found = columnar.first_error(path, assets)
         return None if found is None else (assets, found)
     offsets, data, amounts = result
     return LiabilitiesFile(str(path), assets, offsets, data, amounts)
@@ -201,7 +201,7 @@ def _check_row(
     return account_id, amounts
 
 
-def _explain_first_error(path: Path, assets: tuple[Asset, ...], found: liabilities_columnar.FirstError) -> None:
+def _explain_first_error(path: Path, assets: tuple[Asset, ...], found: columnar.FirstError) -> None:
     """Raise the reference parser's error for a large file the fast path rejected, having
     found its first bad row in bulk: the whole-file checks run as in the reference, then
     only the rows named are read (row ``r`` is line ``r + 2``: no quoted field of the

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from reserves.results import Check, Status
-from reserves.sources import BalanceQuery, BalanceSource
-from reserves.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice
+from reserves.checks import Check, Status
+from reserves.onchain.reserve_sections import BitcoinChain
+from reserves.onchain.sources import BalanceQuery, BalanceSource
+from reserves.onchain.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice
 from reserves.strict_json import loads_bounded, reject_float
-from reserves.wallets import BitcoinChain
 
 GENESIS = {
     "mainnet": {"000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"},

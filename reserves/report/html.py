@@ -11,11 +11,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from reserves import __version__
 from reserves.atomic_file import write_text_atomically
 from reserves.audit import AuditReport
-from reserves.custody import holder_of
+from reserves.checks import Status, Verdict
+from reserves.control.custody import holder_of
 from reserves.encoding import format_amount
-from reserves.inputs import AuditInputs
-from reserves.reserve_audit import reserve_ratio
-from reserves.results import Status, Verdict
+from reserves.onchain.reserve_audit import reserve_ratio
+from reserves.report.inputs import AuditInputs
 
 CHART_CAP_PER_MILLE = 2000
 """Reserve bars are drawn up to twice the liabilities; beyond that they are clipped and labelled."""
@@ -82,7 +82,7 @@ def chart_rows(report: AuditReport) -> list[ChartRow]:
 def render_html(report: AuditReport, verdict: Verdict, inputs: AuditInputs | None = None) -> str:
     """The report of ``report`` under its one ``verdict`` (the same the terminal and ``--json`` show)."""
     environment = Environment(
-        loader=PackageLoader("reserves", "templates"),
+        loader=PackageLoader("reserves.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,

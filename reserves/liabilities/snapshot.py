@@ -15,9 +15,9 @@ from typing import Any
 from reserves.context import Asset, SnapshotContext
 from reserves.encoding import check_decimals, check_symbol, format_amount, parse_amount, parse_cutoff, parse_hex32
 from reserves.errors import InputError
+from reserves.liabilities.tree import Node
+from reserves.onchain.reserve_sections import ReserveSections, parse_reserve_sections
 from reserves.strict_json import JsonValue, load_json, parse_json
-from reserves.tree import Node
-from reserves.wallets import ReserveSections, parse_reserve_sections
 
 SNAPSHOT_FORMAT = "reserves-snapshot/1"
 _COMMITMENT_KEYS = ("exchange", "snapshot_id", "cutoff", "height", "assets", "root")

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from reserves.encoding import check_text, parse_hex32
-from reserves.snapshot import SnapshotCommitment, dump_json, parse_commitment, parse_sums, sums_to_json
+from reserves.liabilities.snapshot import SnapshotCommitment, dump_json, parse_commitment, parse_sums, sums_to_json
+from reserves.liabilities.tree import Node
 from reserves.strict_json import JsonValue, load_json, parse_json
-from reserves.tree import Node
 
 PROOF_FORMAT = "reserves-proof/1"
 MAX_ID_BYTES = 256

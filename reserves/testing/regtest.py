@@ -26,7 +26,7 @@ from embit.ec import PrivateKey
 from embit.script import Script, Witness, address_to_scriptpubkey, multisig, p2pkh, p2wpkh, p2wsh
 from embit.transaction import Transaction, TransactionInput, TransactionOutput
 
-from reserves.loopback import LoopbackServer, send_body
+from reserves.testing.loopback import LoopbackServer, send_body
 
 REGTEST = networks.NETWORKS["regtest"]
 GENESIS_TIME = 1296688602

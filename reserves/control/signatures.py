@@ -26,7 +26,7 @@ from embit.script import Script, p2pkh, p2sh, p2wpkh, p2wsh
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from reserves.addresses import BITCOIN_NETWORKS
+from reserves.onchain.addresses import BITCOIN_NETWORKS
 
 _EVM_SIGNATURE = re.compile(r"0x[0-9a-f]{130}")
 OP_CHECKMULTISIG = 0xAE
