@@ -34,8 +34,12 @@ from generate_liabilities import write
 from reserves.liabilities.proof_store import ProofStore
 
 DECIMALS = [8, 18, 6, 9, 8, 6, 18, 8, 6, 12]
-TARGETS = {"publish": "120 s, 8 GB (10M x 20)", "audit": "60 s (10M x 20)", "proof": "50 ms of work",
-           "verify": "0.3 s wall"}  # fmt: skip
+TARGETS = {
+    "publish": "120 s, 8 GB (10M x 20)",
+    "audit": "60 s (10M x 20)",
+    "proof": "50 ms of work",
+    "verify": "0.3 s wall",
+}
 
 
 def run(args: list[str]) -> tuple[float, int]:
@@ -70,13 +74,29 @@ def main() -> None:
         subprocess.run(["rm", "-rf", str(snap)], check=True)
 
     results: dict[str, str] = {}
-    seconds, peak = run([script, "publish", str(csv), "--exchange", "Bench", "--snapshot-id", "b", "--cutoff",
-                         "2026-01-01T00:00:00Z", "--decimals", decimals, "--out", str(snap)])  # fmt: skip
+    seconds, peak = run(
+        [
+            script,
+            "publish",
+            str(csv),
+            "--exchange",
+            "Bench",
+            "--snapshot-id",
+            "b",
+            "--cutoff",
+            "2026-01-01T00:00:00Z",
+            "--decimals",
+            decimals,
+            "--out",
+            str(snap),
+        ]
+    )
     results["publish"] = f"{seconds:8.1f} s, peak {peak / 2**30:.2f} GiB"
     print(f"publish: {results['publish'].strip()}", file=sys.stderr, flush=True)
     publish_seconds = seconds
-    seconds, _ = run([script, "audit", str(snap / "snapshot.json"), "--liabilities", str(csv), "--secret",
-                      str(snap / "secret")])  # fmt: skip
+    seconds, _ = run(
+        [script, "audit", str(snap / "snapshot.json"), "--liabilities", str(csv), "--secret", str(snap / "secret")]
+    )
     results["audit"] = f"{seconds:8.1f} s"
     print(f"audit: {results['audit'].strip()}", file=sys.stderr, flush=True)
 
@@ -113,10 +133,14 @@ def main() -> None:
     print(f"reserves scale benchmark: {n:,} accounts x {a} assets ({csv.stat().st_size / 2**20:.0f} MiB CSV)")
     for step, text in results.items():
         print(f"  {step:<8} {text:<60} target {TARGETS[step]}")
-    print(f"  baseline blockcerts-merkletools, plain tree over {n:,} leaves: {merkletools:.1f} s "
-          f"(publish / merkletools = {publish_seconds / merkletools:.1f}x)")  # fmt: skip
-    print(f"  floor    raw SHA-256 over the {hashed / 2**30:.2f} GiB our tree hashes: {floor:.1f} s "
-          f"(publish / floor = {publish_seconds / floor:.1f}x)")  # fmt: skip
+    print(
+        f"  baseline blockcerts-merkletools, plain tree over {n:,} leaves: {merkletools:.1f} s "
+        f"(publish / merkletools = {publish_seconds / merkletools:.1f}x)"
+    )
+    print(
+        f"  floor    raw SHA-256 over the {hashed / 2**30:.2f} GiB our tree hashes: {floor:.1f} s "
+        f"(publish / floor = {publish_seconds / floor:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ def u128(n: int) -> bytes:
 def lp(text: str) -> bytes:
     """``u16(len(b)) || b`` for the UTF-8 bytes ``b`` of an NFC string (FORMAT §1)."""
     raw = text.encode("utf-8")
+    if len(raw) > MAX_LP_BYTES:
+        raise InputError(f"a string of {len(raw)} bytes cannot be length-prefixed (at most {MAX_LP_BYTES})")
     return len(raw).to_bytes(2, "big") + raw
 
 
@@ -148,3 +150,30 @@ def parse_cutoff(text: str, *, where: str) -> int:
 
 def format_cutoff(seconds: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+_DECIMALS_ITEM = re.compile(r"([^=,]+)=(0|[1-9][0-9]?)")
+
+
+def parse_asset_decimals(text: str) -> dict[str, int]:
+    """``"BTC=8,ETH=18"`` -> ``{"BTC": 8, "ETH": 18}``: each symbol once, in order."""
+    result: dict[str, int] = {}
+    for item in text.split(","):
+        match = _DECIMALS_ITEM.fullmatch(item)
+        if match is None:
+            raise InputError(f"expected SYMBOL=DECIMALS[,SYMBOL=DECIMALS…], found {item!r}")
+        symbol, decimals = match.group(1), int(match.group(2))
+        if symbol in result:
+            raise InputError(f"{symbol} is given twice")
+        result[check_symbol(symbol, where="")] = check_decimals(decimals, where="")
+    return result
+
+
+def parse_set_sizes(text: str) -> tuple[int, ...]:
+    """``"1,2,3"`` -> ``(1, 2, 3)``: sizes of keyholder sets, each from 1 to 8."""
+    sizes = []
+    for item in text.split(","):
+        if item not in ("1", "2", "3", "4", "5", "6", "7", "8"):
+            raise InputError(f"expected sizes from 1 to 8 separated by commas, found {text!r}")
+        sizes.append(int(item))
+    return tuple(dict.fromkeys(sizes))

@@ -142,8 +142,13 @@ def reserves(ethereum: Ethereum, evm: EvmChain, bitcoin: Bitcoin, btc: BitcoinCh
 
 def publish_snapshot(snapshot_id: str, sections: ReserveSections, out: Path) -> SnapshotStatement:
     """Publish, then sign every wallet's canonical ownership message (the root is known only now)."""
-    request = SnapshotRequest("Demo Exchange", snapshot_id, parse_cutoff(f"{snapshot_id}T00:00:00Z", where="demo"),
-                              DECIMALS, reserves=sections)  # fmt: skip
+    request = SnapshotRequest(
+        "Demo Exchange",
+        snapshot_id,
+        parse_cutoff(f"{snapshot_id}T00:00:00Z", where="demo"),
+        DECIMALS,
+        reserves=sections,
+    )
     statement = publish(LIABILITIES, request, out, secret=SnapshotSecret.generate())
     keys = {
         "eth-cold": [ETH_COLD_KEY],

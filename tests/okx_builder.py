@@ -61,21 +61,35 @@ def v1_proof(nonces: list[str], users: list[Balances], index: int) -> dict[str, 
     position = index
     own_hash, own = tree.levels[0][index]
     document: dict[str, Any] = {
-        "self": {"auditId": "1", "balances": own.as_dict(), "type": 1 if index % 2 == 0 else 2,
-                 "nonce": nonces[index], "hash": own_hash, "height": 1},
+        "self": {
+            "auditId": "1",
+            "balances": own.as_dict(),
+            "type": 1 if index % 2 == 0 else 2,
+            "nonce": nonces[index],
+            "hash": own_hash,
+            "height": 1,
+        },
         "path": [],
-    }  # fmt: skip
+    }
     for height, level in enumerate(tree.levels[:-1], 1):
         sibling = position ^ 1
         sibling_hash, sibling_balances = level[sibling]
         padding = sibling == len(level) - 1 and sibling_balances.is_zero and level[sibling - 1][0] == sibling_hash
         kind = 4 if padding else (1 if sibling % 2 == 0 else 2)
-        document["path"].append({"auditId": "1", "balances": sibling_balances.as_dict(), "type": kind,
-                                 "hash": sibling_hash, "height": height})  # fmt: skip
+        document["path"].append(
+            {
+                "auditId": "1",
+                "balances": sibling_balances.as_dict(),
+                "type": kind,
+                "hash": sibling_hash,
+                "height": height,
+            }
+        )
         position //= 2
     root_hash, root = tree.root
-    document["path"].append({"auditId": "1", "balances": root.as_dict(), "type": 3, "hash": root_hash,
-                             "height": len(tree.levels)})  # fmt: skip
+    document["path"].append(
+        {"auditId": "1", "balances": root.as_dict(), "type": 3, "hash": root_hash, "height": len(tree.levels)}
+    )
     return document
 
 

@@ -59,19 +59,40 @@ class World:
             },
             "tokens": [{"chain": "ethereum", "asset": "USDT", "contract": self.token, "decimals": 6}],
             "wallets": [
-                {"chain": "ethereum", "address": self.evm_cold, "kind": "cold", "label": "eth-cold",
-                 "assets": ["ETH", "USDT"], "claimed": {"ETH": "250", "USDT": "1000000"}},
+                {
+                    "chain": "ethereum",
+                    "address": self.evm_cold,
+                    "kind": "cold",
+                    "label": "eth-cold",
+                    "assets": ["ETH", "USDT"],
+                    "claimed": {"ETH": "250", "USDT": "1000000"},
+                },
                 {"chain": "ethereum", "address": self.evm_hot, "kind": "hot", "label": "eth-hot", "assets": ["ETH"]},
-                {"chain": "bitcoin", "address": self.btc_cold, "kind": "hot", "label": "btc-deposit", "assets": ["BTC"]},
-                {"chain": "bitcoin", "address": self.btc_multisig, "kind": "cold", "label": "btc-vault",
-                 "assets": ["BTC"], "script": self.btc_multisig_script},
+                {
+                    "chain": "bitcoin",
+                    "address": self.btc_cold,
+                    "kind": "hot",
+                    "label": "btc-deposit",
+                    "assets": ["BTC"],
+                },
+                {
+                    "chain": "bitcoin",
+                    "address": self.btc_multisig,
+                    "kind": "cold",
+                    "label": "btc-vault",
+                    "assets": ["BTC"],
+                    "script": self.btc_multisig_script,
+                },
                 {"chain": "bitcoin", "address": self.btc_hot, "kind": "hot", "label": "btc-hot", "assets": ["BTC"]},
             ],
             "keyholders": [
-                {"name": f"custodian-{name}", "keys": [Account.from_key(owner).address, bitcoin_public_key(key(seed).secret).hex()]}
+                {
+                    "name": f"custodian-{name}",
+                    "keys": [Account.from_key(owner).address, bitcoin_public_key(key(seed).secret).hex()],
+                }
                 for name, owner, seed in zip("abc", SAFE_OWNER_KEYS, VAULT_SEEDS, strict=True)
             ],
-        }  # fmt: skip
+        }
         document.update(overrides)
         path = directory / "reserves.json"
         path.write_text(json.dumps(document, indent=2))
@@ -136,5 +157,17 @@ def world(*anvil_options: str) -> Iterator[World]:
         chain.mine([chain.pay(cold_key, [(p2wpkh_address(key(3)), 5 * BTC)])])
         chain.mine([chain.pay(chain.miner, [(btc_cold, 9 * BTC)])])
         server = stack.enter_context(EsploraServer(chain))
-        yield World(node, server, chain, token, evm_cold, evm_hot, btc_cold, btc_multisig, witness_script.data.hex(),
-                    btc_hot, evm_block, btc_block)  # fmt: skip
+        yield World(
+            node,
+            server,
+            chain,
+            token,
+            evm_cold,
+            evm_hot,
+            btc_cold,
+            btc_multisig,
+            witness_script.data.hex(),
+            btc_hot,
+            evm_block,
+            btc_block,
+        )

@@ -41,6 +41,13 @@ def assert_valid(document: Any, schema: str) -> None:
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
 
 
+def flat(text: str) -> str:
+    """Terminal text with the boxes of usage errors taken away and white space folded."""
+    for frame in "│╭╮╰╯─":
+        text = text.replace(frame, " ")
+    return " ".join(text.split())
+
+
 def cli(*args: str | Path) -> Result:
     """Run the ``reserves`` command in-process; stdout and stderr are kept apart."""
     return CliRunner().invoke(app, [str(a) for a in args])

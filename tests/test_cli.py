@@ -71,10 +71,14 @@ def test_module_entry_point(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("command", "summary"),
     [
-        ("publish", "Publish a snapshot: build the Merkle sum tree of the liabilities"),
-        ("proof", "Print one account's inclusion proof (JSON)"),
-        ("verify", "Check that your balances are counted in the exchange's published root"),
-        ("audit", "Rebuild the liabilities tree and compare it with snapshot.json; read every wallet on-chain"),
+        ("publish", "Publish a snapshot of the liabilities (Merkle sum tree, proof store, secret)."),
+        ("proof", "Print one account's inclusion proof (JSON) to hand to its user."),
+        ("verify", "Check that your balances are counted in the root the exchange published."),
+        ("audit", "Audit a snapshot: liabilities rebuilt, reserves read on-chain, asset by asset."),
+        ("custody", "Which reserves freeze if keyholders become unreachable."),
+        ("messages", "Print the message each wallet's signers must sign (FORMAT §6.4)."),
+        ("sign", "Sign the wallets' ownership messages into snapshot.json (tests and demos)."),
+        ("okx-addresses", "Check OKX's address-ownership CSV: each row's signature."),
     ],
 )
 def test_help_explains_every_command(command: str, summary: str, tmp_path: Path) -> None:
@@ -83,6 +87,7 @@ def test_help_explains_every_command(command: str, summary: str, tmp_path: Path)
     text = " ".join(result.stdout.split())
     assert f"Usage: reserves {command}" in text
     assert summary in text
+    assert "Example: reserves " in text
 
 
 def test_usage_error_exits_2() -> None:

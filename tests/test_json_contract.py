@@ -24,9 +24,23 @@ EXAMPLES = ROOT / "fixtures" / "examples"
 def snap(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The README's publish and sign, as written, with the example inputs."""
     out = tmp_path_factory.mktemp("readme") / "snap"
-    published = cli("publish", DEMO_LIABILITIES, "--exchange", "Demo Exchange", "--snapshot-id", "2026-11-21",
-                    "--cutoff", "2026-11-21T00:00:00Z", "--decimals", "BTC=8,ETH=18,USDT=6",
-                    "--reserves", EXAMPLES / "reserves.json", "--out", out, "--json")  # fmt: skip
+    published = cli(
+        "publish",
+        DEMO_LIABILITIES,
+        "--exchange",
+        "Demo Exchange",
+        "--snapshot-id",
+        "2026-11-21",
+        "--cutoff",
+        "2026-11-21T00:00:00Z",
+        "--decimals",
+        "BTC=8,ETH=18,USDT=6",
+        "--reserves",
+        EXAMPLES / "reserves.json",
+        "--out",
+        out,
+        "--json",
+    )
     assert published.exit_code == 0, published.stderr
     assert_valid(json.loads(published.stdout), "publish.schema.json")
     signed = cli("sign", out / "snapshot.json", "--keys", EXAMPLES / "keys.json")

@@ -35,8 +35,13 @@ needs_examples = pytest.mark.skipif(
     reason=f"OKX's example files are read from {EXAMPLES} (shared/ beside the checkout) and not copied here",
 )
 MAIN = networks.NETWORKS["main"]
-USERS = [balances("1.5", "0", "10"), balances("0", "2.25", "0.00000001"), balances("0.1", "0", "0"),
-         balances("3", "1", "2"), balances("0", "0", "7.5")]  # fmt: skip
+USERS = [
+    balances("1.5", "0", "10"),
+    balances("0", "2.25", "0.00000001"),
+    balances("0.1", "0", "0"),
+    balances("3", "1", "2"),
+    balances("0", "0", "7.5"),
+]
 NONCES = [nonce(i) for i in range(len(USERS))]
 
 
@@ -67,8 +72,16 @@ def test_example_v1_proof_passes() -> None:
 @needs_examples
 def test_example_v2_user_file_and_full_tree_pass() -> None:
     root = "9e98ebde32ef22ded88a5fb2d5e53d76ed57cb9c6b2c966f250721defe6ab041"
-    result = cli("verify", EXAMPLES / "user_info_file.json", "--tree", EXAMPLES / "full-liabilities-merkle-tree.txt",
-                 "--root", root, "--json", "--strict")  # fmt: skip
+    result = cli(
+        "verify",
+        EXAMPLES / "user_info_file.json",
+        "--tree",
+        EXAMPLES / "full-liabilities-merkle-tree.txt",
+        "--root",
+        root,
+        "--json",
+        "--strict",
+    )
     assert result.exit_code == 0, result.stdout
     document = json.loads(result.stdout)
     assert document["anchored"] is True
@@ -77,8 +90,10 @@ def test_example_v2_user_file_and_full_tree_pass() -> None:
 
 
 @needs_examples
-@pytest.mark.parametrize(("name", "summary"), [("test.csv", "9 address rows: 3 WARN, 6 SKIPPED"),
-                                                ("okx_por_example.csv", "5 address rows: 3 WARN, 2 SKIPPED")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "summary"),
+    [("test.csv", "9 address rows: 3 WARN, 6 SKIPPED"), ("okx_por_example.csv", "5 address rows: 3 WARN, 2 SKIPPED")],
+)
 def test_example_address_files(name: str, summary: str) -> None:
     result = cli("okx-addresses", EXAMPLES / name)
     assert result.exit_code == 0, result.stdout
@@ -93,8 +108,13 @@ def test_example_btc_multisig_row() -> None:
     assert btc["ownership"]["status"] == "WARN"
     assert btc["ownership"]["detail"].startswith("valid, but replayable: 2 of the script's 3 keys signed (threshold 2)")
     okc = next(r for r in document["rows"] if r["network"] == "OKC")
-    assert okc["ownership"] == {"step": 1, "id": "signature", "title": okc["ownership"]["title"], "status": "SKIPPED",
-                                "detail": "network OKC is not supported by this verifier"}  # fmt: skip
+    assert okc["ownership"] == {
+        "step": 1,
+        "id": "signature",
+        "title": okc["ownership"]["title"],
+        "status": "SKIPPED",
+        "detail": "network OKC is not supported by this verifier",
+    }
 
 
 # -- generated v1 proofs ----------------------------------------------------------------------
@@ -329,12 +349,23 @@ def test_generated_address_rows(tmp_path: Path) -> None:
     rows = [
         evm_row(address.lower(), okx_evm_sign(MESSAGE, EVM_KEY)),
         evm_row(address.lower(), okx_evm_sign(MESSAGE, b"\x52" * 32)),  # someone else's signature
-        ["BTC", "BTC", "800000", p2wpkh(single.get_public_key()).address(MAIN), "1", MESSAGE,
-         okx_btc_sign(MESSAGE, single.secret), "", "", "", ""],
+        [
+            "BTC",
+            "BTC",
+            "800000",
+            p2wpkh(single.get_public_key()).address(MAIN),
+            "1",
+            MESSAGE,
+            okx_btc_sign(MESSAGE, single.secret),
+            "",
+            "",
+            "",
+            "",
+        ],
         btc_multisig_row(BTC_KEYS[:2], BTC_KEYS[:3]),
         btc_multisig_row([BTC_KEYS[0], BTC_KEYS[3]], BTC_KEYS[:3]),  # a signer outside the script
         ["SOL", "SOL", "1", "So1ana", "1", MESSAGE, "abc", "", "", "", ""],
-    ]  # fmt: skip
+    ]
     result = address_results(tmp_path, rows)
     assert result.exit_code == 1
     assert statuses(result) == ["WARN", "FAIL", "WARN", "WARN", "FAIL", "SKIPPED"]

@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from support import Published, cli, write_json
+from support import Published, cli, flat, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,8 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_d4_deeply_nested_snapshot_is_malformed_not_a_crash(tmp_path: Path, four: Published) -> None:
     deep = tmp_path / "deep.json"
     deep.write_text('{"format":' + "[" * 100_000 + "]" * 100_000 + "}")
-    for command in (("audit", deep, "--liabilities", four.liabilities, "--secret", four.secret), ("custody", deep),
-                    ("messages", deep), ("verify", deep, "--no-anchor")):  # fmt: skip
+    for command in (
+        ("audit", deep, "--liabilities", four.liabilities, "--secret", four.secret),
+        ("custody", deep),
+        ("messages", deep),
+        ("verify", deep, "--no-anchor"),
+    ):
         result = cli(*command)
         assert result.exit_code == 2, command
         assert result.stderr == f"reserves: invalid input: {deep}: invalid JSON: nested more than 64 levels deep\n"
@@ -38,9 +42,22 @@ def test_d9a_amount_of_5000_digits_is_malformed_not_a_crash(tmp_path: Path, four
 def test_d24_duplicate_wallet_labels_are_rejected(tmp_path: Path) -> None:
     reserves = json.loads((ROOT / "fixtures/examples/reserves.json").read_text())
     reserves["wallets"][1]["label"] = "eth-cold"
-    result = cli("publish", ROOT / "fixtures/demo/liabilities.csv", "--exchange", "X", "--snapshot-id", "s",
-                 "--cutoff", "2026-11-21T00:00:00Z", "--decimals", "BTC=8,ETH=18,USDT=6",
-                 "--reserves", write_json(tmp_path / "r.json", reserves), "--out", tmp_path / "snap")  # fmt: skip
+    result = cli(
+        "publish",
+        ROOT / "fixtures/demo/liabilities.csv",
+        "--exchange",
+        "X",
+        "--snapshot-id",
+        "s",
+        "--cutoff",
+        "2026-11-21T00:00:00Z",
+        "--decimals",
+        "BTC=8,ETH=18,USDT=6",
+        "--reserves",
+        write_json(tmp_path / "r.json", reserves),
+        "--out",
+        tmp_path / "snap",
+    )
     assert result.exit_code == 2
     assert result.stderr == (
         f"reserves: invalid input: {tmp_path / 'r.json'} $.wallets[1].label: "
@@ -53,9 +70,22 @@ def test_d8_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
     reserves["wallets"][1]["label"] = "hot [/] [bold green]PASS[/bold green]"
     exchange = "Evil \x1b[31mRED\x1b[0m \u202egnp.exe"
     out = tmp_path / "snap"
-    result = cli("publish", ROOT / "fixtures/demo/liabilities.csv", "--exchange", exchange, "--snapshot-id", "s",
-                 "--cutoff", "2026-11-21T00:00:00Z", "--decimals", "BTC=8,ETH=18,USDT=6",
-                 "--reserves", write_json(tmp_path / "r.json", reserves), "--out", out)  # fmt: skip
+    result = cli(
+        "publish",
+        ROOT / "fixtures/demo/liabilities.csv",
+        "--exchange",
+        exchange,
+        "--snapshot-id",
+        "s",
+        "--cutoff",
+        "2026-11-21T00:00:00Z",
+        "--decimals",
+        "BTC=8,ETH=18,USDT=6",
+        "--reserves",
+        write_json(tmp_path / "r.json", reserves),
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.stderr
     messages = cli("messages", out / "snapshot.json")
     assert messages.exit_code == 0
@@ -72,10 +102,12 @@ def test_d20_an_oversized_proof_is_refused_before_it_is_parsed(tmp_path: Path) -
     assert result.stderr == f"reserves: invalid input: {huge}: larger than 33554432 bytes\n"
 
 
-def test_d9e_unicode_digits_in_k_are_a_usage_error(four: Published) -> None:
-    result = cli("custody", four.snapshot_json, "--k", "²")
+def test_d9e_unicode_digits_in_set_sizes_are_a_usage_error(four: Published) -> None:
+    result = cli("custody", four.snapshot_json, "--set-sizes", "²")
     assert result.exit_code == 2
-    assert result.stderr == "reserves: invalid input: --k: expected sizes from 1 to 8 separated by commas, found '²'\n"
+    assert "Invalid value for '--set-sizes': expected sizes from 1 to 8 separated by commas, found '²'" in flat(
+        result.stderr
+    )
 
 
 def test_d9a_a_liabilities_amount_of_5000_digits_is_named_not_a_crash(tmp_path: Path) -> None:
@@ -83,7 +115,19 @@ def test_d9a_a_liabilities_amount_of_5000_digits_is_named_not_a_crash(tmp_path: 
     lines[1] = lines[1].split(",")[0] + "," + "1" * 5000 + ",0,0"
     csv = tmp_path / "digits.csv"
     csv.write_text("\n".join(lines))
-    result = cli("publish", csv, "--exchange", "X", "--snapshot-id", "s", "--cutoff", "2026-11-21T00:00:00Z",
-                 "--decimals", "BTC=8,ETH=18,USDT=6", "--out", tmp_path / "o")  # fmt: skip
+    result = cli(
+        "publish",
+        csv,
+        "--exchange",
+        "X",
+        "--snapshot-id",
+        "s",
+        "--cutoff",
+        "2026-11-21T00:00:00Z",
+        "--decimals",
+        "BTC=8,ETH=18,USDT=6",
+        "--out",
+        tmp_path / "o",
+    )
     assert result.exit_code == 2
     assert f"{csv}:2 column BTC: amount of 5000 characters: no amount below 2^128 is that long" in result.stderr

@@ -33,14 +33,44 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("report")
     with world() as w:
         csv = liabilities_csv(directory, usdt="1200000")  # USDT short: 1,000,000 held
-        assert cli("publish", csv, "--exchange", "Chain <Exchange>", "--snapshot-id", "2026-11-21", "--cutoff",
-                   "2026-11-21T00:00:00Z", "--decimals", "BTC=8,ETH=18,USDT=6", "--reserves", w.reserves_file(directory),
-                   "--rpc", f"ethereum={w.node.url}", "--esplora", f"bitcoin={w.esplora.url}",
-                   "--out", directory / "snap").exit_code == 0  # fmt: skip
+        assert (
+            cli(
+                "publish",
+                csv,
+                "--exchange",
+                "Chain <Exchange>",
+                "--snapshot-id",
+                "2026-11-21",
+                "--cutoff",
+                "2026-11-21T00:00:00Z",
+                "--decimals",
+                "BTC=8,ETH=18,USDT=6",
+                "--reserves",
+                w.reserves_file(directory),
+                "--rpc",
+                f"ethereum={w.node.url}",
+                "--esplora",
+                f"bitcoin={w.esplora.url}",
+                "--out",
+                directory / "snap",
+            ).exit_code
+            == 0
+        )
         assert cli("sign", directory / "snap/snapshot.json", "--keys", w.signing_keys(directory)).exit_code == 0
-        result = cli("audit", directory / "snap/snapshot.json", "--liabilities", csv, "--secret",
-                     directory / "snap/secret", "--rpc", f"ethereum={w.node.url}", "--esplora",
-                     f"bitcoin={w.esplora.url}", "--report", directory / "report.html")  # fmt: skip
+        result = cli(
+            "audit",
+            directory / "snap/snapshot.json",
+            "--liabilities",
+            csv,
+            "--secret",
+            directory / "snap/secret",
+            "--rpc",
+            f"ethereum={w.node.url}",
+            "--esplora",
+            f"bitcoin={w.esplora.url}",
+            "--report",
+            directory / "report.html",
+        )
     assert result.exit_code == 1
     assert f"Report written to {directory / 'report.html'}" in result.stdout
     return directory / "report.html"
@@ -56,8 +86,13 @@ def test_report_is_self_contained_and_escaped(report: Path) -> None:
 def test_report_renders_in_chromium(report: Path, tmp_path: Path) -> None:
     assert Path(CHROMIUM).exists(), "chromium is missing: 'make test' installs it (apt-get install chromium)"
     profile = tmp_path / "profile"
-    dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", report.as_uri()],
-                         capture_output=True, text=True, timeout=120, check=True).stdout  # fmt: skip
+    dom = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert re.search(r'<span class="verdict FAIL" id="verdict">FAIL</span>', dom)
     assert '<span id="reason">(11) reserves cover liabilities: USDT failed</span>' in dom
     assert dom.index('id="findings"') < dom.index('id="checks"')  # findings lead, the full list follows
@@ -69,8 +104,19 @@ def test_report_renders_in_chromium(report: Path, tmp_path: Path) -> None:
     assert dom.count('<rect x="10"') == 6  # a liabilities and a reserves bar per asset
     assert "bcrt1q" in dom and "eth-cold" in dom
     png = tmp_path / "report.png"
-    subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--window-size=1280,1800",
-                    f"--screenshot={png}", report.as_uri()], capture_output=True, timeout=120, check=True)  # fmt: skip
+    subprocess.run(
+        [
+            CHROMIUM,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            "--window-size=1280,1800",
+            f"--screenshot={png}",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     data = png.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert int.from_bytes(data[16:20], "big") == 1280  # the page was laid out at the window's width
@@ -80,8 +126,15 @@ def test_report_renders_in_chromium(report: Path, tmp_path: Path) -> None:
 def test_chart_labels_fit_inside_the_chart(tmp_path: Path) -> None:
     """The chart is as wide as its longest label (8 px a character at 13 px): none clips,
     even with 18-decimal amounts and a clipped bar."""
-    row = ChartRow("ETH", "1" * 20 + "." + "1" * 18, "9" * 25 + "." + "9" * 18, "999999.99%", "PASS",
-                   BAR * CHART_CAP_PER_MILLE // 1000, clipped=True)  # fmt: skip
+    row = ChartRow(
+        "ETH",
+        "1" * 20 + "." + "1" * 18,
+        "9" * 25 + "." + "9" * 18,
+        "999999.99%",
+        "PASS",
+        BAR * CHART_CAP_PER_MILLE // 1000,
+        clipped=True,
+    )
     assert row.label_end == LEFT + row.reserve_width + 6 + 8 * len(row.reserves_label)
     assert row.label_end > LEFT + BAR * CHART_CAP_PER_MILLE // 1000 + 200  # wider than the old fixed chart
 

@@ -26,18 +26,37 @@ VAULT, VAULT_SCRIPT = multisig_p2wsh(2, [key(10), key(11), key(12)])
 BASE: dict[str, Any] = {
     "chains": {
         "ethereum": {"kind": "evm", "chain_id": 1, "native_asset": "ETH", "block": 10, "block_hash": "ab" * 32},
-        "bitcoin": {"kind": "bitcoin", "network": "regtest", "native_asset": "BTC", "block": 5, "block_hash": "cd" * 32},
+        "bitcoin": {
+            "kind": "bitcoin",
+            "network": "regtest",
+            "native_asset": "BTC",
+            "block": 5,
+            "block_hash": "cd" * 32,
+        },
     },
     "tokens": [{"chain": "ethereum", "asset": "USDT", "contract": TOKEN, "decimals": 6}],
     "wallets": [
-        {"chain": "ethereum", "address": EVM, "kind": "cold", "label": "c", "assets": ["ETH", "USDT"],
-         "claimed": {"ETH": "1.5", "USDT": "10"}},
-        {"chain": "bitcoin", "address": VAULT, "kind": "cold", "label": "v", "assets": ["BTC"],
-         "script": VAULT_SCRIPT.data.hex(), "ownership": {"message": "m", "signatures": ["s"]}},
+        {
+            "chain": "ethereum",
+            "address": EVM,
+            "kind": "cold",
+            "label": "c",
+            "assets": ["ETH", "USDT"],
+            "claimed": {"ETH": "1.5", "USDT": "10"},
+        },
+        {
+            "chain": "bitcoin",
+            "address": VAULT,
+            "kind": "cold",
+            "label": "v",
+            "assets": ["BTC"],
+            "script": VAULT_SCRIPT.data.hex(),
+            "ownership": {"message": "m", "signatures": ["s"]},
+        },
         {"chain": "bitcoin", "address": p2pkh_address(key(2)), "kind": "hot", "label": "h", "assets": ["BTC"]},
     ],
     "keyholders": [{"name": "custodian-a", "keys": ["02" + "11" * 32]}],
-}  # fmt: skip
+}
 
 
 def parse(document: dict[str, Any]):  # type: ignore[no-untyped-def]

@@ -12,14 +12,14 @@ from reserves.cli.output import EXIT_OK, stdout
 app = typer.Typer(
     help="Proofs of reserves: publish a liabilities snapshot, verify your own balance in it, audit the whole of it.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
 
 @app.callback(invoke_without_command=True)
 def _main(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[bool, typer.Option("--version", "-V", help="Print the version and exit.")] = False,
 ) -> None:
     if version:
         stdout.print(f"reserves {__version__}")

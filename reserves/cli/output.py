@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,12 +20,13 @@ from rich.table import Table
 from rich.text import Text
 
 from reserves.checks import Check, Outcome, Status, Verdict
-from reserves.encoding import format_amount
+from reserves.encoding import format_amount, parse_asset_decimals, parse_set_sizes
 from reserves.errors import InputError, ReservesError, SourceError, VerificationError
+from reserves.onchain.sources import Endpoint, parse_endpoint
 from reserves.redaction import Redactor
+from reserves.report.documents import schema
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_SOURCE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-SCHEMA_VERSION = 1
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 every check passed (or the command did its work); 1 a check failed; "
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from reserves.progress import ProgressCallback
 
 
+T = TypeVar("T")
+
 STATUS_STYLE = {Status.PASS: "bold green", Status.FAIL: "bold red", Status.WARN: "bold yellow", Status.SKIPPED: "dim"}
 OUTCOME_STYLE = {
     Outcome.PASS: "bold green",
@@ -51,18 +55,58 @@ OUTCOME_STYLE = {
     Outcome.NOT_ANCHORED: "bold yellow",
 }
 
-# Options shared by the commands that read chains.
-RpcOption = Annotated[
-    list[str] | None,
+
+@dataclass(frozen=True)
+class AssetDecimals:
+    """``--decimals``: decimals by asset symbol, in the file's order."""
+
+    by_symbol: dict[str, int]
+
+
+@dataclass(frozen=True)
+class SetSizes:
+    """``--set-sizes``: sizes of the keyholder sets the custody search looks at."""
+
+    sizes: tuple[int, ...]
+
+
+def usage_parser(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """A library parser as a click parameter type: its errors render as usage errors (exit 2)."""
+
+    def parameter(text: str) -> T:
+        if not isinstance(text, str):
+            return text  # a default, already converted
+        try:
+            return parse(text)
+        except InputError as exc:
+            raise typer.BadParameter(exc.message) from None
+
+    return parameter
+
+
+DecimalsOption = Annotated[
+    AssetDecimals,
     typer.Option(
-        help="NAME=URL of an archive node for each EVM chain of the snapshot "
-        "(or set RESERVES_RPC_<NAME>, to keep API keys out of shell history)."
+        parser=usage_parser(lambda text: AssetDecimals(parse_asset_decimals(text))),
+        metavar="SYMBOL=DECIMALS,…",
+        help="Decimals of every asset column, e.g. BTC=8,ETH=18,USDT=6.",
+    ),
+]
+RpcOption = Annotated[
+    list[Endpoint] | None,
+    typer.Option(
+        parser=usage_parser(parse_endpoint),
+        metavar="NAME=URL",
+        help="An archive node for an EVM chain of the snapshot, by the chain's name (repeat for each chain; "
+        "or set RESERVES_RPC_<NAME>, to keep API keys out of shell history).",
     ),
 ]
 EsploraOption = Annotated[
-    list[str] | None,
+    list[Endpoint] | None,
     typer.Option(
-        help="NAME=URL of an Esplora API for each Bitcoin chain of the snapshot (or set RESERVES_ESPLORA_<NAME>)."
+        parser=usage_parser(parse_endpoint),
+        metavar="NAME=URL",
+        help="An Esplora API for a Bitcoin chain of the snapshot (repeat for each; or set RESERVES_ESPLORA_<NAME>).",
     ),
 ]
 TimeoutOption = Annotated[
@@ -85,7 +129,14 @@ MaxTimeOption = Annotated[
 UnreachableOption = Annotated[
     list[str] | None, typer.Option(help="A keyholder to treat as unreachable (repeat for several).")
 ]
-KOption = Annotated[str, typer.Option("--k", help="Sizes of keyholder sets to search, e.g. 1,2,3.")]
+SetSizesOption = Annotated[
+    SetSizes,
+    typer.Option(
+        parser=usage_parser(lambda text: SetSizes(parse_set_sizes(text))),
+        metavar="K,…",
+        help="Sizes of the keyholder sets to search for what they freeze, e.g. 1,2,3.",
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON (schema in docs/schemas/).")]
 
 
@@ -183,18 +234,6 @@ def progress_bars() -> Iterator[ProgressCallback]:
 
     with bars:
         yield report
-
-
-def schema(kind: str) -> str:
-    return f"reserves/{kind}/{SCHEMA_VERSION}"
-
-
-def envelope(kind: str, result: Verdict | str, checks: Iterable[Check] = (), **body: Any) -> dict[str, Any]:
-    """Every ``--json`` document: ``schema``, ``result`` (and ``reason``, ``warnings``) first,
-    the command's own fields, then ``checks``."""
-    head: dict[str, Any] = {"schema": schema(kind)}
-    head.update(result.to_json() if isinstance(result, Verdict) else {"result": result, "reason": "", "warnings": 0})
-    return {**head, **body, "checks": [check.to_json() for check in checks]}
 
 
 def print_json(document: Any) -> None:

@@ -164,9 +164,13 @@ def analyse(
             for holder in set(holders(w.policy)):
                 held = sum(1 for h in holders(w.policy) if h == holder)
                 if held >= w.policy.threshold:
-                    flags.append(Flag("threshold held alone",
-                                      f"{holder} holds {held} keys of {w.wallet.label}'s {w.policy.threshold}-of-"
-                                      f"{len(w.policy.keys)}: enough to move it alone"))  # fmt: skip
+                    flags.append(
+                        Flag(
+                            "threshold held alone",
+                            f"{holder} holds {held} keys of {w.wallet.label}'s {w.policy.threshold}-of-"
+                            f"{len(w.policy.keys)}: enough to move it alone",
+                        )
+                    )
     uses: dict[str, list[str]] = {}
     for w in wallets:
         for key in set(w.policy.keys):
@@ -183,5 +187,6 @@ def analyse(
     if unreachable:
         frozen, frozen_wallets = frozen_by(set(unreachable))
         frozen_now = {asset: frozen.get(asset, 0) for asset in symbols}
-    return CustodyReport(tuple(everyone), wallets, exposures, flags, tuple(unreachable), frozen_now,
-                         tuple(frozen_wallets), totals)  # fmt: skip
+    return CustodyReport(
+        tuple(everyone), wallets, exposures, flags, tuple(unreachable), frozen_now, tuple(frozen_wallets), totals
+    )

@@ -27,10 +27,8 @@ from embit.script import address_to_scriptpubkey
 from reserves.checks import Status
 from reserves.control.signatures import (
     SignatureFormatError,
-    bitcoin_public_key,
     bitcoin_sign,
     bitcoin_signer,
-    evm_address,
     evm_sign,
     evm_signer,
     parse_multisig,
@@ -181,11 +179,6 @@ def sign_wallet(wallet: Wallet, chain: Chain, message: str, private_keys: list[b
     kind = address_to_scriptpubkey(wallet.canonical).script_type()
     kind = {"p2sh": "p2sh-p2wpkh"}.get(kind, kind)
     return Ownership(message, tuple(bitcoin_sign(message, key, kind) for key in private_keys))
-
-
-def key_id(private_key: bytes, chain: Chain) -> str:
-    """The key id (as in ``SigningPolicy.keys``) of a private key on ``chain``."""
-    return evm_address(private_key) if isinstance(chain, EvmChain) else bitcoin_public_key(private_key).hex()
 
 
 def wallet_messages(statement: SnapshotStatement) -> list[tuple[Wallet, str]]:

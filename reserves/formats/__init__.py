@@ -34,12 +34,5 @@ class FormatVerification:
 class ProofFormat:
     name: str
     """What ``--format`` takes, e.g. ``okx-v1``."""
-    title: str
-    """What the output calls it."""
     recognises: Callable[[Any], bool]
     """Does this parsed JSON document look like this format?"""
-
-
-def recognise(document: Any, formats: list[ProofFormat]) -> ProofFormat | None:
-    matches = [f for f in formats if f.recognises(document)]
-    return matches[0] if len(matches) == 1 else None

@@ -158,8 +158,18 @@ def _row(fields: list[str], header: dict[str, int], line: int, source: str) -> A
     signatures = tuple(s for s in (cell("signature1"), cell("signature2")) if s)
     owners = tuple(o for o in (cell("owner1"), cell("owner2")) if o)
     height = int(height_text) if height_text else None
-    return AddressRow(line, cell("coin"), cell("network"), cell("address"), cell("message"), signatures,
-                      cell("script"), owners, height, cell("amount") or None)  # fmt: skip
+    return AddressRow(
+        line,
+        cell("coin"),
+        cell("network"),
+        cell("address"),
+        cell("message"),
+        signatures,
+        cell("script"),
+        owners,
+        height,
+        cell("amount") or None,
+    )
 
 
 def verify_row(row: AddressRow) -> Check:
@@ -255,8 +265,10 @@ def _verify_utxo(row: AddressRow) -> str:
         members = set(multisig.public_keys)
         signers = {k for k in keys if k in members}
         if len(signers) < len(keys) or len(signers) < multisig.threshold:
-            raise _Invalid(f"{len(signers)} distinct signers in the script; {multisig.threshold} required, "
-                           f"{len(keys)} signatures given")  # fmt: skip
+            raise _Invalid(
+                f"{len(signers)} distinct signers in the script; {multisig.threshold} required, "
+                f"{len(keys)} signatures given"
+            )
         return f"{len(signers)} of the script's {len(members)} keys signed (threshold {multisig.threshold})"
     parsed = EmbitKey.parse(keys[0])
     candidates = [p2pkh(parsed)] + ([p2wpkh(parsed), p2sh(p2wpkh(parsed))] if row.network == "BTC" else [])
@@ -301,8 +313,15 @@ def compare_balance(row: AddressRow, source: BalanceSource | None, option: str) 
     detail = "block hash not checked: the file gives only a height"
     if found == stated:
         return Check(2, "stated-balance", name, Status.PASS, f"{format_amount(found, decimals)} ({detail})")
-    return Check(2, "stated-balance", name, Status.FAIL, f"the stated amount differs from the chain ({detail})",
-                 format_amount(stated, decimals), format_amount(found, decimals))  # fmt: skip
+    return Check(
+        2,
+        "stated-balance",
+        name,
+        Status.FAIL,
+        f"the stated amount differs from the chain ({detail})",
+        format_amount(stated, decimals),
+        format_amount(found, decimals),
+    )
 
 
 def verify_file(path: Path, rpc: dict[str, str], esplora: dict[str, str]) -> AddressReport:

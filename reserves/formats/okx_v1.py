@@ -42,7 +42,7 @@ def _recognises(document: Any) -> bool:
     return isinstance(document, dict) and set(document) == {"self", "path"}
 
 
-FORMAT = ProofFormat("okx-v1", TITLE, _recognises)
+FORMAT = ProofFormat("okx-v1", _recognises)
 
 
 @dataclass(frozen=True)
@@ -84,8 +84,12 @@ def _node(value: Any, where: str) -> Node:
     for key in ("type", "height"):
         if isinstance(value.get(key), bool) or not isinstance(value.get(key), int):
             raise InputError(f"{key} must be an integer", where=f"{where}.{key}")
-    return Node(value["type"], value["height"], parse_hash(value.get("hash"), where=f"{where}.hash"),
-                parse_balances(value.get("balances"), where=f"{where}.balances"))  # fmt: skip
+    return Node(
+        value["type"],
+        value["height"],
+        parse_hash(value.get("hash"), where=f"{where}.hash"),
+        parse_balances(value.get("balances"), where=f"{where}.balances"),
+    )
 
 
 def verify(document: Any, source: str, *, root: str | None = None) -> FormatVerification:
@@ -108,13 +112,21 @@ def verify(document: Any, source: str, *, root: str | None = None) -> FormatVeri
     # (3)
     step = 3
     if leaf.type not in (LEFT, RIGHT) or leaf.height != 1:
-        return failed(step, "self must be a left or right leaf at height 1", "type 1 or 2, height 1",
-                      f"type {leaf.type}, height {leaf.height}")  # fmt: skip
+        return failed(
+            step,
+            "self must be a left or right leaf at height 1",
+            "type 1 or 2, height 1",
+            f"type {leaf.type}, height {leaf.height}",
+        )
     for position, node in enumerate(path):
         last = position == len(path) - 1
         if last != (node.type == ROOT):
-            return failed(step, f"path[{position}]: the root must be the last element and only the last",
-                          "type 3 last" if last else "type 1, 2 or 4", f"type {node.type}")  # fmt: skip
+            return failed(
+                step,
+                f"path[{position}]: the root must be the last element and only the last",
+                "type 3 last" if last else "type 1, 2 or 4",
+                f"type {node.type}",
+            )
         if node.type not in (LEFT, RIGHT, ROOT, PADDING):
             return failed(step, f"path[{position}]: unknown type", "1, 2, 3 or 4", str(node.type))
         expected_height = position + 1
@@ -125,11 +137,19 @@ def verify(document: Any, source: str, *, root: str | None = None) -> FormatVeri
                 step, f"path[{position}]: a padding node has zero balances", "0, 0, 0", ", ".join(node.balances.text)
             )
         if not node.balances.rounded:
-            return failed(step, f"path[{position}]: OKX's sums have at most 8 decimals; more are covered by no hash",
-                          "at most 8 decimals", ", ".join(node.balances.text))  # fmt: skip
+            return failed(
+                step,
+                f"path[{position}]: OKX's sums have at most 8 decimals; more are covered by no hash",
+                "at most 8 decimals",
+                ", ".join(node.balances.text),
+            )
     if len(path) < 2 or path[0].type not in (LEFT, RIGHT, PADDING) or path[0].type == leaf.type:
-        return failed(step, "path[0] must be the leaf's sibling, on the other side", f"not type {leaf.type}",
-                      f"type {path[0].type}")  # fmt: skip
+        return failed(
+            step,
+            "path[0] must be the leaf's sibling, on the other side",
+            f"not type {leaf.type}",
+            f"type {path[0].type}",
+        )
     checks.append(_check(step, Status.PASS, f"{len(path) - 1} siblings, root at height {path[-1].height}"))
 
     # (4)
@@ -137,8 +157,12 @@ def verify(document: Any, source: str, *, root: str | None = None) -> FormatVeri
     current_hash, current = leaf.hash, leaf.balances
     for position, sibling in enumerate(path[:-1]):
         if sibling.type != PADDING and sibling.hash == current_hash:
-            return failed(step, f"path[{position}] copies the node it pairs with, as only padding (type 4) may",
-                          "type 4", f"type {sibling.type}")  # fmt: skip
+            return failed(
+                step,
+                f"path[{position}] copies the node it pairs with, as only padding (type 4) may",
+                "type 4",
+                f"type {sibling.type}",
+            )
         sibling_is_left = sibling.type == LEFT if position else leaf.type == RIGHT
         left, right = (sibling.hash, current_hash) if sibling_is_left else (current_hash, sibling.hash)
         current = current + sibling.balances

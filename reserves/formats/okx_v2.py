@@ -52,7 +52,7 @@ def _recognises(document: Any) -> bool:
     return isinstance(document, dict) and set(document) == {"hash", "nodes", "nonce", "totalBalances"}
 
 
-FORMAT = ProofFormat("okx-v2", TITLE, _recognises)
+FORMAT = ProofFormat("okx-v2", _recognises)
 
 
 @dataclass(frozen=True)
@@ -120,12 +120,15 @@ def verify(document: Any, source: str, tree_path: Path | None, *, root: str | No
         where = f"{source} $.nodes[{i}]"
         if not isinstance(item, dict) or set(item) != {"balances", "hash"}:
             raise InputError("expected an object with exactly balances and hash", where=where)
-        leaves.append(TreeNode(parse_hash(item["hash"], where=f"{where}.hash"),
-                               parse_balances(item["balances"], where=f"{where}.balances")))  # fmt: skip
+        leaves.append(
+            TreeNode(
+                parse_hash(item["hash"], where=f"{where}.hash"),
+                parse_balances(item["balances"], where=f"{where}.balances"),
+            )
+        )
     levels = read_tree(tree_path)
     top = max(levels)
-    checks = [_check(1, Status.PASS,
-                    f"{len(levels.get(1, []))} leaf lines, height {top}")]  # fmt: skip
+    checks = [_check(1, Status.PASS, f"{len(levels.get(1, []))} leaf lines, height {top}")]
     root_node = levels[top][0]
     result = FormatVerification(TITLE, checks, total.as_dict(), root_node.balances.as_dict())
 
@@ -184,9 +187,12 @@ def verify(document: Any, source: str, tree_path: Path | None, *, root: str | No
             sums = left.balances + right.balances
             expected = node_hash(left.hash, right.hash, sums, height + 1)
             if expected != parent.hash or sums.units != parent.balances.units:
-                return failed(step, f"node {i} at height {height + 1} does not recompute from its children",
-                              f"{expected} ({', '.join(sums.text)})",
-                              f"{parent.hash} ({', '.join(parent.balances.text)})")  # fmt: skip
+                return failed(
+                    step,
+                    f"node {i} at height {height + 1} does not recompute from its children",
+                    f"{expected} ({', '.join(sums.text)})",
+                    f"{parent.hash} ({', '.join(parent.balances.text)})",
+                )
             count += 1
     checks.append(
         _check(step, Status.PASS, f"{count} internal nodes; root totals {', '.join(root_node.balances.text)}")

@@ -17,7 +17,7 @@ from reserves.encoding import check_decimals, check_symbol, format_amount, parse
 from reserves.errors import InputError
 from reserves.liabilities.tree import Node
 from reserves.onchain.reserve_sections import ReserveSections, parse_reserve_sections
-from reserves.strict_json import JsonValue, load_json, parse_json
+from reserves.strict_json import JsonValue, load_json
 
 SNAPSHOT_FORMAT = "reserves-snapshot/1"
 _COMMITMENT_KEYS = ("exchange", "snapshot_id", "cutoff", "height", "assets", "root")
@@ -126,7 +126,3 @@ def parse_snapshot(document: JsonValue) -> SnapshotStatement:
 
 def load_snapshot(path: Path) -> SnapshotStatement:
     return parse_snapshot(load_json(path))
-
-
-def parse_snapshot_text(raw: bytes, *, source: str) -> SnapshotStatement:
-    return parse_snapshot(parse_json(raw, source=source))

@@ -258,9 +258,17 @@ def _read_balances(run: _Run, progress: ReadProgress | None) -> None:
             why = note
             if amount >= PLAUSIBLE_LIMIT:
                 why = IMPLAUSIBLE_NOTE
-                run.checks.append(Check(9, "balance-plausible", f"{wallet.label}: {symbol} balance is plausible",
-                                        Status.FAIL, "more than any liabilities total can be (2^128 smallest units): "
-                                        "the source is wrong", f"< {PLAUSIBLE_LIMIT}", str(amount)))  # fmt: skip
+                run.checks.append(
+                    Check(
+                        9,
+                        "balance-plausible",
+                        f"{wallet.label}: {symbol} balance is plausible",
+                        Status.FAIL,
+                        "more than any liabilities total can be (2^128 smallest units): the source is wrong",
+                        f"< {PLAUSIBLE_LIMIT}",
+                        str(amount),
+                    )
+                )
             run.readings.append(WalletReading(wallet, symbol, amount, not why, why))
     if run.sections.wallets:
         counted = sum(1 for r in run.readings if r.counted)

@@ -188,10 +188,13 @@ class RegtestChain:
         vin = []
         for item in tx.vin:
             entry: dict[str, Any] = {
-                "txid": item.txid.hex(), "vout": item.vout, "scriptsig": item.script_sig.data.hex(),
-                "witness": [w.hex() for w in item.witness.items], "is_coinbase": is_coinbase(item),
+                "txid": item.txid.hex(),
+                "vout": item.vout,
+                "scriptsig": item.script_sig.data.hex(),
+                "witness": [w.hex() for w in item.witness.items],
+                "is_coinbase": is_coinbase(item),
                 "sequence": item.sequence,
-            }  # fmt: skip
+            }
             if is_coinbase(item):
                 entry["prevout"] = None
             else:
@@ -200,12 +203,21 @@ class RegtestChain:
             vin.append(entry)
         raw = tx.serialize()
         return {
-            "txid": tx.txid().hex(), "version": tx.version, "locktime": tx.locktime, "vin": vin,
+            "txid": tx.txid().hex(),
+            "version": tx.version,
+            "locktime": tx.locktime,
+            "vin": vin,
             "vout": [output_json(o.value, o.script_pubkey, self.address_network) for o in tx.vout],
-            "size": len(raw), "weight": 4 * len(raw), "fee": 0 if is_coinbase(tx.vin[0]) else self._fee_of(tx),
-            "status": {"confirmed": True, "block_height": block.height, "block_hash": block.hash,
-                       "block_time": block.time},
-        }  # fmt: skip
+            "size": len(raw),
+            "weight": 4 * len(raw),
+            "fee": 0 if is_coinbase(tx.vin[0]) else self._fee_of(tx),
+            "status": {
+                "confirmed": True,
+                "block_height": block.height,
+                "block_hash": block.hash,
+                "block_time": block.time,
+            },
+        }
 
     def _fee_of(self, tx: Transaction) -> int:
         spent = sum(self.prevouts[(vin.txid.hex(), vin.vout)].value for vin in tx.vin)
@@ -263,8 +275,12 @@ def _address(script: Script, network: str = "regtest") -> str | None:
 
 
 def output_json(value: int, script: Script, network: str = "regtest") -> dict[str, Any]:
-    return {"scriptpubkey": script.data.hex(), "scriptpubkey_type": script.script_type() or "unknown",
-            "scriptpubkey_address": _address(script, network), "value": value}  # fmt: skip
+    return {
+        "scriptpubkey": script.data.hex(),
+        "scriptpubkey_type": script.script_type() or "unknown",
+        "scriptpubkey_address": _address(script, network),
+        "value": value,
+    }
 
 
 class EsploraServer(LoopbackServer):

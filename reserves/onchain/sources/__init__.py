@@ -8,7 +8,7 @@ chain or a loopback server. Every source reports its failures as ``SourceError``
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from reserves.checks import Check
@@ -74,14 +74,27 @@ class BalanceSource(ABC):
         return None
 
 
-def parse_endpoints(values: list[str], option: str) -> dict[str, str]:
-    """``["ethereum=http://…", …]`` -> ``{"ethereum": "http://…"}``, each name once."""
-    endpoints: dict[str, str] = {}
-    for value in values:
-        name, sep, url = value.partition("=")
-        if not sep or not name or not url.startswith(("http://", "https://")):
-            raise InputError(f"expected NAME=http(s)://URL, found {value!r}", where=option)
-        if name in endpoints:
-            raise InputError(f"{name} is given twice", where=option)
-        endpoints[name] = url
-    return endpoints
+@dataclass(frozen=True)
+class Endpoint:
+    """A chain's name and the URL of its node or API."""
+
+    name: str
+    url: str
+
+
+def parse_endpoint(value: str) -> Endpoint:
+    """``"ethereum=http://…"`` -> ``Endpoint("ethereum", "http://…")``."""
+    name, sep, url = value.partition("=")
+    if not sep or not name or not url.startswith(("http://", "https://")):
+        raise InputError(f"expected NAME=http(s)://URL, found {value!r}")
+    return Endpoint(name, url)
+
+
+def endpoints_by_name(endpoints: Iterable[Endpoint], *, where: str) -> dict[str, str]:
+    """``{name: url}``, each name once; ``where`` names the endpoints' origin in errors."""
+    by_name: dict[str, str] = {}
+    for endpoint in endpoints:
+        if endpoint.name in by_name:
+            raise InputError(f"{endpoint.name} is given twice", where=where)
+        by_name[endpoint.name] = endpoint.url
+    return by_name

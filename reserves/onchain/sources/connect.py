@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from reserves.errors import InputError, SourceError
 from reserves.onchain.reserve_sections import BitcoinChain, Chain, EvmChain
-from reserves.onchain.sources import BalanceSource, parse_endpoints
+from reserves.onchain.sources import BalanceSource, parse_endpoint
 from reserves.onchain.sources.esplora import EsploraSource
 from reserves.onchain.sources.evm import EvmSource
 from reserves.onchain.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice, TimeBudget
@@ -19,7 +19,6 @@ __all__ = [
     "connect_sources",
     "environment_endpoints",
     "environment_variable",
-    "parse_endpoints",
     "pin_esplora_block",
     "pin_evm_block",
 ]
@@ -41,7 +40,10 @@ def environment_endpoints(
     for name, chain in chains.items():
         variable = environment_variable(kind, name)
         if chain.kind == kind and name not in endpoints and environ.get(variable):
-            endpoints[name] = parse_endpoints([f"{name}={environ[variable]}"], variable)[name]
+            try:
+                endpoints[name] = parse_endpoint(f"{name}={environ[variable]}").url
+            except InputError as exc:
+                raise InputError(exc.message, where=variable) from None
     return endpoints
 
 

@@ -1,10 +1,11 @@
-"""Commands of the auditor and of the exchange's custody: ``audit``, ``custody``,
-``messages`` and ``sign``."""
+"""Commands the auditor runs: ``audit`` (the liabilities rebuilt, every wallet read at the
+pinned blocks, reserves against liabilities) and ``custody`` (which reserves freeze when
+keyholders become unreachable)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,13 +17,13 @@ from reserves.cli.output import (
     STATUS_STYLE,
     EsploraOption,
     JsonOption,
-    KOption,
     MaxTimeOption,
     RpcOption,
+    SetSizes,
+    SetSizesOption,
     TimeoutOption,
     UnreachableOption,
     cell,
-    envelope,
     errors_to_exit_codes,
     new_table,
     notice,
@@ -39,9 +40,12 @@ from reserves.encoding import format_amount
 from reserves.errors import InputError
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
-from reserves.onchain.sources import parse_endpoints
+from reserves.onchain.sources import Endpoint, endpoints_by_name
 from reserves.onchain.sources.http import DEFAULT_TIMEOUT, TimeBudget
+from reserves.report.documents import audit_document, custody_document, envelope
 from reserves.report.inputs import AuditInputs
+
+DEFAULT_SET_SIZES = SetSizes((1, 2, 3))
 
 if TYPE_CHECKING:
     from reserves.audit import AuditReport
@@ -50,7 +54,7 @@ if TYPE_CHECKING:
     from reserves.onchain.sources import BalanceSource
 
 
-@app.command("audit", epilog=EXIT_CODES_HELP)
+@app.command("audit", epilog=EXIT_CODES_HELP, rich_help_panel="Auditor")
 def audit_command(
     snapshot: Annotated[Path, typer.Argument(help="The published snapshot.json.")],
     liabilities: Annotated[Path, typer.Option(help="The exchange's liabilities.csv for this snapshot.")],
@@ -66,14 +70,16 @@ def audit_command(
     ] = False,
     report: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")] = None,
     unreachable: UnreachableOption = None,
-    k: KOption = "1,2,3",
+    set_sizes: SetSizesOption = DEFAULT_SET_SIZES,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     max_time: MaxTimeOption = None,
     as_json: JsonOption = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
-    """Rebuild the liabilities tree and compare it with snapshot.json; read every wallet on-chain
-    at the pinned blocks and compare reserves with liabilities, asset by asset.
+    """Audit a snapshot: liabilities rebuilt, reserves read on-chain, asset by asset.
+
+    Rebuilds the liabilities tree and compares it with snapshot.json; reads every wallet at
+    the pinned blocks and compares reserves with liabilities.
 
     PASS only when every check passed; INCOMPLETE (exit 3) when a chain, an ownership check or
     an asset's verdict could not be read.
@@ -90,13 +96,19 @@ def audit_command(
         sources = {} if liabilities_only else _sources(statement, rpc, esplora, timeout, max_time)
         with progress_bars() as progress:
             result = audit_snapshot(
-                statement, liabilities, given, sources, progress=progress, custody_ks=parse_ks(k),
-                unreachable=tuple(unreachable or ()), liabilities_only=liabilities_only,
-            )  # fmt: skip
+                statement,
+                liabilities,
+                given,
+                sources,
+                progress=progress,
+                custody_ks=set_sizes.sizes,
+                unreachable=tuple(unreachable or ()),
+                liabilities_only=liabilities_only,
+            )
         verdict = result.verdict(strict=strict)
         inputs = AuditInputs.describe(snapshot, liabilities, sources)
         if as_json:
-            print_json(_audit_json(result, verdict, inputs))
+            print_json(audit_document(result, verdict, inputs))
         else:
             print_audit(result, verdict)
         for message in result.unreadable:
@@ -108,8 +120,8 @@ def audit_command(
 
 def _sources(
     statement: SnapshotStatement,
-    rpc: list[str] | None,
-    esplora: list[str] | None,
+    rpc: list[Endpoint] | None,
+    esplora: list[Endpoint] | None,
     timeout: float,
     max_time: float | None,
 ) -> dict[str, BalanceSource]:
@@ -117,8 +129,8 @@ def _sources(
     from reserves.onchain.sources.connect import connect_sources, environment_endpoints
 
     chains = statement.reserves.chains
-    rpc_urls = environment_endpoints(chains, parse_endpoints(rpc or [], "--rpc"), "evm")
-    esplora_urls = environment_endpoints(chains, parse_endpoints(esplora or [], "--esplora"), "bitcoin")
+    rpc_urls = environment_endpoints(chains, endpoints_by_name(rpc or [], where="--rpc"), "evm")
+    esplora_urls = environment_endpoints(chains, endpoints_by_name(esplora or [], where="--esplora"), "bitcoin")
     register_secret_urls([*rpc_urls.values(), *esplora_urls.values()])
     budget = TimeBudget.of(max_time) if max_time is not None else None
     return connect_sources(chains, rpc_urls, esplora_urls, timeout=timeout, notice=notice, budget=budget)
@@ -138,75 +150,21 @@ def _write_report(path: Path, result: AuditReport, verdict: Verdict, inputs: Aud
         say(f"Report written to {path}")
 
 
-def parse_ks(text: str) -> tuple[int, ...]:
-    sizes = []
-    for item in text.split(","):
-        if item not in ("1", "2", "3", "4", "5", "6", "7", "8"):
-            raise InputError(f"expected sizes from 1 to 8 separated by commas, found {text!r}", where="--k")
-        sizes.append(int(item))
-    return tuple(dict.fromkeys(sizes))
-
-
-@app.command("messages", epilog=EXIT_CODES_HELP)
-def messages_command(
-    snapshot: Annotated[Path, typer.Argument(help="The snapshot.json to sign for.")],
-    as_json: JsonOption = False,
-) -> None:
-    """Print the canonical ownership message each wallet's signers must sign (FORMAT §6.4).
-    Control characters are shown escaped: what you see is what is signed.
-
-    Example: reserves messages out/snap/snapshot.json"""
-    with errors_to_exit_codes(as_json=as_json):
-        from reserves.control.ownership import wallet_messages
-
-        pairs = wallet_messages(load_snapshot(snapshot))
-        if as_json:
-            messages = [{"label": w.label, "chain": w.chain, "address": w.address, "message": m} for w, m in pairs]
-            print_json(envelope("messages", "OK", messages=messages))
-            return
-        for wallet, message in pairs:
-            say(f"{wallet.label} ({wallet.chain} {wallet.address}):", style="bold")
-            for line in message.split("\n"):
-                say(line)
-            say()
-
-
-@app.command("sign", epilog=EXIT_CODES_HELP)
-def sign_command(
-    snapshot: Annotated[Path, typer.Argument(help="The snapshot.json to add ownership signatures to (rewritten).")],
-    keys: Annotated[
-        Path,
-        typer.Option(
-            help='JSON file {"<wallet label>": ["<64-hex private key>", ...]}: keys never leave this process.'
-        ),
-    ],
-) -> None:
-    """Sign each named wallet's canonical message with the given keys and write the
-    signatures into snapshot.json (a helper for tests and demos; real custody signs offline)."""
-    with errors_to_exit_codes():
-        from reserves.control.ownership import load_signing_keys, sign_snapshot
-        from reserves.publish import rewrite_statement
-
-        statement = sign_snapshot(load_snapshot(snapshot), load_signing_keys(keys))
-        rewrite_statement(snapshot, statement)
-        signed = [w.label for w in statement.reserves.wallets if w.ownership is not None]
-        say(f"Signed ownership of {', '.join(signed) or 'no wallet'} in {snapshot}")
-
-
-@app.command("custody", epilog=EXIT_CODES_HELP)
+@app.command("custody", epilog=EXIT_CODES_HELP, rich_help_panel="Auditor")
 def custody_command(
     snapshot: Annotated[Path, typer.Argument(help="The published snapshot.json.")],
     rpc: RpcOption = None,
     esplora: EsploraOption = None,
     unreachable: UnreachableOption = None,
-    k: KOption = "1,2,3",
+    set_sizes: SetSizesOption = DEFAULT_SET_SIZES,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     max_time: MaxTimeOption = None,
     as_json: JsonOption = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
-    """Which reserves freeze if keyholders become unreachable: signers from scripts, Safe
-    owners at the pinned block and the snapshot's keyholders.
+    """Which reserves freeze if keyholders become unreachable.
+
+    Signers come from scripts, Safe owners at the pinned block and the snapshot's keyholders.
 
     Example: reserves custody snap/snapshot.json --rpc ethereum=URL --esplora bitcoin=URL --unreachable cfo"""
     with errors_to_exit_codes(as_json=as_json):
@@ -217,12 +175,18 @@ def custody_command(
         sources = _sources(statement, rpc, esplora, timeout, max_time)
         sums = dict(zip(statement.context.symbols, statement.root.sums, strict=True))
         with progress_bars() as progress:
-            result = audit_reserves(statement, sums, sources, progress=progress, custody_ks=parse_ks(k),
-                                    unreachable=tuple(unreachable or ()))  # fmt: skip
+            result = audit_reserves(
+                statement,
+                sums,
+                sources,
+                progress=progress,
+                custody_ks=set_sizes.sizes,
+                unreachable=tuple(unreachable or ()),
+            )
         checks = [c for c in result.checks if c.step in CUSTODY_STEPS]
         verdict = custody_verdict(checks, result, strict=strict)
         if as_json:
-            print_json(envelope("custody", verdict, checks, custody=_custody_json(result.custody, statement)))
+            print_json(envelope("custody", verdict, checks, custody=custody_document(result.custody, statement)))
         else:
             if result.custody is not None:
                 print_custody(result.custody, statement)
@@ -235,43 +199,6 @@ def custody_command(
 
 CUSTODY_STEPS = (8, 12)
 """The audit's steps that the custody command reports: ownership (who signs) and custody."""
-
-
-def _custody_json(custody: CustodyReport | None, statement: SnapshotStatement) -> dict[str, Any] | None:
-    if custody is None:
-        return None
-    decimals = statement.context.decimals
-    document: dict[str, Any] = {
-        "keyholders": list(custody.keyholders),
-        "wallets": [
-            {
-                "label": w.wallet.label,
-                "kind": w.wallet.kind,
-                "threshold": w.policy.threshold,
-                "keys": list(w.policy.keys),
-            }
-            for w in custody.wallets
-        ],
-        "worst_case": [
-            {
-                "asset": e.asset,
-                "k": e.k,
-                "frozen": format_amount(e.frozen, decimals[e.asset]),
-                "share": e.share,
-                "keyholder_sets": [list(group) for group in e.sets],
-                "searched": e.searched,
-            }
-            for e in custody.exposures
-        ],
-        "flags": [{"kind": f.kind, "detail": f.detail} for f in custody.flags],
-    }
-    if custody.unreachable:
-        document["unreachable"] = {
-            "keyholders": list(custody.unreachable),
-            "frozen_wallets": list(custody.frozen_wallets),
-            "frozen": {a: format_amount(v, decimals[a]) for a, v in (custody.frozen_now or {}).items()},
-        }
-    return document
 
 
 def print_custody(custody: CustodyReport, statement: SnapshotStatement) -> None:
@@ -312,71 +239,6 @@ def print_custody(custody: CustodyReport, statement: SnapshotStatement) -> None:
             f"With {', '.join(custody.unreachable)} unreachable: frozen wallets "
             f"{', '.join(custody.frozen_wallets) or 'none'}; frozen share {', '.join(parts)}"
         )
-
-
-def _audit_json(result: AuditReport, verdict: Verdict, inputs: AuditInputs) -> dict[str, Any]:
-    statement = result.liabilities.statement
-    context = statement.context
-    body: dict[str, Any] = {
-        "scope": "liabilities-only" if result.liabilities_only else "full",
-        "inputs": inputs.to_json(),
-        "snapshot": {
-            "exchange": context.exchange,
-            "snapshot_id": context.snapshot_id,
-            "cutoff": context.cutoff_text,
-            "root": statement.root.hash.hex(),
-            "accounts": statement.accounts,
-        },
-        "rows": result.liabilities.rows,
-        "liabilities": {
-            t.symbol: {
-                "published": format_amount(t.published, t.decimals),
-                "rebuilt": format_amount(t.rebuilt, t.decimals),
-            }
-            for t in result.liabilities.totals
-        },
-    }
-    if result.reserves is not None:
-        body.update(_reserves_json(result.reserves, statement))
-    return envelope("audit", verdict, result.checks, **body)
-
-
-def _reserves_json(reserves: ReserveAudit, statement: SnapshotStatement) -> dict[str, Any]:
-    decimals = statement.context.decimals
-    return {
-        "reserves": {
-            v.asset.symbol: {
-                "liabilities": format_amount(v.liabilities, v.asset.decimals),
-                "reserves": format_amount(v.reserves, v.asset.decimals),
-                "ratio": v.ratio,
-                "status": v.status.value,
-            }
-            for v in reserves.verdicts
-        },
-        "wallets": [
-            {
-                "chain": r.wallet.chain,
-                "label": r.wallet.label,
-                "kind": r.wallet.kind,
-                "address": r.wallet.address,
-                "asset": r.asset,
-                "found": None if r.found is None else format_amount(r.found, decimals[r.asset]),
-                "claimed": None
-                if r.wallet.claimed is None
-                else format_amount(r.wallet.claimed[r.asset], decimals[r.asset]),
-                "counted": r.counted,
-                "note": r.note,
-            }
-            for r in reserves.readings
-        ],
-        "ownership": [
-            {"label": o.wallet.label, "status": o.status.value, "detail": o.detail, "signed_by": list(o.signed_by)}
-            for o in reserves.ownership
-        ],
-        "custody": _custody_json(reserves.custody, statement),
-        "unread_chains": dict(reserves.unread_chains),
-        "unreadable": reserves.unreadable,
-    }
 
 
 def print_audit(result: AuditReport, verdict: Verdict) -> None:

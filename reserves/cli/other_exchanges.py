@@ -12,35 +12,46 @@ from reserves.cli.app import app
 from reserves.cli.output import (
     EXIT_CODES_HELP,
     JsonOption,
-    envelope,
     errors_to_exit_codes,
     print_checks,
     print_json,
     register_secret_urls,
     say,
     say_outcome,
+    usage_parser,
 )
-from reserves.onchain.sources import parse_endpoints
+from reserves.onchain.sources import Endpoint, endpoints_by_name, parse_endpoint
+from reserves.report.documents import envelope
 
 
-@app.command("okx-addresses", epilog=EXIT_CODES_HELP)
+@app.command("okx-addresses", epilog=EXIT_CODES_HELP, rich_help_panel="Other exchanges")
 def okx_addresses_command(
     csv_file: Annotated[Path, typer.Argument(help="OKX's address-ownership CSV (either published layout).")],
-    rpc: Annotated[list[str] | None, typer.Option(help="NETWORK=URL of an archive node, e.g. ETH=http://...")] = None,
+    rpc: Annotated[
+        list[Endpoint] | None,
+        typer.Option(
+            parser=usage_parser(parse_endpoint), metavar="NETWORK=URL", help="An archive node, e.g. ETH=http://..."
+        ),
+    ] = None,
     esplora: Annotated[
-        list[str] | None, typer.Option(help="NETWORK=URL of an Esplora API, e.g. BTC=http://...")
+        list[Endpoint] | None,
+        typer.Option(
+            parser=usage_parser(parse_endpoint), metavar="NETWORK=URL", help="An Esplora API, e.g. BTC=http://..."
+        ),
     ] = None,
     as_json: JsonOption = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings and skipped rows too.")] = False,
 ) -> None:
-    """Check each row's address-ownership signature in OKX's CSV (and, with --rpc/--esplora,
-    its stated amount at its stated height).
+    """Check OKX's address-ownership CSV: each row's signature.
+
+    With --rpc/--esplora, also each row's stated amount at its stated height.
 
     Example: reserves okx-addresses okx_por_example.csv --rpc ETH=http://127.0.0.1:8545"""
     with errors_to_exit_codes(as_json=as_json):
         from reserves.formats.okx_addresses import verify_file as verify_okx_addresses
 
-        rpc_urls, esplora_urls = parse_endpoints(rpc or [], "--rpc"), parse_endpoints(esplora or [], "--esplora")
+        rpc_urls = endpoints_by_name(rpc or [], where="--rpc")
+        esplora_urls = endpoints_by_name(esplora or [], where="--esplora")
         register_secret_urls([*rpc_urls.values(), *esplora_urls.values()])
         report = verify_okx_addresses(csv_file, rpc_urls, esplora_urls)
         counts = {s: sum(1 for r in report.results if r.check.status is s) for s in Status}
@@ -49,16 +60,29 @@ def okx_addresses_command(
         signed = "every row of a supported network is signed by its address (a constant message: replayable)"
         verdict = verdict_of(report.checks, strict=strict, missing=None, passed_reason=signed)
         if as_json:
-            print_json(envelope("okx-addresses", verdict, report.checks, **{
-                "file": report.source,
-                "rows": [
-                    {"line": r.row.line, "coin": r.row.coin, "network": r.row.network, "address": r.row.address,
-                     "ownership": r.check.to_json(), "balance": r.balance.to_json() if r.balance else None}
-                    for r in report.results
-                ],
-                "counts": {s.value: n for s, n in counts.items()},
-                "amount_counts": {s.value: n for s, n in amounts.items()},
-            }))  # fmt: skip
+            print_json(
+                envelope(
+                    "okx-addresses",
+                    verdict,
+                    report.checks,
+                    **{
+                        "file": report.source,
+                        "rows": [
+                            {
+                                "line": r.row.line,
+                                "coin": r.row.coin,
+                                "network": r.row.network,
+                                "address": r.row.address,
+                                "ownership": r.check.to_json(),
+                                "balance": r.balance.to_json() if r.balance else None,
+                            }
+                            for r in report.results
+                        ],
+                        "counts": {s.value: n for s, n in counts.items()},
+                        "amount_counts": {s.value: n for s, n in amounts.items()},
+                    },
+                )
+            )
         else:
             print_checks(report.checks)
             summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)

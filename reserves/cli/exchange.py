@@ -1,0 +1,178 @@
+"""Commands the exchange runs: ``publish`` its snapshot, hand each user a ``proof``, print
+the ``messages`` its custodians sign, and ``sign`` them (a helper for tests and demos)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reserves.cli.app import app
+from reserves.cli.output import (
+    EXIT_CODES_HELP,
+    DecimalsOption,
+    EsploraOption,
+    JsonOption,
+    RpcOption,
+    amounts_table,
+    errors_to_exit_codes,
+    print_json,
+    progress_bars,
+    register_secret_urls,
+    say,
+    stdout,
+)
+from reserves.context import Asset
+from reserves.encoding import parse_cutoff
+from reserves.errors import InputError
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
+from reserves.onchain.reserve_sections import ReserveSections
+from reserves.onchain.sources import endpoints_by_name
+from reserves.report.documents import envelope
+
+PANEL = "Exchange"
+
+
+@app.command("publish", epilog=EXIT_CODES_HELP, rich_help_panel="Exchange")
+def publish_command(
+    liabilities: Annotated[Path, typer.Argument(help="liabilities.csv: 'account,<SYMBOL>,…', one row per account.")],
+    exchange: Annotated[str, typer.Option(help="The exchange's name, as users know it.")],
+    snapshot_id: Annotated[str, typer.Option(help="This snapshot's unique id, e.g. the date.")],
+    cutoff: Annotated[str, typer.Option(help="Liabilities cut-off, UTC: YYYY-MM-DDTHH:MM:SSZ.")],
+    decimals: DecimalsOption,
+    out: Annotated[Path, typer.Option(help="Snapshot directory to create.")],
+    height: Annotated[
+        int | None, typer.Option(help="Tree height (2^height slots); default: the smallest that fits.", min=1, max=64)
+    ] = None,
+    secret: Annotated[
+        Path | None, typer.Option(help="Reuse this secret file instead of drawing a fresh one (reproduces a snapshot).")
+    ] = None,
+    reserves_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--reserves",
+            help="JSON file with the chains, tokens, wallets and keyholders sections of snapshot.json; "
+            "a chain without block_hash is pinned from its --rpc/--esplora node.",
+        ),
+    ] = None,
+    rpc: RpcOption = None,
+    esplora: EsploraOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace --out if it holds a snapshot (never any other directory).")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Publish a snapshot of the liabilities (Merkle sum tree, proof store, secret).
+
+    Writes snapshot.json (public), secret (auditors only, mode 0600) and the proof store.
+
+    Example: reserves publish liabilities.csv --exchange "Demo Exchange" --snapshot-id 2026-11-21
+    --cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=18,USDT=6 --out out/snap"""
+    with errors_to_exit_codes(as_json=as_json):
+        from reserves.publish import SnapshotRequest, load_reserves_file, publish, refuse_reused_secret
+
+        asset_decimals = decimals.by_symbol
+        reserves = ReserveSections()
+        if reserves_file is not None:
+            assets = tuple(Asset(symbol, d) for symbol, d in asset_decimals.items())
+            endpoints = endpoints_by_name(rpc or [], where="--rpc"), endpoints_by_name(esplora or [], where="--esplora")
+            register_secret_urls([*endpoints[0].values(), *endpoints[1].values()])
+            reserves = load_reserves_file(reserves_file, assets, *endpoints)
+        elif rpc or esplora:
+            raise InputError("--rpc and --esplora pin the chains of a --reserves file; none was given")
+        request = SnapshotRequest(
+            exchange=exchange,
+            snapshot_id=snapshot_id,
+            cutoff=parse_cutoff(cutoff, where="--cutoff"),
+            decimals=asset_decimals,
+            height=height,
+            reserves=reserves,
+        )
+        given = SnapshotSecret.load(secret) if secret is not None else None
+        if secret is not None:
+            refuse_reused_secret(secret, snapshot_id)
+        with progress_bars() as progress:
+            statement = publish(liabilities, request, out, secret=given, replace=force, progress=progress)
+        if as_json:
+            print_json(envelope("publish", "PUBLISHED", out=str(out), snapshot=statement.to_json()))
+            return
+        print_statement(statement, out)
+
+
+def print_statement(statement: SnapshotStatement, out: Path) -> None:
+    context = statement.context
+    say(f"Published snapshot {context.snapshot_id!r} of {context.exchange!r} to {out}/")
+    say(f"  accounts: {statement.accounts}   height: {context.height}   cut-off: {context.cutoff_text}")
+    say(f"  root:     {statement.root.hash.hex()}")
+    stdout.print(amounts_table("Liabilities (root sums)", context.assets, {"total": statement.root.sums}))
+    say(f"Publish {out / 'snapshot.json'}; give {out / 'secret'} only to your auditors.")
+
+
+@app.command("proof", epilog=EXIT_CODES_HELP, rich_help_panel="Exchange")
+def proof_command(
+    snapshot_dir: Annotated[Path, typer.Argument(help="Snapshot directory made by 'reserves publish'.")],
+    account: Annotated[str, typer.Argument(help="The account id, exactly as in liabilities.csv.")],
+) -> None:
+    """Print one account's inclusion proof (JSON) to hand to its user.
+
+    The path is read from the snapshot's proof store and checked to climb to its root first.
+
+    Example: reserves proof out/snap user-000042@example.com > alice-proof.json"""
+    with errors_to_exit_codes():
+        from reserves.liabilities.proof_store import ProofStore
+
+        proof = ProofStore.open(snapshot_dir).proof(account)
+        sys.stdout.write(proof.to_text())
+
+
+@app.command("messages", epilog=EXIT_CODES_HELP, rich_help_panel="Exchange")
+def messages_command(
+    snapshot: Annotated[Path, typer.Argument(help="The snapshot.json to sign for.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Print the message each wallet's signers must sign (FORMAT §6.4).
+
+    Control characters are shown escaped: what you see is what is signed.
+
+    Example: reserves messages out/snap/snapshot.json"""
+    with errors_to_exit_codes(as_json=as_json):
+        from reserves.control.ownership import wallet_messages
+
+        pairs = wallet_messages(load_snapshot(snapshot))
+        if as_json:
+            messages = [{"label": w.label, "chain": w.chain, "address": w.address, "message": m} for w, m in pairs]
+            print_json(envelope("messages", "OK", messages=messages))
+            return
+        for wallet, message in pairs:
+            say(f"{wallet.label} ({wallet.chain} {wallet.address}):", style="bold")
+            for line in message.split("\n"):
+                say(line)
+            say()
+
+
+@app.command("sign", epilog=EXIT_CODES_HELP, rich_help_panel="Exchange")
+def sign_command(
+    snapshot: Annotated[Path, typer.Argument(help="The snapshot.json to add ownership signatures to (rewritten).")],
+    keys: Annotated[
+        Path,
+        typer.Option(
+            help='JSON file {"<wallet label>": ["<64-hex private key>", ...]}: keys never leave this process.'
+        ),
+    ],
+) -> None:
+    """Sign the wallets' ownership messages into snapshot.json (tests and demos).
+
+    A helper: real custody signs offline and pastes the signatures into ownership.
+
+    Example: reserves sign out/snap/snapshot.json --keys fixtures/examples/keys.json"""
+    with errors_to_exit_codes():
+        from reserves.control.ownership import load_signing_keys, sign_snapshot
+        from reserves.publish import rewrite_statement
+
+        statement = sign_snapshot(load_snapshot(snapshot), load_signing_keys(keys))
+        rewrite_statement(snapshot, statement)
+        signed = [w.label for w in statement.reserves.wallets if w.ownership is not None]
+        say(f"Signed ownership of {', '.join(signed) or 'no wallet'} in {snapshot}")

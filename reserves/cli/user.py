@@ -1,0 +1,165 @@
+"""The command a user runs: ``verify`` a proof of their balances against the root the
+exchange published (our format, or another exchange's)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from reserves.cli.app import app
+from reserves.cli.output import (
+    EXIT_CODES_HELP,
+    JsonOption,
+    amounts_table,
+    cell,
+    errors_to_exit_codes,
+    new_table,
+    print_checks,
+    print_json,
+    say,
+    say_outcome,
+    stdout,
+)
+from reserves.encoding import parse_hex32
+from reserves.errors import InputError
+from reserves.formats import FormatVerification
+from reserves.formats.registry import (
+    FORMAT_NAMES,
+    NATIVE,
+    TREE_ANCHORED,
+    AnchorProblem,
+    anchor_problem,
+    recognise,
+    verify_other,
+)
+from reserves.liabilities.proof import parse_proof
+from reserves.liabilities.snapshot import load_snapshot
+from reserves.report.documents import format_document, verification_document
+from reserves.strict_json import MAX_PROOF_BYTES, load_json
+from reserves.verify import Anchor, ProofVerification, verify_proof
+
+NO_ANCHOR = (
+    "no anchor: a proof only means something against the root the exchange published. Give --snapshot FILE "
+    "(the snapshot.json the exchange published, fetched separately) or --root HEX (a root hash published "
+    "elsewhere){tree}; or --no-anchor to check the file's consistency alone"
+)
+
+
+@app.command("verify", epilog=EXIT_CODES_HELP, rich_help_panel="User")
+def verify_command(
+    proof_file: Annotated[
+        Path, typer.Argument(help="Your proof file: reserves-proof/1, or OKX's v1 proof or v2 user file.")
+    ],
+    snapshot: Annotated[
+        Path | None, typer.Option(help="The snapshot.json the exchange published, fetched separately.")
+    ] = None,
+    root: Annotated[
+        str | None, typer.Option(help="Or the published root hash (64 hex characters; 0x and upper case accepted).")
+    ] = None,
+    no_anchor: Annotated[
+        bool,
+        typer.Option(
+            "--no-anchor", help="Check the file alone, against its own root: never a PASS, at best CONSISTENT."
+        ),
+    ] = False,
+    proof_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            click_type=click.Choice(FORMAT_NAMES),
+            help="Force the format (default: recognised by its content).",
+        ),
+    ] = None,
+    tree: Annotated[Path | None, typer.Option(help="OKX v2: the full liabilities tree file OKX published.")] = None,
+    as_json: JsonOption = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on warnings and skipped checks too (and on --no-anchor).")
+    ] = False,
+) -> None:
+    """Check that your balances are counted in the root the exchange published.
+
+    FORMAT §6.3's steps for reserves-proof/1 files, or OKX's published formats.
+
+    Example: reserves verify alice-proof.json --snapshot snapshot.json"""
+    with errors_to_exit_codes(as_json=as_json):
+        document = load_json(proof_file, max_bytes=MAX_PROOF_BYTES)
+        found = recognise(document.value, str(proof_file), proof_format)
+        problem = anchor_problem(
+            found.name, snapshot=snapshot is not None, root=root is not None, tree=tree is not None, alone=no_anchor
+        )
+        if problem is not None:
+            raise InputError(anchor_message(problem, found.name))
+        how = "forced by --format" if found.forced else "recognised by its content"
+        if found.name != NATIVE:
+            anchor_root = parse_root(root).hex() if root is not None else None
+            other = verify_other(found.name, document.value, str(proof_file), root=anchor_root, tree=tree)
+            _report_format(other, how, as_json, strict)
+        anchor = Anchor(
+            snapshot=load_snapshot(snapshot) if snapshot is not None else None,
+            root_hash=parse_root(root) if root is not None else None,
+        )
+        result = verify_proof(parse_proof(document), anchor)
+        verdict = result.verdict(strict=strict)
+        if as_json:
+            print_json(verification_document(result, verdict))
+        else:
+            say(f"Format: reserves-proof/1 ({how})")
+            print_verification(result, strict)
+        raise typer.Exit(verdict.exit_code)
+
+
+def anchor_message(problem: AnchorProblem, name: str) -> str:
+    """What is wrong with the anchors, in the words of the options."""
+    if problem is AnchorProblem.MISSING:
+        tree = " or, for OKX v2, --tree FILE" if name in TREE_ANCHORED else ""
+        return NO_ANCHOR.format(tree=tree)
+    return {
+        AnchorProblem.TWO_ANCHORS: "give --snapshot or --root, not both",
+        AnchorProblem.NOT_ALONE: "--no-anchor checks the file alone: give it without --snapshot, --root or --tree",
+        AnchorProblem.SNAPSHOT_FOR_OTHER_FORMAT: f"--snapshot anchors reserves-proof/1 files; for {name} give --root",
+        AnchorProblem.TREE_FOR_OTHER_FORMAT: "--tree goes with OKX v2 user files",
+    }[problem]
+
+
+def parse_root(text: str) -> bytes:
+    """A root hash as users copy it: 64 hex digits, with or without ``0x``, in either case."""
+    digits = text[2:] if text[:2] in ("0x", "0X") else text
+    return parse_hex32(digits.lower(), what="root hash", where="--root")
+
+
+def _report_format(result: FormatVerification, how: str, as_json: bool, strict: bool) -> None:
+    verdict = result.verdict(strict=strict)
+    if as_json:
+        print_json(format_document(result, verdict))
+    else:
+        say(f"Format: {result.format_name} ({how})")
+        table = new_table(
+            "Balances", ["asset", "your balance", "exchange total"], right=["your balance", "exchange total"]
+        )
+        for asset, amount in result.balances.items():
+            table.add_row(cell(asset), cell(amount), cell(result.totals.get(asset, "—")))
+        stdout.print(table)
+        print_checks(result.checks)
+        say_outcome(verdict)
+    raise typer.Exit(verdict.exit_code)
+
+
+def print_verification(result: ProofVerification, strict: bool) -> None:
+    proof = result.proof
+    context = proof.snapshot.context
+    say(
+        f"Account {proof.account.id!r} in snapshot {context.snapshot_id!r} of {context.exchange!r} "
+        f"(cut-off {context.cutoff_text})"
+    )
+    stdout.print(
+        amounts_table(
+            "Balances",
+            context.assets,
+            {"your balance": proof.account.balances, "snapshot total": proof.snapshot.root.sums},
+        )
+    )
+    print_checks(result.checks)
+    say_outcome(result.verdict(strict=strict))

@@ -1,0 +1,85 @@
+"""Which proof format a document is, and the rules for anchoring it.
+
+The native ``reserves-proof/1`` and each other exchange's format (one module each, listed
+in ``FORMATS``) are recognised by their content, or named by the caller. A proof means
+something only against a root published apart from it: ``anchor_problem`` says what is
+wrong with the anchors a caller gives (as data; the CLI words it with its options).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reserves.errors import InputError
+from reserves.formats import FormatVerification, ProofFormat, okx_v1, okx_v2
+
+NATIVE = "native"
+FORMATS: dict[str, ProofFormat] = {f.name: f for f in (okx_v1.FORMAT, okx_v2.FORMAT)}
+"""Other exchanges' formats by name; a new exchange's format is one more entry."""
+FORMAT_NAMES = (NATIVE, *FORMATS)
+TREE_ANCHORED = frozenset({okx_v2.FORMAT.name})
+"""Formats whose published tree file is itself an anchor."""
+
+
+class AnchorProblem(enum.Enum):
+    MISSING = "no anchor was given"
+    NOT_ALONE = "checking the file alone excludes every anchor"
+    TWO_ANCHORS = "a snapshot and a root hash were both given"
+    SNAPSHOT_FOR_OTHER_FORMAT = "a snapshot.json anchors only reserves-proof/1 files"
+    TREE_FOR_OTHER_FORMAT = "a tree file goes only with a format that publishes one"
+
+
+@dataclass(frozen=True)
+class Recognised:
+    name: str
+    """``native`` or a key of ``FORMATS``."""
+    forced: bool
+    """Named by the caller rather than recognised by content."""
+
+
+class UnknownFormat(InputError):
+    """A format name that is not in the registry, or a document of no known format."""
+
+
+def recognise(document: Any, source: str, forced: str | None = None) -> Recognised:
+    """The format of a parsed JSON document (or the one named by ``forced``)."""
+    if forced is not None:
+        if forced not in FORMAT_NAMES:
+            raise UnknownFormat(f"unknown format {forced!r}: the formats are {', '.join(FORMAT_NAMES)}")
+        return Recognised(forced, forced=True)
+    if isinstance(document, dict) and "format" in document:
+        return Recognised(NATIVE, forced=False)  # the parser names a wrong version precisely
+    matches = [f for f in FORMATS.values() if f.recognises(document)]
+    if len(matches) != 1:
+        raise UnknownFormat(
+            "cannot tell its format: expected reserves-proof/1, an OKX v1 proof (self, path) or an OKX v2 "
+            "user file (hash, nodes, nonce, totalBalances)",
+            where=source,
+        )
+    return Recognised(matches[0].name, forced=False)
+
+
+def anchor_problem(name: str, *, snapshot: bool, root: bool, tree: bool, alone: bool) -> AnchorProblem | None:
+    """What is wrong with the anchors given for a proof of format ``name``; ``None`` if nothing."""
+    if snapshot and root:
+        return AnchorProblem.TWO_ANCHORS
+    if snapshot and name != NATIVE:
+        return AnchorProblem.SNAPSHOT_FOR_OTHER_FORMAT
+    if tree and name not in TREE_ANCHORED:
+        return AnchorProblem.TREE_FOR_OTHER_FORMAT
+    anchored = snapshot or root or (tree and name in TREE_ANCHORED)
+    if anchored and alone:
+        return AnchorProblem.NOT_ALONE
+    if not anchored and not alone:
+        return AnchorProblem.MISSING
+    return None
+
+
+def verify_other(name: str, document: Any, source: str, *, root: str | None, tree: Path | None) -> FormatVerification:
+    """Verify a document of another exchange's format ``name`` against ``root`` (hex) and its tree."""
+    if name == okx_v1.FORMAT.name:
+        return okx_v1.verify(document, source, root=root)
+    return okx_v2.verify(document, source, tree, root=root)
