@@ -36,6 +36,10 @@ from reserves.progress import ProgressCallback
 from reserves.strict_json import JsonValue, load_json
 
 
+class OutputExists(InputError):
+    """The output directory exists and replacing it was not asked for."""
+
+
 @dataclass(frozen=True)
 class SnapshotRequest:
     """What the exchange says about the snapshot it publishes."""
@@ -68,7 +72,7 @@ def publish(
     """Build and write the snapshot directory ``out``; return its statement."""
     if out.exists() or out.is_symlink():
         if not replace:
-            raise InputError(f"{out} already exists; choose another --out or pass --force to replace it")
+            raise OutputExists(f"{out} already exists")
         if not is_snapshot_directory(out):
             raise InputError(f"{out} is not a snapshot directory (snapshot.json and store/): it is never replaced")
     liabilities = read_liabilities(liabilities_path, request.decimals, progress=progress)
@@ -76,7 +80,7 @@ def publish(
     context = SnapshotContext(request.exchange, request.snapshot_id, request.cutoff, height, liabilities.assets)
     if len(liabilities) > context.capacity:
         raise InputError(
-            f"--height {height} gives {context.capacity} slots, fewer than the "
+            f"a tree of height {height} has {context.capacity} slots, fewer than the "
             f"{len(liabilities)} accounts of {liabilities.source}"
         )
     secret = secret or SnapshotSecret.generate()
@@ -123,7 +127,7 @@ def refuse_reused_secret(secret_path: Path, snapshot_id: str) -> None:
         raise InputError(
             f"this secret belongs to snapshot {value!r} ({beside}); reusing it for {snapshot_id!r} would give "
             "every account the same slot and neighbour again, so users could follow another customer's "
-            "balances across snapshots: draw a fresh secret (leave out --secret)"
+            "balances across snapshots: draw a fresh secret"
         )
 
 
@@ -203,11 +207,9 @@ def _pin(value: JsonValue, name: str, entry: Any, rpc: Mapping[str, str], esplor
     from reserves.onchain.sources.connect import pin_esplora_block, pin_evm_block  # loaded only when pinning
 
     kind = entry.get("kind")
-    endpoints, option, pin = (
-        (rpc, "--rpc", pin_evm_block) if kind == "evm" else (esplora, "--esplora", pin_esplora_block)
-    )
+    endpoints, pin = (rpc, pin_evm_block) if kind == "evm" else (esplora, pin_esplora_block)
     if name not in endpoints:
-        value.fail(f"no block_hash: give one, or {option} {name}=URL to pin the block from the node")
+        value.fail(f"no block_hash: give one, or an endpoint for {name} to pin the block from its node")
     height = entry.get("block")
     if height is not None and (isinstance(height, bool) or not isinstance(height, int)):
         value["block"].fail("expected an integer")

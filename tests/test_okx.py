@@ -409,7 +409,7 @@ def test_amounts_are_not_compared_without_a_source(tmp_path: Path) -> None:
         "id": "stated-balance",
         "title": "line 5: ETH balance at height 100",
         "status": "SKIPPED",
-        "detail": "no --rpc ETH=URL given",
+        "detail": "no source given for ETH",
     }
     assert amount(10**18) == "1"
 

@@ -147,7 +147,10 @@ def test_height_too_small_is_rejected(tmp_path: Path) -> None:
         tmp_path / "snap",
     )
     assert result.exit_code == 2
-    assert result.stderr == f"reserves: invalid input: --height 2 gives 4 slots, fewer than the 5 accounts of {csv}\n"
+    assert (
+        result.stderr
+        == f"reserves: invalid input: a tree of height 2 has 4 slots, fewer than the 5 accounts of {csv}\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,9 @@ def _sources(
     esplora_urls = environment_endpoints(chains, endpoints_by_name(esplora or [], where="--esplora"), "bitcoin")
     register_secret_urls([*rpc_urls.values(), *esplora_urls.values()])
     budget = TimeBudget.of(max_time) if max_time is not None else None
-    return connect_sources(chains, rpc_urls, esplora_urls, timeout=timeout, notice=notice, budget=budget)
+    return connect_sources(
+        chains, rpc_urls, esplora_urls, timeout=timeout, notice=notice, budget=budget, where=("--rpc", "--esplora")
+    )
 
 
 def _write_report(path: Path, result: AuditReport, verdict: Verdict, inputs: AuditInputs, as_json: bool) -> None:

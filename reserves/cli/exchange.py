@@ -72,7 +72,7 @@ def publish_command(
     Example: reserves publish liabilities.csv --exchange "Demo Exchange" --snapshot-id 2026-11-21
     --cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=18,USDT=6 --out out/snap"""
     with errors_to_exit_codes(as_json=as_json):
-        from reserves.publish import SnapshotRequest, load_reserves_file, publish, refuse_reused_secret
+        from reserves.publish import OutputExists, SnapshotRequest, load_reserves_file, publish, refuse_reused_secret
 
         asset_decimals = decimals.by_symbol
         reserves = ReserveSections()
@@ -95,7 +95,10 @@ def publish_command(
         if secret is not None:
             refuse_reused_secret(secret, snapshot_id)
         with progress_bars() as progress:
-            statement = publish(liabilities, request, out, secret=given, replace=force, progress=progress)
+            try:
+                statement = publish(liabilities, request, out, secret=given, replace=force, progress=progress)
+            except OutputExists as exc:
+                raise InputError(f"{exc}; choose another --out or pass --force to replace it") from None
         if as_json:
             print_json(envelope("publish", "PUBLISHED", out=str(out), snapshot=statement.to_json()))
             return

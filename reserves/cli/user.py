@@ -121,6 +121,7 @@ def anchor_message(problem: AnchorProblem, name: str) -> str:
         AnchorProblem.NOT_ALONE: "--no-anchor checks the file alone: give it without --snapshot, --root or --tree",
         AnchorProblem.SNAPSHOT_FOR_OTHER_FORMAT: f"--snapshot anchors reserves-proof/1 files; for {name} give --root",
         AnchorProblem.TREE_FOR_OTHER_FORMAT: "--tree goes with OKX v2 user files",
+        AnchorProblem.TREE_MISSING: "an OKX v2 user file is checked against the full tree: pass --tree FILE",
     }[problem]
 
 

@@ -289,13 +289,13 @@ NATIVE = {
 """Each network's native coin: only native balances can be compared (token contracts are not in the CSV)."""
 
 
-def compare_balance(row: AddressRow, source: BalanceSource | None, option: str) -> Check | None:
+def compare_balance(row: AddressRow, source: BalanceSource | None) -> Check | None:
     """The row's stated amount against the balance at its stated height."""
     name = f"line {row.line}: {row.coin} balance at height {row.height}"
     if row.amount is None or row.height is None:
         return None
     if source is None:
-        return Check(2, "stated-balance", name, Status.SKIPPED, f"no {option} {row.network}=URL given")
+        return Check(2, "stated-balance", name, Status.SKIPPED, f"no source given for {row.network}")
     if row.coin.split("-")[0] != NATIVE.get(row.network) or "(" in row.coin:
         return Check(
             2,
@@ -328,7 +328,6 @@ def verify_file(path: Path, rpc: dict[str, str], esplora: dict[str, str]) -> Add
     report = AddressReport(str(path))
     for row in read_rows(path):
         source: BalanceSource | None = None
-        option = "--rpc" if row.network in EVM_NETWORKS else "--esplora"
         if row.height is not None and row.network in rpc:
             chain = EvmChain(row.network.lower(), 1, "ETH", row.height, bytes(32))
             source = EvmSource.connect(chain, rpc[row.network])
@@ -338,5 +337,5 @@ def verify_file(path: Path, rpc: dict[str, str], esplora: dict[str, str]) -> Add
                 esplora[row.network],
                 pinned_hash_known=False,
             )
-        report.results.append(RowResult(row, verify_row(row), compare_balance(row, source, option)))
+        report.results.append(RowResult(row, verify_row(row), compare_balance(row, source)))
     return report

@@ -107,7 +107,7 @@ def _no_float(text: str) -> Any:
 
 def verify(document: Any, source: str, tree_path: Path | None, *, root: str | None = None) -> FormatVerification:
     if tree_path is None:
-        raise InputError("an OKX v2 user file is checked against the full tree: pass --tree FILE")
+        raise InputError("an OKX v2 user file is checked against the full tree OKX published: none was given")
     if not _recognises(document):
         raise InputError("expected an object with hash, nodes, nonce and totalBalances", where=source)
     user_hash = parse_hash(document["hash"], where=f"{source} $.hash")

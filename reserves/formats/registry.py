@@ -30,6 +30,7 @@ class AnchorProblem(enum.Enum):
     TWO_ANCHORS = "a snapshot and a root hash were both given"
     SNAPSHOT_FOR_OTHER_FORMAT = "a snapshot.json anchors only reserves-proof/1 files"
     TREE_FOR_OTHER_FORMAT = "a tree file goes only with a format that publishes one"
+    TREE_MISSING = "the format is checked against its published tree, which was not given"
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ def anchor_problem(name: str, *, snapshot: bool, root: bool, tree: bool, alone: 
         return AnchorProblem.SNAPSHOT_FOR_OTHER_FORMAT
     if tree and name not in TREE_ANCHORED:
         return AnchorProblem.TREE_FOR_OTHER_FORMAT
+    if root and not tree and name in TREE_ANCHORED:
+        return AnchorProblem.TREE_MISSING
     anchored = snapshot or root or (tree and name in TREE_ANCHORED)
     if anchored and alone:
         return AnchorProblem.NOT_ALONE

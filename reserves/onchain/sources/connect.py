@@ -1,4 +1,4 @@
-"""From endpoints (``--rpc NAME=URL``, ``--esplora NAME=URL`` or the environment) to
+"""From endpoints (given by the caller or in the environment) to
 sources, and block pinning for ``publish``."""
 
 from __future__ import annotations
@@ -55,10 +55,12 @@ def connect_sources(
     timeout: float = DEFAULT_TIMEOUT,
     notice: Notice | None = None,
     budget: TimeBudget | None = None,
+    where: tuple[str, str] = ("EVM endpoints", "Esplora endpoints"),
 ) -> dict[str, BalanceSource]:
-    """A source for each endpoint; ``budget`` bounds the time of every request of them all."""
+    """A source for each endpoint; ``budget`` bounds the time of every request of them all;
+    ``where`` names the two groups of endpoints in errors (as the caller knows them)."""
     sources: dict[str, BalanceSource] = {}
-    for option, endpoints, kind in (("--rpc", rpc, EvmChain), ("--esplora", esplora, BitcoinChain)):
+    for option, endpoints, kind in ((where[0], rpc, EvmChain), (where[1], esplora, BitcoinChain)):
         for name, url in endpoints.items():
             chain = chains.get(name)
             if chain is None:
