@@ -36,7 +36,7 @@ from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotStatement
 from reserves.onchain.reserve_sections import BitcoinChain, EvmChain, Keyholder, ReserveSections, Token, Wallet
 from reserves.onchain.sources.connect import connect_sources
-from reserves.publish import SnapshotRequest, publish, rewrite_statement
+from reserves.publishing import SnapshotRequest, publish, rewrite_statement
 from reserves.report.html import render_html, write_report
 from reserves.report.inputs import AuditInputs
 from reserves.testing.evm_loopback import EvmLoopbackNode

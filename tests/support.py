@@ -17,7 +17,7 @@ from reserves.encoding import parse_cutoff
 from reserves.liabilities.proof_store import ProofStore
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotStatement
-from reserves.publish import SnapshotRequest, publish
+from reserves.publishing import SnapshotRequest, publish
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "fixtures" / "vectors"

@@ -17,7 +17,7 @@ from reserves.liabilities.proof_store import ProofStore
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotCommitment, load_snapshot
 from reserves.liabilities.tree import Node
-from reserves.publish import SnapshotRequest, publish
+from reserves.publishing import SnapshotRequest, publish
 from reserves.verify import Anchor, verify_proof
 
 U128 = 1 << 128

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reserves.publish import smallest_height
+from reserves.publishing import smallest_height
 from support import DEMO_LIABILITIES, FIVE_ACCOUNTS, cli, flat
 
 DEMO_OPTIONS = (

@@ -14,7 +14,7 @@ from reserves.liabilities.csv_file import read_liabilities
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import load_snapshot
 from reserves.liabilities.tree import account_commitment, build_levels, leaf
-from reserves.publish import publish
+from reserves.publishing import publish
 from support import VECTOR_NAMES, cli, vector, vector_request
 
 

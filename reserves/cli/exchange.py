@@ -72,7 +72,7 @@ def publish_command(
     Example: reserves publish liabilities.csv --exchange "Demo Exchange" --snapshot-id 2026-11-21
     --cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=18,USDT=6 --out out/snap"""
     with errors_to_exit_codes(as_json=as_json):
-        from reserves.publish import OutputExists, SnapshotRequest, load_reserves_file, publish, refuse_reused_secret
+        from reserves.publishing import OutputExists, SnapshotRequest, load_reserves_file, publish, refuse_reused_secret
 
         asset_decimals = decimals.by_symbol
         reserves = ReserveSections()
@@ -173,7 +173,7 @@ def sign_command(
     Example: reserves sign out/snap/snapshot.json --keys fixtures/examples/keys.json"""
     with errors_to_exit_codes():
         from reserves.control.ownership import load_signing_keys, sign_snapshot
-        from reserves.publish import rewrite_statement
+        from reserves.publishing import rewrite_statement
 
         statement = sign_snapshot(load_snapshot(snapshot), load_signing_keys(keys))
         rewrite_statement(snapshot, statement)
