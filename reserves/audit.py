@@ -57,64 +57,51 @@ def audit_liabilities(
     *,
     progress: ProgressCallback | None = None,
 ) -> LiabilitiesAudit:
+    """Steps (1) to (4) of the module docstring."""
     context = statement.context
-    decimals = {asset.symbol: asset.decimals for asset in context.assets}
-    liabilities = read_liabilities(liabilities_path, decimals, order=context.symbols, progress=progress)
+    liabilities = read_liabilities(liabilities_path, context.decimals, order=context.symbols, progress=progress)
     rows = len(liabilities)
-    checks: list[Check] = []
-
-    # (1)
-    if rows == statement.accounts:
-        checks.append(_check(1, Status.PASS, f"{rows} accounts"))
-    else:
-        checks.append(
-            _check(1, Status.FAIL, "snapshot.json 'accounts' differs from the file", str(rows), str(statement.accounts))
-        )
+    checks = [_account_count(rows, statement.accounts)]  # (1)
     if rows > context.capacity:
         skipped = f"not rebuilt: {rows} rows do not fit height {context.height}"
         checks += [_check(step, Status.SKIPPED, skipped) for step in (2, 3, 4)]
         return LiabilitiesAudit(statement, rows, [], checks)
-
     tree = build_liability_tree(context, liabilities, secret, progress=progress)
-
-    # (2)
-    if tree.duplicate_accounts:
+    if tree.duplicate_accounts:  # (2)
         checks.append(_check(2, Status.FAIL, "repeated account commitments", "0", str(tree.duplicate_accounts)))
     else:
         checks.append(_check(2, Status.PASS, f"{rows} distinct slots and commitments"))
-
-    # (3)
-    totals = []
-    for asset, published, rebuilt in zip(context.assets, statement.root.sums, tree.root.sums, strict=True):
-        totals.append(AssetTotal(asset.symbol, asset.decimals, published, rebuilt))
-        if published == rebuilt:
-            checks.append(_check(3, Status.PASS, format_amount(rebuilt, asset.decimals), subject=asset.symbol))
-        else:
-            checks.append(
-                _check(
-                    3,
-                    Status.FAIL,
-                    "published total differs from the liabilities file",
-                    format_amount(rebuilt, asset.decimals),
-                    format_amount(published, asset.decimals),
-                    subject=asset.symbol,
-                )
-            )
-
-    # (4)
-    if tree.root.hash == statement.root.hash:
-        checks.append(_check(4, Status.PASS, tree.root.hash.hex()))
-    else:
-        checks.append(
-            _check(
-                4,
-                Status.FAIL,
-                "published root differs from the rebuilt one",
-                tree.root.hash.hex(),
-                statement.root.hash.hex(),
-            )
-        )
+    totals = [
+        AssetTotal(asset.symbol, asset.decimals, published, rebuilt)
+        for asset, published, rebuilt in zip(context.assets, statement.root.sums, tree.root.sums, strict=True)
+    ]
+    checks += [_root_sum(total) for total in totals]  # (3)
+    checks.append(_root_hash(tree.root.hash, statement.root.hash))  # (4)
     return LiabilitiesAudit(statement, rows, totals, checks)
+
+
+def _account_count(rows: int, accounts: int) -> Check:
+    """(1) The account count equals the liabilities file's rows."""
+    if rows == accounts:
+        return _check(1, Status.PASS, f"{rows} accounts")
+    return _check(1, Status.FAIL, "snapshot.json 'accounts' differs from the file", str(rows), str(accounts))
+
+
+def _root_sum(total: AssetTotal) -> Check:
+    """(3) An asset's root sum equals the liabilities' total."""
+    rebuilt = format_amount(total.rebuilt, total.decimals)
+    if total.published == total.rebuilt:
+        return _check(3, Status.PASS, rebuilt, subject=total.symbol)
+    published = format_amount(total.published, total.decimals)
+    detail = "published total differs from the liabilities file"
+    return _check(3, Status.FAIL, detail, rebuilt, published, subject=total.symbol)
+
+
+def _root_hash(rebuilt: bytes, published: bytes) -> Check:
+    """(4) The root hash equals the rebuilt root."""
+    if rebuilt == published:
+        return _check(4, Status.PASS, rebuilt.hex())
+    return _check(4, Status.FAIL, "published root differs from the rebuilt one", rebuilt.hex(), published.hex())
 
 
 _STEPS = {

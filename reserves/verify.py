@@ -17,6 +17,7 @@ reported as SKIPPED, so nothing that was not checked reads as a pass.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from reserves.checks import Check, Status, Verdict, passed, proof_verdict, step_checks
@@ -68,89 +69,80 @@ class ProofVerification:
 
 
 def verify_proof(proof: InclusionProof, anchor: Anchor) -> ProofVerification:
-    context = proof.snapshot.context
-    account = proof.account
-    height = context.height
-    checks = [step_check(1, Status.PASS, f"ctx {context.ctx.hex()}")]
+    """Steps (1) to (7) of the module docstring; the first failure ends the climb and the
+    steps after it are SKIPPED."""
+    checks = [step_check(1, Status.PASS, f"ctx {proof.snapshot.context.ctx.hex()}")]
+    for check in _steps(proof, anchor):
+        checks.append(check)
+        if check.status is Status.FAIL:
+            skipped = f"not reached: step {check.step} failed"
+            checks += [step_check(step, Status.SKIPPED, skipped) for step in range(check.step + 1, LAST_STEP + 1)]
+            return ProofVerification(proof, checks, anchored=False)
+    return ProofVerification(proof, checks, anchored=_anchored(anchor))
 
-    def result(failed_step: int | None) -> ProofVerification:
-        if failed_step is not None:
-            checks.extend(
-                step_check(step, Status.SKIPPED, f"not reached: step {failed_step} failed")
-                for step in range(failed_step + 1, LAST_STEP + 1)
-            )
-        return ProofVerification(proof, checks, anchored=_anchored(anchor) and failed_step is None)
 
-    # (2)
-    if not account.index < 1 << height:
-        checks.append(step_check(2, Status.FAIL, "index out of range", f"< {1 << height}", str(account.index)))
-        return result(2)
+def _steps(proof: InclusionProof, anchor: Anchor) -> Iterator[Check]:
+    """(2) to (7), each yielded once checked; the caller stops at the first failure, so a
+    step never runs on what an earlier one rejected."""
+    yield _path_shape(proof)  # (2)
+    node = _own_leaf(proof)  # (3)
+    yield step_check(3, Status.PASS, f"leaf {node.hash.hex()}")
+    check, root = _climb(proof, node)  # (4)
+    yield check
+    yield _root_consistent(proof, root)  # (5)
+    yield _anchor_check(proof.snapshot, root, anchor)  # (6)
+    yield _padding_check(proof, anchor)  # (7)
+
+
+def _path_shape(proof: InclusionProof) -> Check:
+    """(2) ``0 <= index < 2^H`` and ``len(path) == H``."""
+    height, index = proof.snapshot.context.height, proof.account.index
+    if not index < 1 << height:
+        return step_check(2, Status.FAIL, "index out of range", f"< {1 << height}", str(index))
     if len(proof.path) != height:
-        checks.append(
-            step_check(
-                2,
-                Status.FAIL,
-                "path length differs from the height",
-                f"{height} siblings",
-                f"{len(proof.path)} siblings",
-            )
-        )
-        return result(2)
-    checks.append(step_check(2, Status.PASS, f"index {account.index} < 2^{height}, {height} siblings"))
+        found = f"{len(proof.path)} siblings"
+        return step_check(2, Status.FAIL, "path length differs from the height", f"{height} siblings", found)
+    return step_check(2, Status.PASS, f"index {index} < 2^{height}, {height} siblings")
 
-    # (3)
-    commitment = account_commitment(context.ctx, account.id, account.salt)
-    node = leaf(context.ctx, account.index, commitment, account.balances)
-    checks.append(step_check(3, Status.PASS, f"leaf {node.hash.hex()}"))
 
-    # (4)
+def _own_leaf(proof: InclusionProof) -> Node:
+    """(3) The leaf from the account's own id, salt, index and balances, never from the file."""
+    ctx, account = proof.snapshot.context.ctx, proof.account
+    commitment = account_commitment(ctx, account.id, account.salt)
+    return leaf(ctx, account.index, commitment, account.balances)
+
+
+def _climb(proof: InclusionProof, node: Node) -> tuple[Check, Node]:
+    """(4) Up the path, left or right by the bits of the index, every sum below 2^128."""
+    context = proof.snapshot.context
     try:
         for level, sibling in enumerate(proof.path):
-            position = account.index >> level
+            position = proof.account.index >> level
             left, right = (node, sibling) if position % 2 == 0 else (sibling, node)
             node = parent(context.ctx, level + 1, position >> 1, left, right)
     except SumOverflowError as exc:
         symbol = context.assets[exc.asset].symbol
-        checks.append(
-            step_check(
-                4,
-                Status.FAIL,
-                f"{symbol} sum overflows at node ({exc.level}, {exc.index})",
-                "< 2^128",
-                str(exc.value),
-            )
-        )
-        return result(4)
-    checks.append(step_check(4, Status.PASS, f"{height} levels"))
+        detail = f"{symbol} sum overflows at node ({exc.level}, {exc.index})"
+        return step_check(4, Status.FAIL, detail, "< 2^128", str(exc.value)), node
+    return step_check(4, Status.PASS, f"{context.height} levels"), node
 
-    # (5)
-    root = proof.snapshot.root
+
+def _root_consistent(proof: InclusionProof, node: Node) -> Check:
+    """(5) The computed root's hash and sums are the proof's root."""
+    context, root = proof.snapshot.context, proof.snapshot.root
     if node.hash != root.hash:
-        checks.append(step_check(5, Status.FAIL, "root hash differs", root.hash.hex(), node.hash.hex()))
-        return result(5)
+        return step_check(5, Status.FAIL, "root hash differs", root.hash.hex(), node.hash.hex())
     if node.sums != root.sums:
         asset = next(a for a, (x, y) in enumerate(zip(root.sums, node.sums, strict=True)) if x != y)
         decimals = context.assets[asset].decimals
-        checks.append(
-            step_check(
-                5,
-                Status.FAIL,
-                f"root sum of {context.assets[asset].symbol} differs",
-                format_amount(root.sums[asset], decimals),
-                format_amount(node.sums[asset], decimals),
-            )
+        return step_check(
+            5,
+            Status.FAIL,
+            f"root sum of {context.assets[asset].symbol} differs",
+            format_amount(root.sums[asset], decimals),
+            format_amount(node.sums[asset], decimals),
         )
-        return result(5)
-    checks.append(step_check(5, Status.PASS, f"root {node.hash.hex()}"))
-
-    # (6)
-    anchored = _anchor_check(proof.snapshot, node, anchor)
-    checks.append(anchored)
-    if anchored.status is Status.FAIL:
-        return result(6)
-    filled = _padding_check(proof, anchor)
-    checks.append(filled)
-    return result(7 if filled.status is Status.FAIL else None)
+    return step_check(5, Status.PASS, f"root {node.hash.hex()}")
 
 
 def _anchored(anchor: Anchor) -> bool:

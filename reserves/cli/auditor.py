@@ -46,6 +46,10 @@ from reserves.report.documents import audit_document, custody_document, envelope
 from reserves.report.inputs import AuditInputs
 
 DEFAULT_SET_SIZES = SetSizes((1, 2, 3))
+LiabilitiesOnlyOption = Annotated[
+    bool,
+    typer.Option("--liabilities-only", help="Check the liabilities side alone; the result says reserves were not."),
+]
 
 if TYPE_CHECKING:
     from reserves.audit import AuditReport
@@ -61,13 +65,7 @@ def audit_command(
     secret: Annotated[Path, typer.Option(help="The snapshot's secret file.")],
     rpc: RpcOption = None,
     esplora: EsploraOption = None,
-    liabilities_only: Annotated[
-        bool,
-        typer.Option(
-            "--liabilities-only",
-            help="Check the liabilities side alone; the result says the reserves were not checked.",
-        ),
-    ] = False,
+    liabilities_only: LiabilitiesOnlyOption = False,
     report: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")] = None,
     unreachable: UnreachableOption = None,
     set_sizes: SetSizesOption = DEFAULT_SET_SIZES,
@@ -94,6 +92,7 @@ def audit_command(
         if liabilities_only and (rpc or esplora):
             raise InputError("--liabilities-only reads no chain: leave out --rpc and --esplora")
         sources = {} if liabilities_only else _sources(statement, rpc, esplora, timeout, max_time)
+        ks, gone, only = set_sizes.sizes, tuple(unreachable or ()), liabilities_only
         with progress_bars() as progress:
             result = audit_snapshot(
                 statement,
@@ -101,9 +100,9 @@ def audit_command(
                 given,
                 sources,
                 progress=progress,
-                custody_ks=set_sizes.sizes,
-                unreachable=tuple(unreachable or ()),
-                liabilities_only=liabilities_only,
+                custody_ks=ks,
+                unreachable=gone,
+                liabilities_only=only,
             )
         verdict = result.verdict(strict=strict)
         inputs = AuditInputs.describe(snapshot, liabilities, sources)

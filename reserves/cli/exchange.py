@@ -30,7 +30,7 @@ from reserves.errors import InputError
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
 from reserves.onchain.reserve_sections import ReserveSections
-from reserves.onchain.sources import endpoints_by_name
+from reserves.onchain.sources import Endpoint, endpoints_by_name
 from reserves.report.documents import envelope
 
 PANEL = "Exchange"
@@ -72,25 +72,11 @@ def publish_command(
     Example: reserves publish liabilities.csv --exchange "Demo Exchange" --snapshot-id 2026-11-21
     --cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=18,USDT=6 --out out/snap"""
     with errors_to_exit_codes(as_json=as_json):
-        from reserves.publishing import OutputExists, SnapshotRequest, load_reserves_file, publish, refuse_reused_secret
+        from reserves.publishing import OutputExists, SnapshotRequest, publish, refuse_reused_secret
 
-        asset_decimals = decimals.by_symbol
-        reserves = ReserveSections()
-        if reserves_file is not None:
-            assets = tuple(Asset(symbol, d) for symbol, d in asset_decimals.items())
-            endpoints = endpoints_by_name(rpc or [], where="--rpc"), endpoints_by_name(esplora or [], where="--esplora")
-            register_secret_urls([*endpoints[0].values(), *endpoints[1].values()])
-            reserves = load_reserves_file(reserves_file, assets, *endpoints)
-        elif rpc or esplora:
-            raise InputError("--rpc and --esplora pin the chains of a --reserves file; none was given")
-        request = SnapshotRequest(
-            exchange=exchange,
-            snapshot_id=snapshot_id,
-            cutoff=parse_cutoff(cutoff, where="--cutoff"),
-            decimals=asset_decimals,
-            height=height,
-            reserves=reserves,
-        )
+        reserves = _reserve_sections(reserves_file, decimals.by_symbol, rpc, esplora)
+        when = parse_cutoff(cutoff, where="--cutoff")
+        request = SnapshotRequest(exchange, snapshot_id, when, decimals.by_symbol, height, reserves)
         given = SnapshotSecret.load(secret) if secret is not None else None
         if secret is not None:
             refuse_reused_secret(secret, snapshot_id)
@@ -103,6 +89,25 @@ def publish_command(
             print_json(envelope("publish", "PUBLISHED", out=str(out), snapshot=statement.to_json()))
             return
         print_statement(statement, out)
+
+
+def _reserve_sections(
+    path: Path | None, decimals: dict[str, int], rpc: list[Endpoint] | None, esplora: list[Endpoint] | None
+) -> ReserveSections:
+    """The ``--reserves`` file's sections, its chains pinned from their nodes where needed."""
+    from reserves.publishing import load_reserves_file
+
+    if path is None:
+        if rpc or esplora:
+            raise InputError("--rpc and --esplora pin the chains of a --reserves file; none was given")
+        return ReserveSections()
+    assets = tuple(Asset(symbol, d) for symbol, d in decimals.items())
+    rpc_urls, esplora_urls = (
+        endpoints_by_name(rpc or [], where="--rpc"),
+        endpoints_by_name(esplora or [], where="--esplora"),
+    )
+    register_secret_urls([*rpc_urls.values(), *esplora_urls.values()])
+    return load_reserves_file(path, assets, rpc_urls, esplora_urls)
 
 
 def print_statement(statement: SnapshotStatement, out: Path) -> None:

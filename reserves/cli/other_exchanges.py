@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from reserves.checks import Outcome, Status, verdict_of
+from reserves.checks import Outcome, Status, Verdict, verdict_of
 from reserves.cli.app import app
 from reserves.cli.output import (
     EXIT_CODES_HELP,
@@ -21,7 +21,10 @@ from reserves.cli.output import (
     usage_parser,
 )
 from reserves.onchain.sources import Endpoint, endpoints_by_name, parse_endpoint
-from reserves.report.documents import envelope
+from reserves.report.documents import address_document
+
+if TYPE_CHECKING:
+    from reserves.formats.okx_addresses import AddressReport
 
 
 @app.command("okx-addresses", epilog=EXIT_CODES_HELP, rich_help_panel="Other exchanges")
@@ -54,44 +57,23 @@ def okx_addresses_command(
         esplora_urls = endpoints_by_name(esplora or [], where="--esplora")
         register_secret_urls([*rpc_urls.values(), *esplora_urls.values()])
         report = verify_okx_addresses(csv_file, rpc_urls, esplora_urls)
-        counts = {s: sum(1 for r in report.results if r.check.status is s) for s in Status}
-        compared = [r.balance for r in report.results if r.balance is not None]
-        amounts = {s: sum(1 for c in compared if c.status is s) for s in Status}
         signed = "every row of a supported network is signed by its address (a constant message: replayable)"
         verdict = verdict_of(report.checks, strict=strict, missing=None, passed_reason=signed)
         if as_json:
-            print_json(
-                envelope(
-                    "okx-addresses",
-                    verdict,
-                    report.checks,
-                    **{
-                        "file": report.source,
-                        "rows": [
-                            {
-                                "line": r.row.line,
-                                "coin": r.row.coin,
-                                "network": r.row.network,
-                                "address": r.row.address,
-                                "ownership": r.check.to_json(),
-                                "balance": r.balance.to_json() if r.balance else None,
-                            }
-                            for r in report.results
-                        ],
-                        "counts": {s.value: n for s, n in counts.items()},
-                        "amount_counts": {s.value: n for s, n in amounts.items()},
-                    },
-                )
-            )
+            print_json(address_document(report, verdict))
         else:
-            print_checks(report.checks)
-            summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
-            say(f"{len(report.results)} address rows: {summary}")
-            if compared:
-                compared_summary = ", ".join(f"{n} {s.value}" for s, n in amounts.items() if n)
-                say(f"stated amounts at their heights: {compared_summary}")
-            if counts[Status.WARN]:
-                say("WARN: the signed message is a constant: a valid signature can be replayed later.")
-            if verdict.outcome is Outcome.FAIL or not verdict.warnings:
-                say_outcome(verdict)  # a replayable signature is never shown as a full pass
+            print_address_report(report, verdict)
         raise typer.Exit(verdict.exit_code)
+
+
+def print_address_report(report: AddressReport, verdict: Verdict) -> None:
+    print_checks(report.checks)
+    counts, amounts = report.ownership_counts(), report.amount_counts()
+    summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+    say(f"{len(report.results)} address rows: {summary}")
+    if any(amounts.values()):
+        say(f"stated amounts at their heights: {', '.join(f'{n} {s.value}' for s, n in amounts.items() if n)}")
+    if counts[Status.WARN]:
+        say("WARN: the signed message is a constant: a valid signature can be replayed later.")
+    if verdict.outcome is Outcome.FAIL or not verdict.warnings:
+        say_outcome(verdict)  # a replayable signature is never shown as a full pass

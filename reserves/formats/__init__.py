@@ -7,11 +7,11 @@ third exchange's format is a new module listed in ``FORMATS``, not a change to t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from reserves.checks import Check, Verdict, proof_verdict
+from reserves.checks import Check, Status, Verdict, proof_verdict
 
 
 @dataclass(frozen=True)
@@ -36,3 +36,16 @@ class ProofFormat:
     """What ``--format`` takes, e.g. ``okx-v1``."""
     recognises: Callable[[Any], bool]
     """Does this parsed JSON document look like this format?"""
+
+
+def run_steps(
+    format_name: str, steps: Iterator[Check], balances: dict[str, str], totals: dict[str, str]
+) -> FormatVerification:
+    """Run a format's steps until the first failure; anchored when the last step (the root
+    against the published one) passed."""
+    checks: list[Check] = []
+    for check in steps:
+        checks.append(check)
+        if check.status is Status.FAIL:
+            return FormatVerification(format_name, checks, balances, totals)
+    return FormatVerification(format_name, checks, balances, totals, anchored=checks[-1].status is Status.PASS)

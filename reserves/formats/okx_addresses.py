@@ -96,6 +96,15 @@ class AddressReport:
     def checks(self) -> list[Check]:
         return [c for r in self.results for c in (r.check, r.balance) if c is not None]
 
+    def ownership_counts(self) -> dict[Status, int]:
+        """How many rows' signatures ended in each status."""
+        return {s: sum(1 for r in self.results if r.check.status is s) for s in Status}
+
+    def amount_counts(self) -> dict[Status, int]:
+        """How many stated amounts, among those compared, ended in each status."""
+        compared = [r.balance for r in self.results if r.balance is not None]
+        return {s: sum(1 for c in compared if c.status is s) for s in Status}
+
 
 MAX_CSV_BYTES = 64 * 1024 * 1024
 

@@ -18,12 +18,13 @@ balances beside the exchange's totals.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from reserves.checks import Status, step_checks
+from reserves.checks import Check, Status, step_checks
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat
+from reserves.formats import FormatVerification, ProofFormat, run_steps
 from reserves.formats.okx import Balances, anchored, node_hash, parse_balances, parse_hash, sha256_text
 
 LEFT, RIGHT, ROOT, PADDING = 1, 2, 3, 4
@@ -93,88 +94,79 @@ def _node(value: Any, where: str) -> Node:
 
 
 def verify(document: Any, source: str, *, root: str | None = None) -> FormatVerification:
+    """Steps (1) to (5) of ``STEPS``; ``root`` is the root hash OKX published (hex), if given."""
     proof = parse(document, source)
-    checks = [_check(1, Status.PASS)]
+    return run_steps(TITLE, _steps(proof, root), proof.leaf.balances.as_dict(), proof.path[-1].balances.as_dict())
+
+
+def _steps(proof: Proof, root: str | None) -> Iterator[Check]:
+    yield _check(1, Status.PASS)
+    yield _own_leaf(proof)  # (2)
+    yield _path_shape(proof)  # (3)
+    check, computed = _climb(proof)  # (4)
+    yield check
+    yield anchored(_check, 5, root, computed)  # (5)
+
+
+def _own_leaf(proof: Proof) -> Check:
+    """(2) The leaf recomputes from the user's nonce and balances."""
+    computed = sha256_text(proof.nonce + proof.leaf.balances.leaf_json())
+    if computed != proof.leaf.hash:
+        return _check(2, Status.FAIL, "self.hash is not SHA-256(nonce || balances)", computed, proof.leaf.hash)
+    return _check(2, Status.PASS, computed)
+
+
+def _path_shape(proof: Proof) -> Check:
+    """(3) A leaf at height 1, then one node a height, the root last and only last."""
     leaf, path = proof.leaf, proof.path
-    result = FormatVerification(TITLE, checks, leaf.balances.as_dict(), path[-1].balances.as_dict())
-
-    def failed(step: int, detail: str, expected: str | None = None, found: str | None = None) -> FormatVerification:
-        checks.append(_check(step, Status.FAIL, detail, expected, found))
-        return result
-
-    # (2)
-    step = 2
-    computed = sha256_text(proof.nonce + leaf.balances.leaf_json())
-    if computed != leaf.hash:
-        return failed(step, "self.hash is not SHA-256(nonce || balances)", computed, leaf.hash)
-    checks.append(_check(step, Status.PASS, computed))
-
-    # (3)
-    step = 3
     if leaf.type not in (LEFT, RIGHT) or leaf.height != 1:
-        return failed(
-            step,
-            "self must be a left or right leaf at height 1",
-            "type 1 or 2, height 1",
-            f"type {leaf.type}, height {leaf.height}",
-        )
+        found = f"type {leaf.type}, height {leaf.height}"
+        return _check(3, Status.FAIL, "self must be a left or right leaf at height 1", "type 1 or 2, height 1", found)
     for position, node in enumerate(path):
-        last = position == len(path) - 1
-        if last != (node.type == ROOT):
-            return failed(
-                step,
-                f"path[{position}]: the root must be the last element and only the last",
-                "type 3 last" if last else "type 1, 2 or 4",
-                f"type {node.type}",
-            )
-        if node.type not in (LEFT, RIGHT, ROOT, PADDING):
-            return failed(step, f"path[{position}]: unknown type", "1, 2, 3 or 4", str(node.type))
-        expected_height = position + 1
-        if node.height != expected_height:
-            return failed(step, f"path[{position}]: heights must rise by one", str(expected_height), str(node.height))
-        if node.type == PADDING and not node.balances.is_zero:
-            return failed(
-                step, f"path[{position}]: a padding node has zero balances", "0, 0, 0", ", ".join(node.balances.text)
-            )
-        if not node.balances.rounded:
-            return failed(
-                step,
-                f"path[{position}]: OKX's sums have at most 8 decimals; more are covered by no hash",
-                "at most 8 decimals",
-                ", ".join(node.balances.text),
-            )
+        problem = _node_problem(node, position, last=position == len(path) - 1)
+        if problem is not None:
+            return _check(3, Status.FAIL, *problem)
     if len(path) < 2 or path[0].type not in (LEFT, RIGHT, PADDING) or path[0].type == leaf.type:
-        return failed(
-            step,
-            "path[0] must be the leaf's sibling, on the other side",
-            f"not type {leaf.type}",
-            f"type {path[0].type}",
-        )
-    checks.append(_check(step, Status.PASS, f"{len(path) - 1} siblings, root at height {path[-1].height}"))
+        detail = "path[0] must be the leaf's sibling, on the other side"
+        return _check(3, Status.FAIL, detail, f"not type {leaf.type}", f"type {path[0].type}")
+    return _check(3, Status.PASS, f"{len(path) - 1} siblings, root at height {path[-1].height}")
 
-    # (4)
-    step = 4
+
+def _node_problem(node: Node, position: int, *, last: bool) -> tuple[str, str, str] | None:
+    """What is wrong with ``path[position]`` (detail, expected, found), or ``None``."""
+    where = f"path[{position}]"
+    if last != (node.type == ROOT):
+        expected = "type 3 last" if last else "type 1, 2 or 4"
+        return f"{where}: the root must be the last element and only the last", expected, f"type {node.type}"
+    if node.type not in (LEFT, RIGHT, ROOT, PADDING):
+        return f"{where}: unknown type", "1, 2, 3 or 4", str(node.type)
+    if node.height != position + 1:
+        return f"{where}: heights must rise by one", str(position + 1), str(node.height)
+    if node.type == PADDING and not node.balances.is_zero:
+        return f"{where}: a padding node has zero balances", "0, 0, 0", ", ".join(node.balances.text)
+    if not node.balances.rounded:
+        detail = f"{where}: OKX's sums have at most 8 decimals; more are covered by no hash"
+        return detail, "at most 8 decimals", ", ".join(node.balances.text)
+    return None
+
+
+def _climb(proof: Proof) -> tuple[Check, str]:
+    """(4) Climbing the path gives the root; the computed root's hash."""
+    leaf, path = proof.leaf, proof.path
     current_hash, current = leaf.hash, leaf.balances
     for position, sibling in enumerate(path[:-1]):
         if sibling.type != PADDING and sibling.hash == current_hash:
-            return failed(
-                step,
-                f"path[{position}] copies the node it pairs with, as only padding (type 4) may",
-                "type 4",
-                f"type {sibling.type}",
-            )
+            detail = f"path[{position}] copies the node it pairs with, as only padding (type 4) may"
+            return _check(4, Status.FAIL, detail, "type 4", f"type {sibling.type}"), current_hash
         sibling_is_left = sibling.type == LEFT if position else leaf.type == RIGHT
         left, right = (sibling.hash, current_hash) if sibling_is_left else (current_hash, sibling.hash)
         current = current + sibling.balances
         current_hash = node_hash(left, right, current, position + 2)
     top = path[-1]
     if current_hash != top.hash:
-        return failed(step, "the computed root hash differs from the file's root", top.hash, current_hash)
+        detail = "the computed root hash differs from the file's root"
+        return _check(4, Status.FAIL, detail, top.hash, current_hash), current_hash
     if current.units != top.balances.units or current.text != top.balances.text:
-        return failed(step, "the computed root balances differ", ", ".join(top.balances.text), ", ".join(current.text))
-    checks.append(_check(step, Status.PASS, f"root {current_hash}"))
-
-    # (5)
-    final = anchored(_check, 5, root, current_hash)
-    checks.append(final)
-    return FormatVerification(TITLE, checks, result.balances, result.totals, anchored=final.status is Status.PASS)
+        expected, found = ", ".join(top.balances.text), ", ".join(current.text)
+        return _check(4, Status.FAIL, "the computed root balances differ", expected, found), current_hash
+    return _check(4, Status.PASS, f"root {current_hash}"), current_hash

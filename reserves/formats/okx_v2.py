@@ -22,13 +22,14 @@ and confirms the root's totals.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reserves.checks import Status, step_checks
+from reserves.checks import Check, Status, step_checks
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat
+from reserves.formats import FormatVerification, ProofFormat, run_steps
 from reserves.formats.okx import Balances, anchored, node_hash, parse_balances, parse_hash, sha256_text
 from reserves.strict_json import loads_bounded
 
@@ -105,9 +106,27 @@ def _no_float(text: str) -> Any:
     raise ValueError(f"number {text} where a decimal string belongs")
 
 
+@dataclass(frozen=True)
+class UserFile:
+    """An OKX v2 user file: the user's hash, nonce, total balances and leaves."""
+
+    hash: str
+    nonce: str
+    total: Balances
+    leaves: list[TreeNode]
+
+
 def verify(document: Any, source: str, tree_path: Path | None, *, root: str | None = None) -> FormatVerification:
+    """Steps (1) to (7) of ``STEPS`` over the user file and the full tree file OKX published."""
     if tree_path is None:
         raise InputError("an OKX v2 user file is checked against the full tree OKX published: none was given")
+    user = parse_user_file(document, source)
+    levels = read_tree(tree_path)
+    totals = levels[max(levels)][0].balances.as_dict()
+    return run_steps(TITLE, _steps(user, levels, root), user.total.as_dict(), totals)
+
+
+def parse_user_file(document: Any, source: str) -> UserFile:
     if not _recognises(document):
         raise InputError("expected an object with hash, nodes, nonce and totalBalances", where=source)
     user_hash = parse_hash(document["hash"], where=f"{source} $.hash")
@@ -120,88 +139,99 @@ def verify(document: Any, source: str, tree_path: Path | None, *, root: str | No
         where = f"{source} $.nodes[{i}]"
         if not isinstance(item, dict) or set(item) != {"balances", "hash"}:
             raise InputError("expected an object with exactly balances and hash", where=where)
-        leaves.append(
-            TreeNode(
-                parse_hash(item["hash"], where=f"{where}.hash"),
-                parse_balances(item["balances"], where=f"{where}.balances"),
-            )
-        )
-    levels = read_tree(tree_path)
+        hash_ = parse_hash(item["hash"], where=f"{where}.hash")
+        leaves.append(TreeNode(hash_, parse_balances(item["balances"], where=f"{where}.balances")))
+    return UserFile(user_hash, nonce, total, leaves)
+
+
+def _steps(user: UserFile, levels: dict[int, list[TreeNode]], root: str | None) -> Iterator[Check]:
     top = max(levels)
-    checks = [_check(1, Status.PASS, f"{len(levels.get(1, []))} leaf lines, height {top}")]
-    root_node = levels[top][0]
-    result = FormatVerification(TITLE, checks, total.as_dict(), root_node.balances.as_dict())
+    yield _check(1, Status.PASS, f"{len(levels.get(1, []))} leaf lines, height {top}")
+    yield _user_hash(user)  # (2)
+    yield _leaves(user)  # (3)
+    yield _leaves_sum(user)  # (4)
+    yield _leaves_in_tree(user, levels.get(1, []))  # (5)
+    yield _tree_nodes(levels)  # (6)
+    yield anchored(_check, 7, root, levels[top][0].hash, published_tree=True)  # (7)
 
-    def failed(step: int, detail: str, expected: str | None = None, found: str | None = None) -> FormatVerification:
-        checks.append(_check(step, Status.FAIL, detail, expected, found))
-        return result
 
-    # (2)
-    step = 2
-    computed = sha256_text(nonce + total.leaf_json())
-    if computed != user_hash:
-        return failed(step, "hash is not SHA-256(nonce || totalBalances)", computed, user_hash)
-    checks.append(_check(step, Status.PASS, computed))
+def _user_hash(user: UserFile) -> Check:
+    """(2) The user hash recomputes from the nonce and the total balances."""
+    computed = sha256_text(user.nonce + user.total.leaf_json())
+    if computed != user.hash:
+        return _check(2, Status.FAIL, "hash is not SHA-256(nonce || totalBalances)", computed, user.hash)
+    return _check(2, Status.PASS, computed)
 
-    # (3)
-    step = 3
-    for i, leaf in enumerate(leaves):
-        expected = sha256_text(user_hash + leaf.balances.concatenated())
+
+def _leaves(user: UserFile) -> Check:
+    """(3) Every leaf of the user recomputes from the user hash."""
+    for i, leaf in enumerate(user.leaves):
+        expected = sha256_text(user.hash + leaf.balances.concatenated())
         if expected != leaf.hash:
-            return failed(step, f"nodes[{i}] is not SHA-256(user hash || balances)", expected, leaf.hash)
-    checks.append(_check(step, Status.PASS, f"{len(leaves)} leaves"))
+            return _check(3, Status.FAIL, f"nodes[{i}] is not SHA-256(user hash || balances)", expected, leaf.hash)
+    return _check(3, Status.PASS, f"{len(user.leaves)} leaves")
 
-    # (4)
-    step = 4
-    summed = leaves[0].balances
-    for leaf in leaves[1:]:
+
+def _leaves_sum(user: UserFile) -> Check:
+    """(4) The user's leaves add up to the user's total."""
+    summed = user.leaves[0].balances
+    for leaf in user.leaves[1:]:
         summed = summed + leaf.balances
-    if summed.units != total.units:
-        return failed(step, "the leaves' sum differs from totalBalances", ", ".join(total.text), ", ".join(summed.text))
-    checks.append(_check(step, Status.PASS, ", ".join(summed.text)))
+    if summed.units != user.total.units:
+        expected, found = ", ".join(user.total.text), ", ".join(summed.text)
+        return _check(4, Status.FAIL, "the leaves' sum differs from totalBalances", expected, found)
+    return _check(4, Status.PASS, ", ".join(summed.text))
 
-    # (5)
-    step = 5
-    in_tree = {(n.hash, n.balances.units) for n in levels.get(1, [])}
-    missing = [leaf.hash for leaf in leaves if (leaf.hash, leaf.balances.units) not in in_tree]
+
+def _leaves_in_tree(user: UserFile, tree_leaves: list[TreeNode]) -> Check:
+    """(5) Each of the user's leaves is in the tree with its balances."""
+    in_tree = {(n.hash, n.balances.units) for n in tree_leaves}
+    missing = [leaf.hash for leaf in user.leaves if (leaf.hash, leaf.balances.units) not in in_tree]
     if missing:
-        return failed(step, f"{len(missing)} of the user's leaves are not in the tree", "present", missing[0])
-    checks.append(_check(step, Status.PASS, f"{len(leaves)} found at height 1"))
+        detail = f"{len(missing)} of the user's leaves are not in the tree"
+        return _check(5, Status.FAIL, detail, "present", missing[0])
+    return _check(5, Status.PASS, f"{len(user.leaves)} found at height 1")
 
-    # (6)
-    step = 6
+
+def _tree_nodes(levels: dict[int, list[TreeNode]]) -> Check:
+    """(6) Every internal node of the tree recomputes from its children."""
+    top = max(levels)
     if sorted(levels) != list(range(1, top + 1)) or len(levels[top]) != 1:
-        return failed(step, "heights must run from 1 to the root, with one root", f"1..{top}", str(sorted(levels)))
+        detail = "heights must run from 1 to the root, with one root"
+        return _check(6, Status.FAIL, detail, f"1..{top}", str(sorted(levels)))
     count = 0
     for height in range(1, top):
-        nodes = _without_padding(levels[height])
-        if nodes is None:
-            return failed(step, f"height {height}: padding must copy the last hash with zero balances")
-        parents = _without_padding(levels[height + 1]) or []
-        if len(nodes) % 2:
-            nodes = [*nodes, TreeNode(nodes[-1].hash, Balances.zero())]
-        if len(parents) != len(nodes) // 2:
-            return failed(step, f"height {height + 1}: wrong number of nodes", str(len(nodes) // 2), str(len(parents)))
-        for i, parent in enumerate(parents):
-            left, right = nodes[2 * i], nodes[2 * i + 1]
-            sums = left.balances + right.balances
-            expected = node_hash(left.hash, right.hash, sums, height + 1)
-            if expected != parent.hash or sums.units != parent.balances.units:
-                return failed(
-                    step,
-                    f"node {i} at height {height + 1} does not recompute from its children",
-                    f"{expected} ({', '.join(sums.text)})",
-                    f"{parent.hash} ({', '.join(parent.balances.text)})",
-                )
-            count += 1
-    checks.append(
-        _check(step, Status.PASS, f"{count} internal nodes; root totals {', '.join(root_node.balances.text)}")
-    )
+        problem = _level_problem(levels[height], levels[height + 1], height)
+        if problem is not None:
+            return _check(6, Status.FAIL, *problem)
+        count += len(_without_padding(levels[height + 1]) or [])
+    root_totals = ", ".join(levels[top][0].balances.text)
+    return _check(6, Status.PASS, f"{count} internal nodes; root totals {root_totals}")
 
-    # (7)
-    final = anchored(_check, 7, root, root_node.hash, published_tree=True)
-    checks.append(final)
-    return FormatVerification(TITLE, checks, result.balances, result.totals, anchored=final.status is Status.PASS)
+
+def _level_problem(
+    level: list[TreeNode], above: list[TreeNode], height: int
+) -> tuple[str, str | None, str | None] | None:
+    """What is wrong with the parents of ``level`` (detail, expected, found), or ``None``."""
+    nodes = _without_padding(level)
+    if nodes is None:
+        return f"height {height}: padding must copy the last hash with zero balances", None, None
+    parents = _without_padding(above) or []
+    if len(nodes) % 2:
+        nodes = [*nodes, TreeNode(nodes[-1].hash, Balances.zero())]
+    if len(parents) != len(nodes) // 2:
+        return f"height {height + 1}: wrong number of nodes", str(len(nodes) // 2), str(len(parents))
+    for i, parent in enumerate(parents):
+        left, right = nodes[2 * i], nodes[2 * i + 1]
+        sums = left.balances + right.balances
+        expected = node_hash(left.hash, right.hash, sums, height + 1)
+        if expected != parent.hash or sums.units != parent.balances.units:
+            return (
+                f"node {i} at height {height + 1} does not recompute from its children",
+                f"{expected} ({', '.join(sums.text)})",
+                f"{parent.hash} ({', '.join(parent.balances.text)})",
+            )
+    return None
 
 
 def _without_padding(nodes: list[TreeNode]) -> list[TreeNode] | None:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from reserves.audit import AuditReport
     from reserves.control.custody import CustodyReport
     from reserves.formats import FormatVerification
+    from reserves.formats.okx_addresses import AddressReport
     from reserves.liabilities.snapshot import SnapshotStatement
     from reserves.onchain.reserve_audit import ReserveAudit
     from reserves.report.inputs import AuditInputs
@@ -166,4 +167,28 @@ def format_document(result: FormatVerification, verdict: Verdict) -> dict[str, A
         anchored=result.anchored,
         balances=result.balances,
         totals=result.totals,
+    )
+
+
+def address_document(report: AddressReport, verdict: Verdict) -> dict[str, Any]:
+    """The ``okx-addresses`` document: each row's signature and stated amount."""
+    rows = [
+        {
+            "line": r.row.line,
+            "coin": r.row.coin,
+            "network": r.row.network,
+            "address": r.row.address,
+            "ownership": r.check.to_json(),
+            "balance": r.balance.to_json() if r.balance else None,
+        }
+        for r in report.results
+    ]
+    return envelope(
+        "okx-addresses",
+        verdict,
+        report.checks,
+        file=report.source,
+        rows=rows,
+        counts={s.value: n for s, n in report.ownership_counts().items()},
+        amount_counts={s.value: n for s, n in report.amount_counts().items()},
     )
