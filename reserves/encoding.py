@@ -116,9 +116,11 @@ def format_amount(value: int, decimals: int) -> str:
     return f"{whole}.{digits}" if digits else str(whole)
 
 
-def format_share(part: int, whole: int) -> str:
+def format_share(part: int, whole: int, *, of_nothing: str = "n/a") -> str:
     """``part / whole`` as a percentage with two decimals, rounded down; exact integers.
-    ``whole`` must be positive (callers say what a zero whole means to them)."""
+    A zero ``whole`` gives ``of_nothing``."""
+    if whole == 0:
+        return of_nothing
     basis_points = part * 10_000 // whole
     return f"{basis_points // 100}.{basis_points % 100:02d}%"
 

@@ -44,12 +44,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def reject_float(text: str) -> NoReturn:
-    """For sources' replies: a non-integer number is malformed (no amount is a float)."""
-    raise ValueError(f"non-integer number {shorten(text)}")
-
-
-def _no_float(text: str) -> NoReturn:
-    raise _Reject(f"number {text} is not an integer (amounts are strings)")
+    """The one float hook: no number in any format here has a fraction or an exponent
+    (amounts are decimal strings), in files and in sources' replies alike."""
+    raise _Reject(f"number {shorten(text)} is not an integer (amounts are strings)")
 
 
 def _no_constant(text: str) -> NoReturn:
@@ -126,7 +123,7 @@ def parse_json(raw: bytes, *, source: str, max_bytes: int = MAX_JSON_BYTES) -> J
     except UnicodeDecodeError as exc:
         raise InputError(f"not valid UTF-8 at byte {exc.start}", where=source) from None
     try:
-        value = loads_bounded(text, object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_int=_plain_int)
+        value = loads_bounded(text, object_pairs_hook=_no_duplicates, parse_float=reject_float, parse_int=_plain_int)
     except _Reject as exc:
         raise InputError(f"invalid JSON: {exc}", where=source) from None
     except json.JSONDecodeError as exc:

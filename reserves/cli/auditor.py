@@ -36,7 +36,7 @@ from reserves.cli.output import (
     scrub,
     stdout,
 )
-from reserves.encoding import format_amount
+from reserves.encoding import format_amount, format_share
 from reserves.errors import InputError
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
@@ -203,7 +203,7 @@ CUSTODY_STEPS = (8, 12)
 
 
 def print_custody(custody: CustodyReport, statement: SnapshotStatement) -> None:
-    from reserves.control.custody import holder_of, share
+    from reserves.control.custody import holder_of
 
     decimals = statement.context.decimals
     named = holder_of(statement.reserves.keyholders)
@@ -235,7 +235,7 @@ def print_custody(custody: CustodyReport, statement: SnapshotStatement) -> None:
     if custody.unreachable:
         frozen = custody.frozen_now or {}
         totals = custody.totals or {}
-        parts = [f"{a} {share(v, totals.get(a, 0))}" for a, v in frozen.items()]
+        parts = [f"{a} {format_share(v, totals.get(a, 0))}" for a, v in frozen.items()]
         say(
             f"With {', '.join(custody.unreachable)} unreachable: frozen wallets "
             f"{', '.join(custody.frozen_wallets) or 'none'}; frozen share {', '.join(parts)}"

@@ -52,7 +52,7 @@ class Exposure:
 
     @property
     def share(self) -> str:
-        return share(self.frozen, self.total)
+        return format_share(self.frozen, self.total)
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,6 @@ class CustodyReport:
     """With ``unreachable`` given: per asset, what those keyholders freeze."""
     frozen_wallets: tuple[str, ...] = ()
     totals: dict[str, int] | None = None
-
-
-def share(part: int, whole: int) -> str:
-    return "n/a" if whole == 0 else format_share(part, whole)
 
 
 def holder_of(keyholders: Sequence[Keyholder]) -> dict[str, str]:

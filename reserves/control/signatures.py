@@ -39,12 +39,14 @@ class SignatureFormatError(ValueError):
 # -- EVM ---------------------------------------------------------------------------------
 
 
-def evm_signer(message: str, signature: str) -> str:
-    """The EIP-55 address whose key made this EIP-191 ``personal_sign`` signature."""
+def evm_signer(message: str | bytes, signature: str) -> str:
+    """The EIP-55 address whose key made this EIP-191 ``personal_sign`` signature of a text
+    message (its UTF-8 bytes) or of raw bytes (as OKX signs a Keccak-256 digest)."""
     if not _EVM_SIGNATURE.fullmatch(signature):
         raise SignatureFormatError("an EVM signature is 0x and 130 lowercase hex digits (r || s || v)")
+    signed = encode_defunct(text=message) if isinstance(message, str) else encode_defunct(primitive=message)
     try:
-        return str(Account.recover_message(encode_defunct(text=message), signature=bytes.fromhex(signature[2:])))
+        return str(Account.recover_message(signed, signature=bytes.fromhex(signature[2:])))
     except Exception as exc:  # noqa: BLE001 - eth-account raises several types for a bad signature
         raise SignatureFormatError(f"not a valid secp256k1 signature: {exc}") from None
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reserves.checks import Check, Status
+from reserves.encoding import parse_amount as parse_plain_amount
 from reserves.errors import InputError
 from reserves.strict_json import shorten
 
@@ -27,7 +28,6 @@ SCALE = 18
 """Amounts are held as integers of 10^-18."""
 ROUNDING = 10 ** (SCALE - 8)
 """OKX rounds every sum down to 8 decimal places."""
-_DECIMAL = re.compile(r"(0|[1-9][0-9]*)(?:\.([0-9]{1,18}))?")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -67,23 +67,12 @@ class Balances:
         return "".join(self.text)
 
 
-MAX_AMOUNT_CHARS = 80
-"""Longer amounts are refused before ``int()`` (which raises past 4,300 digits)."""
-
-
 def parse_amount(text: object, *, where: str) -> tuple[int, str]:
+    """An OKX amount: FORMAT §2's plain decimal (``encoding.parse_amount``) with up to 18
+    decimals, as units of 10^-18, and the spelling it was read in (OKX hashes the text)."""
     if not isinstance(text, str):
         raise InputError(f"expected a decimal string, found {shorten(repr(text))}", where=where)
-    if len(text) > MAX_AMOUNT_CHARS:
-        raise InputError(f"an amount of {len(text)} characters (at most {MAX_AMOUNT_CHARS})", where=where)
-    match = _DECIMAL.fullmatch(text) if text.isascii() else None
-    if match is None:
-        raise InputError(
-            f"amount {text!r} is not a non-negative plain decimal (no sign, exponent or spaces; at most 18 decimals)",
-            where=where,
-        )
-    whole, fraction = match.group(1), match.group(2) or ""
-    return int(whole + fraction.ljust(SCALE, "0")), text
+    return parse_plain_amount(text, SCALE, where=where), text
 
 
 def parse_balances(value: object, *, where: str) -> Balances:

@@ -32,12 +32,16 @@ from embit import networks
 from embit.base58 import encode_check
 from embit.ec import PublicKey as EmbitKey
 from embit.script import Script, p2pkh, p2sh, p2wpkh, p2wsh
-from eth_account import Account
-from eth_account.messages import encode_defunct
 from eth_utils.crypto import keccak
 
 from reserves.checks import Check, Status
-from reserves.control.signatures import SignatureFormatError, bitcoin_message_hash, parse_multisig, recover_public_key
+from reserves.control.signatures import (
+    SignatureFormatError,
+    bitcoin_message_hash,
+    evm_signer,
+    parse_multisig,
+    recover_public_key,
+)
 from reserves.encoding import format_amount, parse_amount
 from reserves.errors import InputError
 from reserves.onchain.reserve_sections import BitcoinChain, EvmChain
@@ -206,12 +210,11 @@ class _Invalid(Exception):
 
 
 def evm_okx_signer(message: str, signature: str) -> str:
-    """The signer of OKX's EVM scheme: ``personal_sign`` over Keccak-256(message)."""
+    """The signer of OKX's EVM scheme: ``personal_sign`` over Keccak-256(message); OKX's
+    files spell signatures with or without ``0x``, in either case."""
     try:
-        raw = bytes.fromhex(signature.removeprefix("0x"))
-        digest = keccak(text=message)
-        return str(Account.recover_message(encode_defunct(primitive=digest), signature=raw))
-    except Exception as exc:  # noqa: BLE001 - eth-account raises several types for a bad signature
+        return evm_signer(keccak(text=message), "0x" + signature.removeprefix("0x").lower())
+    except SignatureFormatError as exc:
         raise _Invalid(f"not a valid signature: {exc}") from None
 
 

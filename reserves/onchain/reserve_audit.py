@@ -84,9 +84,7 @@ class ReserveAudit:
 
 def reserve_ratio(reserves: int, liabilities: int) -> str:
     """Reserves over liabilities as a percentage with two decimals, rounded down; exact integers."""
-    if liabilities == 0:
-        return "n/a (no liabilities)"
-    return format_share(reserves, liabilities)
+    return format_share(reserves, liabilities, of_nothing="n/a (no liabilities)")
 
 
 def to_asset_units(raw: int, chain_decimals: int, asset_decimals: int) -> int:
