@@ -3,7 +3,9 @@ it (so its error messages are the reference's) for anything else."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 
 from reserves import hashing
 from reserves.context import Asset
-from reserves.encoding import U128_LIMIT, format_amount, parse_amount
+from reserves.encoding import MAX_DECIMALS, MAX_LP_BYTES, U128_LIMIT, format_amount, parse_amount
 from reserves.errors import InputError
 from reserves.liabilities import _bulk, columnar, csv_file
 from reserves.liabilities.secret import SnapshotSecret
@@ -405,3 +407,37 @@ def test_d14_carriage_returns_inside_the_header_are_refused_at_any_size(tmp_path
         csv_file.read_liabilities(path, DECIMALS)
     assert str(error.value) == str(reference_error.value)
     assert str(error.value).endswith("big.csv:1: carriage return without line feed; use LF or CRLF line ends")
+
+
+def test_constants_the_compiled_code_repeats_are_the_python_ones() -> None:
+    assert _bulk.MAX_DECIMALS == MAX_DECIMALS
+    assert _bulk.MAX_LP_BYTES == MAX_LP_BYTES
+    assert csv.field_size_limit() == _bulk.CSV_FIELD_LIMIT
+
+
+def strict_csv_verdict(text: str, commas: int) -> tuple[int, int]:
+    """What Python's strict csv module (and the reference's row checks) make of ``text``:
+    ``(record of the first bad record or -1, kind)`` with check_records' kinds."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    record = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return -1, 0
+        except csv.Error:
+            return record, 3
+        if not row:
+            return record, 1
+        if len(row) != commas + 1:
+            return record, 2
+        record += 1
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet='ab,"\n ', max_size=40), st.integers(min_value=0, max_value=2))
+def test_check_records_reads_as_csv_reader_strict(text: str, commas: int) -> None:
+    """The compiled record walk against Python's strict csv reader, on every spelling
+    of quotes, separators and line ends hypothesis finds."""
+    record, _, kind, _ = _bulk.check_records(text.encode(), commas)
+    assert (record, kind) == strict_csv_verdict(text, commas), repr(text)

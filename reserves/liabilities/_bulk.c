@@ -10,6 +10,21 @@
  * Buffers come from numpy: contiguous, sizes checked here before any row is touched.
  * Nothing here decides an error message: a function reports the first bad row (or the
  * first overflowing sum) and the Python caller explains it.
+ *
+ * Each compiled function, the plain-Python reference it must agree with, and the tests
+ * that hold them together:
+ *
+ *   parse_amounts   encoding.parse_amount             test_liabilities_columnar: grammar, bounds
+ *   scan_text       csv_file's line and CR checks     test_liabilities_columnar: fast vs reference
+ *   check_records   csv.reader(strict=True)           test_liabilities_columnar: hypothesis
+ *   line_start      bytes.find(b"\n")                 test_liabilities_columnar: parts
+ *   id_digests      a filter; repeats compared exactly  test_liabilities_columnar: collisions
+ *   account_hashes  secret.order_key, tree.account_commitment  test_liabilities_columnar
+ *   leaf_records    tree.leaf                         test_levels (bulk_tree against tree)
+ *   parent_records  tree.parent, exact u128 sums      test_levels: carries, overflow at 2^128
+ *
+ * The constants the Python side holds too are exported (MAX_DECIMALS, MAX_LP_BYTES,
+ * CSV_FIELD_LIMIT) and a test asserts they are equal.
  */
 #define PY_SSIZE_T_CLEAN
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init & co.: fast, stable, still in OpenSSL 3 */
@@ -23,6 +38,9 @@
 #endif
 
 typedef unsigned __int128 u128;
+
+enum { MAX_DECIMALS = 36 };    /* encoding.MAX_DECIMALS */
+enum { MAX_LP_BYTES = 65535 }; /* encoding.MAX_LP_BYTES: lp() prefixes a u16 length */
 
 static void put_u64(unsigned char *out, uint64_t value) {
     value = __builtin_bswap64(value); /* big-endian (x86-64 and arm64 are little-endian) */
@@ -193,7 +211,7 @@ static PyObject *parse_amounts(PyObject *self, PyObject *args) {
         offsets[a] = buffers[2 * a].buf;
         data[a] = buffers[2 * a + 1].buf;
         decimals[a] = (int)PyLong_AsLong(PyList_GET_ITEM(decimal_list, a));
-        if (decimals[a] < 0 || decimals[a] > 36) {
+        if (decimals[a] < 0 || decimals[a] > MAX_DECIMALS) {
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "decimals are 0 to 36");
             goto done;
         }
@@ -266,7 +284,7 @@ static PyObject *scan_text(PyObject *self, PyObject *args) {
  * (-1, -1, 0) when every record is well formed; and how many line feeds lay inside
  * quotes before it (0: every record so far is one line).
  */
-enum { FIELD_LIMIT = 131072 };
+enum { FIELD_LIMIT = 131072 }; /* the default of csv.field_size_limit() */
 enum { START_RECORD, START_FIELD, IN_FIELD, IN_QUOTED, QUOTE_IN_QUOTED };
 
 static void walk_records(const unsigned char *text, Py_ssize_t length, Py_ssize_t commas, Py_ssize_t *record_out,
@@ -458,7 +476,7 @@ static PyObject *account_hashes(PyObject *self, PyObject *args) {
     }
     const int64_t *at = offsets.buf;
     for (Py_ssize_t row = start; row < stop; row++) {
-        if (at[row + 1] - at[row] > 65535) {
+        if (at[row + 1] - at[row] > MAX_LP_BYTES) {
             PyErr_SetString(PyExc_ValueError, "an id is longer than 65535 bytes");
             goto done;
         }
@@ -469,7 +487,7 @@ static PyObject *account_hashes(PyObject *self, PyObject *args) {
     hmac_init(&salt, key.buf, 32, "salt");
     SHA256_CTX account_state;
     prefixed(&account_state, &prefix);
-    unsigned char lp_id[2 + 65535], salt_bytes[32];
+    unsigned char lp_id[2 + MAX_LP_BYTES], salt_bytes[32];
     for (Py_ssize_t row = start; row < stop; row++) {
         size_t length = (size_t)(at[row + 1] - at[row]);
         lp_id[0] = (unsigned char)(length >> 8);
@@ -634,5 +652,13 @@ static PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__bulk(void) {
     init_powers();
-    return PyModule_Create(&module);
+    PyObject *created = PyModule_Create(&module);
+    if (created == NULL) return NULL;
+    if (PyModule_AddIntConstant(created, "MAX_DECIMALS", MAX_DECIMALS) < 0 ||
+        PyModule_AddIntConstant(created, "MAX_LP_BYTES", MAX_LP_BYTES) < 0 ||
+        PyModule_AddIntConstant(created, "CSV_FIELD_LIMIT", FIELD_LIMIT) < 0) {
+        Py_DECREF(created);
+        return NULL;
+    }
+    return created;
 }

@@ -1,4 +1,4 @@
-"""Types of the compiled hot loops (reserves/_bulk.c). Buffers are contiguous numpy
+"""Types of the compiled hot loops (reserves/liabilities/_bulk.c). Buffers are contiguous numpy
 arrays or bytes; every function releases the GIL while it runs."""
 
 from collections.abc import Sequence
@@ -7,6 +7,13 @@ from typing import Any
 import numpy.typing as npt
 
 Buffer = npt.NDArray[Any] | bytes
+
+MAX_DECIMALS: int
+"""encoding.MAX_DECIMALS, as the C code holds it."""
+MAX_LP_BYTES: int
+"""encoding.MAX_LP_BYTES, as the C code holds it."""
+CSV_FIELD_LIMIT: int
+"""The csv module's default field size limit, as the C code holds it."""
 
 def parse_amounts(columns: Sequence[tuple[Buffer, Buffer]], decimals: Sequence[int], out: Buffer) -> int:
     """Amount texts, one ``(offsets, data)`` pair per asset, to ``u128`` big-endian rows of
