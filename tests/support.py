@@ -48,6 +48,28 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+MALICIOUS = ROOT / "fixtures" / "malicious"
+
+
+@dataclass(frozen=True)
+class MaliciousCase:
+    """A malicious proof of ``fixtures/malicious/`` and the outcome it must get."""
+
+    proof: Path
+    snapshot: Path
+    exit_code: int
+    message: str
+
+
+def malicious_cases() -> list[MaliciousCase]:
+    """Every case of ``fixtures/malicious/cases.json``, the one way tests load them."""
+    cases = json.loads((MALICIOUS / "cases.json").read_text())
+    return [
+        MaliciousCase(MALICIOUS / name, ROOT / case["snapshot"], case["exit"], case["message"])
+        for name, case in cases.items()
+    ]
+
+
 def cli(*args: str | Path) -> Result:
     """Run the ``reserves`` command in-process; stdout and stderr are kept apart."""
     return CliRunner().invoke(app, [str(a) for a in args])

@@ -29,11 +29,8 @@ from okx_builder import (
 from reserves.testing.regtest import EsploraServer, RegtestChain
 from support import ROOT, assert_valid, cli
 
-EXAMPLES = ROOT.parent / "shared" / "vectors" / "okx"
-needs_examples = pytest.mark.skipif(
-    not (EXAMPLES / "merkle_proof_file.json").exists(),
-    reason=f"OKX's example files are read from {EXAMPLES} (shared/ beside the checkout) and not copied here",
-)
+EXAMPLES = ROOT / "fixtures" / "okx"
+"""OKX's published example files, vendored with their MIT licence."""
 MAIN = networks.NETWORKS["main"]
 USERS = [
     balances("1.5", "0", "10"),
@@ -54,7 +51,6 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 # -- the published examples ------------------------------------------------------------------
 
 
-@needs_examples
 def test_example_v1_proof_passes() -> None:
     result = cli("verify", EXAMPLES / "merkle_proof_file.json", "--json", "--no-anchor")
     assert result.exit_code == 0, result.stdout
@@ -69,7 +65,6 @@ def test_example_v1_proof_passes() -> None:
     assert "Format: OKX Merkle v1 proof (recognised by its content)" in human.stdout
 
 
-@needs_examples
 def test_example_v2_user_file_and_full_tree_pass() -> None:
     root = "9e98ebde32ef22ded88a5fb2d5e53d76ed57cb9c6b2c966f250721defe6ab041"
     result = cli(
@@ -89,7 +84,6 @@ def test_example_v2_user_file_and_full_tree_pass() -> None:
     assert detail == "23 internal nodes; root totals 0.00005, 0.1, 1.42045977"
 
 
-@needs_examples
 @pytest.mark.parametrize(
     ("name", "summary"),
     [("test.csv", "9 address rows: 3 WARN, 6 SKIPPED"), ("okx_por_example.csv", "5 address rows: 3 WARN, 2 SKIPPED")],
@@ -101,7 +95,6 @@ def test_example_address_files(name: str, summary: str) -> None:
     assert "PASS" not in result.stdout  # a constant message is never a full pass
 
 
-@needs_examples
 def test_example_btc_multisig_row() -> None:
     document = json.loads(cli("okx-addresses", EXAMPLES / "test.csv", "--json").stdout)
     btc = next(r for r in document["rows"] if r["network"] == "BTC")
