@@ -7,9 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from support import Published, cli, flat, write_json
-
-ROOT = Path(__file__).resolve().parent.parent
+from support import ROOT, Published, cli, flat, write_json
 
 
 def test_d4_deeply_nested_snapshot_is_malformed_not_a_crash(tmp_path: Path, four: Published) -> None:

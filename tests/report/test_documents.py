@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from support import DEMO_LIABILITIES, assert_valid, cli
+from support import DEMO_LIABILITIES, ROOT, assert_valid, cli
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "fixtures" / "examples"
 
 
