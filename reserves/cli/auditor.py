@@ -40,8 +40,7 @@ from reserves.encoding import format_amount, format_share
 from reserves.errors import InputError
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
-from reserves.onchain.sources import Endpoint, endpoints_by_name
-from reserves.onchain.sources.http import DEFAULT_TIMEOUT, TimeBudget
+from reserves.onchain.sources import DEFAULT_TIMEOUT, Endpoint, endpoints_by_name
 from reserves.report.documents import audit_document, custody_document, envelope
 from reserves.report.inputs import AuditInputs
 
@@ -126,6 +125,7 @@ def _sources(
 ) -> dict[str, BalanceSource]:
     """The sources for the snapshot's chains, from the options and the environment."""
     from reserves.onchain.sources.connect import connect_sources, environment_endpoints
+    from reserves.onchain.sources.http import TimeBudget
 
     chains = statement.reserves.chains
     rpc_urls = environment_endpoints(chains, endpoints_by_name(rpc or [], where="--rpc"), "evm")

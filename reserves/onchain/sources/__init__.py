@@ -15,6 +15,9 @@ from reserves.checks import Check
 from reserves.errors import InputError
 from reserves.onchain.reserve_sections import Chain, Token
 
+DEFAULT_TIMEOUT = 15.0
+"""Seconds to connect to a source, and between two reads of its reply."""
+
 BatchProgress = Callable[[int], None]
 """Called with the number of queries answered so far."""
 

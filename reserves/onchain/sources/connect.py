@@ -9,10 +9,10 @@ from collections.abc import Mapping
 
 from reserves.errors import InputError, SourceError
 from reserves.onchain.reserve_sections import BitcoinChain, Chain, EvmChain
-from reserves.onchain.sources import BalanceSource, parse_endpoint
+from reserves.onchain.sources import DEFAULT_TIMEOUT, BalanceSource, parse_endpoint
 from reserves.onchain.sources.esplora import EsploraSource
 from reserves.onchain.sources.evm import EvmSource
-from reserves.onchain.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice, TimeBudget
+from reserves.onchain.sources.http import HttpEndpoint, Notice, TimeBudget
 from reserves.onchain.sources.jsonrpc import JsonRpc, parse_hash, parse_quantity
 
 __all__ = [

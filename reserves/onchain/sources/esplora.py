@@ -14,8 +14,8 @@ from typing import Any
 
 from reserves.checks import Check, Status
 from reserves.onchain.reserve_sections import BitcoinChain
-from reserves.onchain.sources import BalanceQuery, BalanceSource
-from reserves.onchain.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice
+from reserves.onchain.sources import DEFAULT_TIMEOUT, BalanceQuery, BalanceSource
+from reserves.onchain.sources.http import HttpEndpoint, Notice
 from reserves.strict_json import loads_bounded, reject_float
 
 GENESIS = {

@@ -21,8 +21,8 @@ from eth_utils.address import to_checksum_address
 from reserves.checks import Check, Status
 from reserves.errors import SourceError
 from reserves.onchain.reserve_sections import EvmChain, Token
-from reserves.onchain.sources import BalanceQuery, BalanceSource, BatchProgress, ContractSigners
-from reserves.onchain.sources.http import DEFAULT_TIMEOUT, HttpEndpoint, Notice
+from reserves.onchain.sources import DEFAULT_TIMEOUT, BalanceQuery, BalanceSource, BatchProgress, ContractSigners
+from reserves.onchain.sources.http import HttpEndpoint, Notice
 from reserves.onchain.sources.jsonrpc import Call, JsonRpc, RpcError, parse_data, parse_hash, parse_quantity
 
 BALANCE_OF = "70a08231"

@@ -19,11 +19,10 @@ import requests
 import urllib3
 
 from reserves.errors import SourceError
+from reserves.onchain.sources import DEFAULT_TIMEOUT
 from reserves.redaction import Redactor, redact_url
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
-DEFAULT_TIMEOUT = 15.0
-"""Seconds to connect, and between two reads of a reply."""
 DEADLINE_FACTOR = 4
 """A whole request (one attempt) may take this many timeouts at most."""
 DEFAULT_RETRIES = 5
