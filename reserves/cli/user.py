@@ -4,7 +4,7 @@ exchange published (our format, or another exchange's)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import click
 import typer
@@ -131,7 +131,7 @@ def parse_root(text: str) -> bytes:
     return parse_hex32(digits.lower(), what="root hash", where="--root")
 
 
-def _report_format(result: FormatVerification, how: str, as_json: bool, strict: bool) -> None:
+def _report_format(result: FormatVerification, how: str, as_json: bool, strict: bool) -> NoReturn:
     verdict = result.verdict(strict=strict)
     if as_json:
         print_json(format_document(result, verdict))
