@@ -4,7 +4,7 @@ exchange published (our format, or another exchange's)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import click
 import typer
@@ -29,6 +29,7 @@ from reserves.formats import FormatVerification
 from reserves.formats.registry import (
     FORMAT_NAMES,
     NATIVE,
+    ROOT_HEX_DIGITS,
     TREE_ANCHORED,
     AnchorProblem,
     anchor_problem,
@@ -94,8 +95,7 @@ def verify_command(
             raise InputError(anchor_message(problem, found.name))
         how = "forced by --format" if found.forced else "recognised by its content"
         if found.name != NATIVE:
-            anchor_root = parse_root(root).hex() if root is not None else None
-            other = verify_other(found.name, document.value, str(proof_file), root=anchor_root, tree=tree)
+            other = _verify_other(found.name, document.value, proof_file, root, tree)
             _report_format(other, how, as_json, strict)
         anchor = Anchor(
             snapshot=load_snapshot(snapshot) if snapshot is not None else None,
@@ -109,6 +109,11 @@ def verify_command(
             say(f"Format: reserves-proof/1 ({how})")
             print_verification(result, strict)
         raise typer.Exit(verdict.exit_code)
+
+
+def _verify_other(name: str, document: Any, path: Path, root: str | None, tree: Path | None) -> FormatVerification:
+    published = parse_root(root, ROOT_HEX_DIGITS.get(name, 64)).hex() if root is not None else None
+    return verify_other(name, document, str(path), root=published, tree=tree)
 
 
 def anchor_message(problem: AnchorProblem, name: str) -> str:
@@ -125,10 +130,14 @@ def anchor_message(problem: AnchorProblem, name: str) -> str:
     }[problem]
 
 
-def parse_root(text: str) -> bytes:
-    """A root hash as users copy it: 64 hex digits, with or without ``0x``, in either case."""
-    digits = text[2:] if text[:2] in ("0x", "0X") else text
-    return parse_hex32(digits.lower(), what="root hash", where="--root")
+def parse_root(text: str, digits: int = 64) -> bytes:
+    """A root hash as users copy it: ``digits`` hex digits, with or without ``0x``, in either case."""
+    spelled = (text[2:] if text[:2] in ("0x", "0X") else text).lower()
+    if digits != 64:
+        if len(spelled) != digits or any(c not in "0123456789abcdef" for c in spelled):
+            raise InputError(f"root hash must be {digits} hex characters, found {text!r}", where="--root")
+        return bytes.fromhex(spelled)
+    return parse_hex32(spelled, what="root hash", where="--root")
 
 
 def _report_format(result: FormatVerification, how: str, as_json: bool, strict: bool) -> NoReturn:

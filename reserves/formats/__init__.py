@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from reserves.checks import Check, Status, Verdict, proof_verdict
+from reserves.checks import Check, Status, StepCheck, Verdict, proof_verdict
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,34 @@ class ProofFormat:
 
 
 def run_steps(
-    format_name: str, steps: Iterator[Check], balances: dict[str, str], totals: dict[str, str]
+    format_name: str,
+    steps: Iterator[Check],
+    balances: dict[str, str],
+    totals: dict[str, str],
+    *,
+    anchor_step: int | None = None,
 ) -> FormatVerification:
-    """Run a format's steps until the first failure; anchored when the last step (the root
-    against the published one) passed."""
+    """Run a format's steps until the first failure; anchored when the step comparing the
+    root with the published one (``anchor_step``, by default the last) passed."""
     checks: list[Check] = []
     for check in steps:
         checks.append(check)
         if check.status is Status.FAIL:
             return FormatVerification(format_name, checks, balances, totals)
-    return FormatVerification(format_name, checks, balances, totals, anchored=checks[-1].status is Status.PASS)
+    step = checks[-1].step if anchor_step is None else anchor_step
+    anchored = any(c.step == step and c.status is Status.PASS for c in checks)
+    return FormatVerification(format_name, checks, balances, totals, anchored=anchored)
+
+
+def anchored(
+    check: StepCheck, step: int, supplied: str | None, computed: str, *, published_tree: bool = False
+) -> Check:
+    """A format's anchoring step: the root against the one the exchange publishes (or, for
+    a format that publishes its whole tree, the root of that tree file)."""
+    if supplied is None:
+        if published_tree:
+            return check(step, Status.PASS, f"the root of the published tree file: {computed}")
+        return check(step, Status.SKIPPED, "not anchored: the root was compared with nothing published")
+    if supplied != computed:
+        return check(step, Status.FAIL, "the root differs from the one supplied", supplied, computed)
+    return check(step, Status.PASS, "equals the root hash supplied")

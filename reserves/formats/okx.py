@@ -13,15 +13,10 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from reserves.checks import Check, Status
 from reserves.encoding import parse_amount as parse_plain_amount
 from reserves.errors import InputError
 from reserves.strict_json import shorten
-
-if TYPE_CHECKING:
-    from reserves.checks import StepCheck
 
 ASSETS = ("BTC", "ETH", "USDT")
 SCALE = 18
@@ -96,20 +91,6 @@ def parse_hash(value: object, *, where: str) -> str:
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def anchored(
-    check: StepCheck, step: int, supplied: str | None, computed: str, *, published_tree: bool = False
-) -> Check:
-    """The last step of both OKX proofs: the root against the one OKX publishes (or, for
-    v2, the root of the published tree file the user's leaves were found in)."""
-    if supplied is None:
-        if published_tree:
-            return check(step, Status.PASS, f"the root of the published tree file: {computed}")
-        return check(step, Status.SKIPPED, "not anchored: the root was compared with nothing published")
-    if supplied != computed:
-        return check(step, Status.FAIL, "the root differs from the one supplied", supplied, computed)
-    return check(step, Status.PASS, "equals the root hash supplied")
 
 
 def node_hash(left: str, right: str, balances: Balances, height: int) -> str:

@@ -24,8 +24,8 @@ from typing import Any
 
 from reserves.checks import Check, Status, step_checks
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat, run_steps
-from reserves.formats.okx import Balances, anchored, node_hash, parse_balances, parse_hash, sha256_text
+from reserves.formats import FormatVerification, ProofFormat, anchored, run_steps
+from reserves.formats.okx import Balances, node_hash, parse_balances, parse_hash, sha256_text
 
 LEFT, RIGHT, ROOT, PADDING = 1, 2, 3, 4
 STEPS = {

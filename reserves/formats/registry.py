@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat, okx_v1, okx_v2
+from reserves.formats import FormatVerification, ProofFormat, mexc, okx_v1, okx_v2
 
 NATIVE = "native"
-FORMATS: dict[str, ProofFormat] = {f.name: f for f in (okx_v1.FORMAT, okx_v2.FORMAT)}
+FORMATS: dict[str, ProofFormat] = {f.name: f for f in (okx_v1.FORMAT, okx_v2.FORMAT, mexc.FORMAT)}
 """Other exchanges' formats by name; a new exchange's format is one more entry."""
 FORMAT_NAMES = (NATIVE, *FORMATS)
 TREE_ANCHORED = frozenset({okx_v2.FORMAT.name})
 """Formats whose published tree file is itself an anchor."""
+ROOT_HEX_DIGITS = {mexc.FORMAT.name: mexc.HASH_HEX}
+"""Formats whose root hash is not 64 hex digits (a truncated SHA-256)."""
 
 
 class AnchorProblem(enum.Enum):
@@ -85,4 +87,6 @@ def verify_other(name: str, document: Any, source: str, *, root: str | None, tre
     """Verify a document of another exchange's format ``name`` against ``root`` (hex) and its tree."""
     if name == okx_v1.FORMAT.name:
         return okx_v1.verify(document, source, root=root)
+    if name == mexc.FORMAT.name:
+        return mexc.verify(document, source, root=root)
     return okx_v2.verify(document, source, tree, root=root)
