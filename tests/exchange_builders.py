@@ -3,6 +3,8 @@ rules as reserves.formats.mexc documents them, for the valid and tampered cases.
 
 from __future__ import annotations
 
+import hashlib
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from reserves.formats.mexc import Balances, format_units, parse_units, sha256_cut
@@ -39,4 +41,28 @@ def mexc_proof(
         document["pathList"].append({"level": level, "type": side, "hash": sibling_hash, "balances": dict(raw)})
     root = {k: format_units(v) for k, v in balances.units.items()}
     document["pathList"].append({"level": len(siblings), "type": 3, "hash": current, "balances": root})
+    return document
+
+
+def bybit_original_proof(own: dict[str, str], siblings: list[tuple[int, dict[str, str]]]) -> dict[str, Any]:
+    """A Bybit proof in the 2022 four-coin format (BTC, ETH, USDT, USDC; 4 places for the
+    stablecoins' sums) for balances we choose; ``siblings`` are (type, balances)."""
+    order = ("BTC", "ETH", "USDT", "USDC")
+    places = {"BTC": 8, "ETH": 8, "USDT": 4, "USDC": 4}
+    user_hash = hashlib.sha256(b"user").hexdigest()
+    current = hashlib.sha256((user_hash + "".join(own[a] for a in order)).encode()).hexdigest()
+    document: dict[str, Any] = {
+        "self": {"type": 1, "hash": current, "height": 1, "userHash": user_hash, "balance": dict(own)},
+        "path": [],
+    }
+    sums = {a: Decimal(own[a]) for a in order}
+    for height, (side, raw) in enumerate(siblings, 1):
+        sibling_hash = hashlib.sha256(f"sibling-{height}".encode()).hexdigest()
+        sums = {a: (sums[a] + Decimal(raw[a])).quantize(Decimal(1).scaleb(-places[a]), ROUND_DOWN) for a in order}
+        left, right = (sibling_hash, current) if side == 1 else (current, sibling_hash)
+        texts = "".join(format(sums[a], "f") for a in order)
+        current = hashlib.sha256((left + right + texts + str(height + 1)).encode()).hexdigest()
+        document["path"].append({"type": side, "hash": sibling_hash, "height": height, "balance": dict(raw)})
+    root = {a: format(sums[a], "f") for a in order}
+    document["path"].append({"type": 3, "hash": current, "height": len(siblings) + 1, "balance": root})
     return document

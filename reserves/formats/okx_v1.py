@@ -40,7 +40,8 @@ TITLE = "OKX Merkle v1 proof"
 
 
 def _recognises(document: Any) -> bool:
-    return isinstance(document, dict) and set(document) == {"self", "path"}
+    own = document.get("self") if isinstance(document, dict) else None
+    return set(document or ()) == {"self", "path"} and isinstance(own, dict) and "userHash" not in own
 
 
 FORMAT = ProofFormat("okx-v1", _recognises)

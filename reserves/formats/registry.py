@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat, mexc, okx_v1, okx_v2
+from reserves.formats import FormatVerification, ProofFormat, bybit, mexc, okx_v1, okx_v2
 
 NATIVE = "native"
-FORMATS: dict[str, ProofFormat] = {f.name: f for f in (okx_v1.FORMAT, okx_v2.FORMAT, mexc.FORMAT)}
+FORMATS: dict[str, ProofFormat] = {f.name: f for f in (okx_v1.FORMAT, okx_v2.FORMAT, bybit.FORMAT, mexc.FORMAT)}
 """Other exchanges' formats by name; a new exchange's format is one more entry."""
 FORMAT_NAMES = (NATIVE, *FORMATS)
 TREE_ANCHORED = frozenset({okx_v2.FORMAT.name})
@@ -58,8 +58,9 @@ def recognise(document: Any, source: str, forced: str | None = None) -> Recognis
     matches = [f for f in FORMATS.values() if f.recognises(document)]
     if len(matches) != 1:
         raise UnknownFormat(
-            "cannot tell its format: expected reserves-proof/1, an OKX v1 proof (self, path) or an OKX v2 "
-            "user file (hash, nodes, nonce, totalBalances)",
+            "cannot tell its format: expected reserves-proof/1, an OKX v1 proof (self, path), an OKX v2 "
+            "user file (hash, nodes, nonce, totalBalances), a Bybit proof (self with userHash, path) or a "
+            "MEXC proof (self, pathList)",
             where=source,
         )
     return Recognised(matches[0].name, forced=False)
@@ -89,4 +90,6 @@ def verify_other(name: str, document: Any, source: str, *, root: str | None, tre
         return okx_v1.verify(document, source, root=root)
     if name == mexc.FORMAT.name:
         return mexc.verify(document, source, root=root)
+    if name == bybit.FORMAT.name:
+        return bybit.verify(document, source, root=root)
     return okx_v2.verify(document, source, tree, root=root)
