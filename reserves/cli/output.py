@@ -150,6 +150,12 @@ def register_secret_urls(urls: Iterable[str]) -> None:
     _redactor = Redactor.for_urls(urls)
 
 
+def register_secrets(secrets: Iterable[str]) -> None:
+    """Scrub these strings (a user's credential) from everything this command prints."""
+    global _redactor  # noqa: PLW0603 - one command, one set of secrets
+    _redactor = Redactor(tuple(sorted({*_redactor.secrets, *(s for s in secrets if s)}, key=len, reverse=True)))
+
+
 def scrub(text: str) -> str:
     return _redactor.scrub(text)
 

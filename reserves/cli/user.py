@@ -19,6 +19,7 @@ from reserves.cli.output import (
     new_table,
     print_checks,
     print_json,
+    register_secrets,
     say,
     say_outcome,
     stdout,
@@ -29,6 +30,7 @@ from reserves.formats import FormatVerification
 from reserves.formats.registry import (
     FORMAT_NAMES,
     NATIVE,
+    NEEDS_CREDENTIAL,
     ROOT_HEX_DIGITS,
     TREE_ANCHORED,
     AnchorProblem,
@@ -41,6 +43,14 @@ from reserves.liabilities.snapshot import load_snapshot
 from reserves.report.documents import format_document, verification_document
 from reserves.strict_json import MAX_PROOF_BYTES, load_json
 from reserves.verify import Anchor, ProofVerification, verify_proof
+
+CredentialOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="RESERVES_CREDENTIAL",
+        help="SwissBorg: your proof-of-liabilities credential (or set RESERVES_CREDENTIAL); never printed.",
+    ),
+]
 
 NO_ANCHOR = (
     "no anchor: a proof only means something against the root the exchange published. Give --snapshot FILE "
@@ -75,6 +85,7 @@ def verify_command(
         ),
     ] = None,
     tree: Annotated[Path | None, typer.Option(help="OKX v2: the full liabilities tree file OKX published.")] = None,
+    credential: CredentialOption = None,
     as_json: JsonOption = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail on warnings and skipped checks too (and on --no-anchor).")
@@ -95,7 +106,7 @@ def verify_command(
             raise InputError(anchor_message(problem, found.name))
         how = "forced by --format" if found.forced else "recognised by its content"
         if found.name != NATIVE:
-            other = _verify_other(found.name, document.value, proof_file, root, tree)
+            other = _verify_other(found.name, document.value, proof_file, root, tree, snapshot, credential)
             _report_format(other, how, as_json, strict)
         anchor = Anchor(
             snapshot=load_snapshot(snapshot) if snapshot is not None else None,
@@ -111,9 +122,20 @@ def verify_command(
         raise typer.Exit(verdict.exit_code)
 
 
-def _verify_other(name: str, document: Any, path: Path, root: str | None, tree: Path | None) -> FormatVerification:
-    published = parse_root(root, ROOT_HEX_DIGITS.get(name, 64)).hex() if root is not None else None
-    return verify_other(name, document, str(path), root=published, tree=tree)
+def _verify_other(
+    name: str,
+    document: Any,
+    path: Path,
+    root: str | None,
+    tree: Path | None,
+    published: Path | None,
+    credential: str | None,
+) -> FormatVerification:
+    if name in NEEDS_CREDENTIAL and not credential:
+        raise InputError(f"a {name} proof is checked with your credential: pass --credential")
+    register_secrets([credential] if credential else [])
+    expected = parse_root(root, ROOT_HEX_DIGITS.get(name, 64)).hex() if root is not None else None
+    return verify_other(name, document, str(path), root=expected, tree=tree, published=published, credential=credential)
 
 
 def anchor_message(problem: AnchorProblem, name: str) -> str:
@@ -125,6 +147,8 @@ def anchor_message(problem: AnchorProblem, name: str) -> str:
         AnchorProblem.TWO_ANCHORS: "give --snapshot or --root, not both",
         AnchorProblem.NOT_ALONE: "--no-anchor checks the file alone: give it without --snapshot, --root or --tree",
         AnchorProblem.SNAPSHOT_FOR_OTHER_FORMAT: f"--snapshot anchors reserves-proof/1 files; for {name} give --root",
+        AnchorProblem.AUDIT_ROOTS_MISSING: f"a {name} user file is checked against the audit roots the exchange "
+        "publishes: pass --snapshot auditRoots.json",
         AnchorProblem.TREE_FOR_OTHER_FORMAT: "--tree goes with OKX v2 user files",
         AnchorProblem.TREE_MISSING: "an OKX v2 user file is checked against the full tree: pass --tree FILE",
     }[problem]

@@ -14,14 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat, bybit, mexc, okx_v1, okx_v2
+from reserves.formats import FormatVerification, ProofFormat, bybit, mexc, okx_v1, okx_v2, swissborg
 
 NATIVE = "native"
-FORMATS: dict[str, ProofFormat] = {f.name: f for f in (okx_v1.FORMAT, okx_v2.FORMAT, bybit.FORMAT, mexc.FORMAT)}
+FORMATS: dict[str, ProofFormat] = {
+    f.name: f for f in (okx_v1.FORMAT, okx_v2.FORMAT, bybit.FORMAT, mexc.FORMAT, swissborg.FORMAT)
+}
 """Other exchanges' formats by name; a new exchange's format is one more entry."""
 FORMAT_NAMES = (NATIVE, *FORMATS)
 TREE_ANCHORED = frozenset({okx_v2.FORMAT.name})
 """Formats whose published tree file is itself an anchor."""
+SNAPSHOT_ANCHORED = frozenset({NATIVE, swissborg.FORMAT.name})
+"""Formats anchored to a published file of the exchange's (snapshot.json; SwissBorg's audit roots)."""
+NEEDS_CREDENTIAL = frozenset({swissborg.FORMAT.name})
+"""Formats whose leaves only the user's own credential makes."""
 ROOT_HEX_DIGITS = {mexc.FORMAT.name: mexc.HASH_HEX}
 """Formats whose root hash is not 64 hex digits (a truncated SHA-256)."""
 
@@ -33,6 +39,7 @@ class AnchorProblem(enum.Enum):
     SNAPSHOT_FOR_OTHER_FORMAT = "a snapshot.json anchors only reserves-proof/1 files"
     TREE_FOR_OTHER_FORMAT = "a tree file goes only with a format that publishes one"
     TREE_MISSING = "the format is checked against its published tree, which was not given"
+    AUDIT_ROOTS_MISSING = "the format is checked against the audit roots the exchange publishes, not given"
 
 
 @dataclass(frozen=True)
@@ -70,8 +77,10 @@ def anchor_problem(name: str, *, snapshot: bool, root: bool, tree: bool, alone: 
     """What is wrong with the anchors given for a proof of format ``name``; ``None`` if nothing."""
     if snapshot and root:
         return AnchorProblem.TWO_ANCHORS
-    if snapshot and name != NATIVE:
+    if snapshot and name not in SNAPSHOT_ANCHORED:
         return AnchorProblem.SNAPSHOT_FOR_OTHER_FORMAT
+    if name in SNAPSHOT_ANCHORED and name != NATIVE and not snapshot and not alone:
+        return AnchorProblem.AUDIT_ROOTS_MISSING
     if tree and name not in TREE_ANCHORED:
         return AnchorProblem.TREE_FOR_OTHER_FORMAT
     if root and not tree and name in TREE_ANCHORED:
@@ -84,8 +93,22 @@ def anchor_problem(name: str, *, snapshot: bool, root: bool, tree: bool, alone: 
     return None
 
 
-def verify_other(name: str, document: Any, source: str, *, root: str | None, tree: Path | None) -> FormatVerification:
-    """Verify a document of another exchange's format ``name`` against ``root`` (hex) and its tree."""
+def verify_other(
+    name: str,
+    document: Any,
+    source: str,
+    *,
+    root: str | None,
+    tree: Path | None = None,
+    published: Path | None = None,
+    credential: str | None = None,
+) -> FormatVerification:
+    """Verify a document of another exchange's format ``name`` against ``root`` (hex), its
+    tree, the exchange's ``published`` audit file and the user's ``credential``."""
+    if name == swissborg.FORMAT.name:
+        if published is None or credential is None:
+            raise InputError("a SwissBorg user file is checked with the audit roots and the user's credential")
+        return swissborg.verify(document, source, published, credential, root=root)
     if name == okx_v1.FORMAT.name:
         return okx_v1.verify(document, source, root=root)
     if name == mexc.FORMAT.name:
