@@ -31,7 +31,8 @@ from typing import Any
 
 from reserves.checks import Check, Status, step_checks
 from reserves.errors import InputError, SourceError
-from reserves.formats import FormatVerification, ProofFormat, anchored, run_steps
+from reserves.formats import FormatVerification, ProofFormat, anchored, negative_amounts, run_steps
+from reserves.formats.decimals import fixed_places, parse_decimal
 
 LEFT, RIGHT, ROOT = 1, 2, 3
 SCALE = 18
@@ -194,7 +195,6 @@ STEPS = {
 }
 _check = step_checks(STEPS)
 TITLE = "Bybit Merkle proof"
-_AMOUNT = re.compile(r"(-?)(0|[1-9][0-9]{0,38})(?:\.([0-9]{1,18}))?")
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -229,21 +229,12 @@ class Proof:
 
 
 def parse_units(text: object, *, where: str) -> int:
-    match = _AMOUNT.fullmatch(text) if isinstance(text, str) and text.isascii() else None
-    if match is None:
-        raise InputError(f"amount {text!r} is not a plain decimal of at most 18 decimals", where=where)
-    sign, whole, fraction = match.group(1), match.group(2), match.group(3) or ""
-    value = int(whole + fraction.ljust(SCALE, "0"))
-    return -value if sign else value
+    return parse_decimal(text, scale=SCALE, signed=True, where=where)
 
 
 def format_places(units: int, places: int) -> str:
-    """Java's ``setScale(places, RoundingMode.DOWN).toPlainString()`` (DOWN: toward zero)."""
-    step = 10 ** (SCALE - places)
-    kept = abs(units) // step
-    whole, fraction = divmod(kept, 10**places)
-    text = f"{whole}.{str(fraction).rjust(places, '0')}" if places else str(whole)
-    return f"-{text}" if units < 0 and kept else text
+    """Java's ``setScale(places, RoundingMode.DOWN).toPlainString()``."""
+    return fixed_places(units, SCALE, places)
 
 
 def parse(document: Any, source: str) -> Proof:
@@ -367,16 +358,7 @@ def _findings(proof: Proof) -> Iterator[Check]:
         "the leaf is made from an opaque userHash whose derivation Bybit does not publish: you cannot "
         "check that this leaf is yours",
     )
-    negative = [
-        f"{where} {asset}"
-        for where, node in [("self", proof.leaf), *((f"path[{i}]", n) for i, n in enumerate(proof.path))]
-        for asset in proof.order
-        if node.units[asset] < 0
-    ]
-    status = Status.WARN if negative else Status.PASS
-    detail = (
-        f"negative amounts ({', '.join(negative[:5])}): the published total may understate what is owed"
-        if negative
-        else "no negative amount on the path"
+    nodes = [("self", proof.leaf), *((f"path[{i}]", n) for i, n in enumerate(proof.path))]
+    yield negative_amounts(
+        [f"{where} {asset}" for where, node in nodes for asset in proof.order if node.units[asset] < 0]
     )
-    yield Check(6, "negative-amounts", "amounts on the path are not negative", status, detail)

@@ -28,7 +28,8 @@ from typing import Any
 
 from reserves.checks import Check, Status, step_checks
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat, anchored, run_steps
+from reserves.formats import FormatVerification, ProofFormat, anchored, negative_amounts, run_steps
+from reserves.formats.decimals import parse_decimal, strip_zeros
 
 LEFT, RIGHT, ROOT = 1, 2, 3
 SCALE = 30
@@ -45,7 +46,6 @@ STEPS = {
 }
 _check = step_checks(STEPS)
 TITLE = "MEXC Merkle proof"
-_AMOUNT = re.compile(r"(-?)(0|[1-9][0-9]{0,38})(?:\.([0-9]{1,30}))?")
 _HASH = re.compile(r"[0-9a-f]{32}")
 
 
@@ -102,20 +102,12 @@ class Proof:
 
 def parse_units(text: object, *, where: str) -> int:
     """A MEXC amount (a plain decimal, possibly negative) as an integer of 10^-SCALE."""
-    match = _AMOUNT.fullmatch(text) if isinstance(text, str) and text.isascii() else None
-    if match is None:
-        raise InputError(f"amount {text!r} is not a plain decimal of at most 30 decimals", where=where)
-    sign, whole, fraction = match.group(1), match.group(2), match.group(3) or ""
-    value = int(whole + fraction.ljust(SCALE, "0"))
-    return -value if sign else value
+    return parse_decimal(text, scale=SCALE, signed=True, where=where)
 
 
 def format_units(units: int) -> str:
-    """Java's ``stripTrailingZeros().toPlainString()``: no trailing zeros, no trailing point."""
-    whole, fraction = divmod(abs(units), 10**SCALE)
-    digits = str(fraction).rjust(SCALE, "0").rstrip("0")
-    text = f"{whole}.{digits}" if digits else str(whole)
-    return f"-{text}" if units < 0 else text
+    """Java's ``stripTrailingZeros().toPlainString()``."""
+    return strip_zeros(units, SCALE)
 
 
 def parse(document: Any, source: str) -> Proof:
@@ -240,15 +232,5 @@ def _findings(proof: Proof) -> Iterator[Check]:
         Status.WARN,
         "anyone with your account id and balances can recompute your leaf: the account id is in the clear",
     )
-    negative = [
-        f"{where} {symbol}"
-        for where, node in [("self", proof.leaf), *((f"pathList[{i}]", n) for i, n in enumerate(proof.path))]
-        for symbol in node.balances.negative
-    ]
-    status = Status.WARN if negative else Status.PASS
-    detail = (
-        f"negative amounts ({', '.join(negative[:5])}): the published total may understate what is owed"
-        if negative
-        else "no negative amount on the path"
-    )
-    yield Check(6, "negative-amounts", "amounts on the path are not negative", status, detail)
+    nodes = [("self", proof.leaf), *((f"pathList[{i}]", n) for i, n in enumerate(proof.path))]
+    yield negative_amounts([f"{where} {asset}" for where, node in nodes for asset in node.balances.negative])

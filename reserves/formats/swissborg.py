@@ -35,6 +35,7 @@ from typing import Any
 from reserves.checks import Check, Status, step_checks
 from reserves.errors import InputError
 from reserves.formats import FormatVerification, ProofFormat, anchored, run_steps
+from reserves.formats.decimals import parse_decimal, strip_zeros
 from reserves.strict_json import load_json
 
 SCALE = 30
@@ -47,7 +48,6 @@ STEPS = {
 }
 _check = step_checks(STEPS)
 TITLE = "SwissBorg proof of liabilities"
-_AMOUNT = re.compile(r"(0|[1-9][0-9]{0,38})(?:\.([0-9]{1,30}))?")
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -88,17 +88,12 @@ class Audit:
 
 
 def parse_units(text: object, *, where: str) -> int:
-    match = _AMOUNT.fullmatch(text) if isinstance(text, str) and text.isascii() else None
-    if match is None:
-        raise InputError(f"amount {text!r} is not a plain decimal of at most 30 decimals", where=where)
-    return int(match.group(1) + (match.group(2) or "").ljust(SCALE, "0"))
+    return parse_decimal(text, scale=SCALE, signed=False, where=where)
 
 
 def format_units(units: int) -> str:
-    """decimal.js ``toString()`` of a non-negative amount: no trailing zeros, no exponent."""
-    whole, fraction = divmod(units, 10**SCALE)
-    digits = str(fraction).rjust(SCALE, "0").rstrip("0")
-    return f"{whole}.{digits}" if digits else str(whole)
+    """decimal.js ``toString()``: no trailing zeros, no exponent."""
+    return strip_zeros(units, SCALE)
 
 
 def _text(value: Any, where: str) -> str:
