@@ -4,9 +4,12 @@ rules as reserves.formats.mexc documents them, for the valid and tampered cases.
 from __future__ import annotations
 
 import hashlib
+import json
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from reserves.formats.coinex import SCALE, canonical
+from reserves.formats.decimals import parse_decimal
 from reserves.formats.mexc import Balances, format_units, parse_units, sha256_cut
 
 
@@ -66,3 +69,30 @@ def bybit_original_proof(own: dict[str, str], siblings: list[tuple[int, dict[str
     root = {a: format(sums[a], "f") for a in order}
     document["path"].append({"type": 3, "hash": current, "height": len(siblings) + 1, "balance": root})
     return document
+
+
+def coinex_proof(own: dict[str, str], siblings: list[tuple[str, dict[str, str]] | None]) -> dict[str, Any]:
+    """A CoinEx proof for balances we choose; each sibling is (pos, balances) or ``None``
+    for an empty level (``{}`` in the file), hashed as CoinEx's published example does."""
+
+    def units(raw: dict[str, str]) -> dict[str, int]:
+        return {k: parse_decimal(v, scale=SCALE, signed=True, where="test") for k, v in raw.items()}
+
+    nonce = hashlib.sha256(b"coinex-user").hexdigest()
+    sums = units(own)
+    current = hashlib.sha256((nonce + canonical(sums)).encode()).hexdigest()
+    path: list[dict[str, Any]] = []
+    for level, sibling in enumerate(siblings):
+        if sibling is None:
+            current = hashlib.sha256((current + canonical(sums)).encode()).hexdigest()
+            path.append({})
+            continue
+        pos, raw = sibling
+        sibling_hash = hashlib.sha256(f"coinex-sibling-{level}".encode()).hexdigest()
+        for coin, amount in units(raw).items():
+            sums[coin] = sums.get(coin, 0) + amount
+        left, right = (sibling_hash, current) if pos == "left" else (current, sibling_hash)
+        current = hashlib.sha256((left + right + canonical(sums)).encode()).hexdigest()
+        path.append({"balances": dict(raw), "hash": sibling_hash, "pos": pos})
+    root = json.loads(canonical(sums))
+    return {"root": {"balances": root, "hash": current}, "self": {"balances": dict(own), "nonce": nonce}, "path": path}

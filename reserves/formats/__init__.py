@@ -72,12 +72,16 @@ def anchored(
     return check(step, Status.PASS, "equals the root hash supplied")
 
 
-def negative_amounts(where: list[str]) -> Check:
+def negative_amounts(where: list[str], step: int = 6) -> Check:
     """A finding beyond the exchanges' validators: negative amounts on a user's path mean
     debts net against what others are owed, so the published total may understate it."""
     if not where:
         return Check(
-            6, "negative-amounts", "amounts on the path are not negative", Status.PASS, "no negative amount on the path"
+            step,
+            "negative-amounts",
+            "amounts on the path are not negative",
+            Status.PASS,
+            "no negative amount on the path",
         )
     detail = f"negative amounts ({', '.join(where[:5])}): the published total may understate what is owed"
-    return Check(6, "negative-amounts", "amounts on the path are not negative", Status.WARN, detail)
+    return Check(step, "negative-amounts", "amounts on the path are not negative", Status.WARN, detail)

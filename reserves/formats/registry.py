@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat, bybit, mexc, okx_v1, okx_v2, swissborg
+from reserves.formats import FormatVerification, ProofFormat, bybit, coinex, mexc, okx_v1, okx_v2, swissborg
 
 NATIVE = "native"
 FORMATS: dict[str, ProofFormat] = {
-    f.name: f for f in (okx_v1.FORMAT, okx_v2.FORMAT, bybit.FORMAT, mexc.FORMAT, swissborg.FORMAT)
+    f.name: f for f in (okx_v1.FORMAT, okx_v2.FORMAT, bybit.FORMAT, mexc.FORMAT, swissborg.FORMAT, coinex.FORMAT)
 }
 """Other exchanges' formats by name; a new exchange's format is one more entry."""
 FORMAT_NAMES = (NATIVE, *FORMATS)
@@ -66,8 +66,8 @@ def recognise(document: Any, source: str, forced: str | None = None) -> Recognis
     if len(matches) != 1:
         raise UnknownFormat(
             "cannot tell its format: expected reserves-proof/1, an OKX v1 proof (self, path), an OKX v2 "
-            "user file (hash, nodes, nonce, totalBalances), a Bybit proof (self with userHash, path) or a "
-            "MEXC proof (self, pathList)",
+            "user file (hash, nodes, nonce, totalBalances), a Bybit proof (self with userHash, path), a "
+            "MEXC proof (self, pathList), a SwissBorg user file or a CoinEx proof (root, self, path)",
             where=source,
         )
     return Recognised(matches[0].name, forced=False)
@@ -115,4 +115,6 @@ def verify_other(
         return mexc.verify(document, source, root=root)
     if name == bybit.FORMAT.name:
         return bybit.verify(document, source, root=root)
+    if name == coinex.FORMAT.name:
+        return coinex.verify(document, source, root=root)
     return okx_v2.verify(document, source, tree, root=root)
