@@ -8,11 +8,13 @@ code and is the only place that does. Anything else escaping the library is a bu
     │                         written: the file, line or JSON path and the value (exit 2)
     ├── VerificationError     a check failed: the check, the expected and found values (exit 1)
     └── SourceError           a network source (a node, an API) could not be read (exit 3)
+        └── CannotCheck       a recognised input this version cannot check (exit 3: the
+                              outcome is incomplete, never a pass)
 """
 
 from __future__ import annotations
 
-__all__ = ["InputError", "ReservesError", "SourceError", "VerificationError"]
+__all__ = ["CannotCheck", "InputError", "ReservesError", "SourceError", "VerificationError"]
 
 
 class ReservesError(Exception):
@@ -37,3 +39,8 @@ class VerificationError(ReservesError):
 
 class SourceError(ReservesError):
     """A network source (a node, an HTTP API) could not be read; never a local file."""
+
+
+class CannotCheck(SourceError):
+    """An input recognised for what it is, which this version cannot check (an exchange's
+    format version or hash it does not implement): never a pass, never a failure."""

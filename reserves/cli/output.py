@@ -21,7 +21,7 @@ from rich.text import Text
 
 from reserves.checks import Check, Outcome, Status, Verdict
 from reserves.encoding import format_amount, parse_asset_decimals, parse_set_sizes
-from reserves.errors import InputError, ReservesError, SourceError, VerificationError
+from reserves.errors import CannotCheck, InputError, ReservesError, SourceError, VerificationError
 from reserves.onchain.sources import Endpoint, parse_endpoint
 from reserves.redaction import Redactor
 from reserves.report.documents import schema
@@ -200,6 +200,8 @@ def errors_to_exit_codes(*, as_json: bool = False) -> Iterator[None]:
         fail(EXIT_INPUT, f"invalid input: {exc}", as_json=as_json)
     except VerificationError as exc:
         fail(EXIT_FAILED, f"check failed: {exc}", as_json=as_json)
+    except CannotCheck as exc:
+        fail(EXIT_SOURCE, f"cannot check: {exc}", as_json=as_json)
     except SourceError as exc:
         fail(EXIT_SOURCE, f"source unavailable: {exc}", as_json=as_json)
     except ReservesError as exc:  # pragma: no cover - every branch above is a subclass

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reserves.checks import Check, Status, step_checks
-from reserves.errors import InputError, SourceError
+from reserves.errors import CannotCheck, InputError
 from reserves.formats import FormatVerification, ProofFormat, anchored, negative_amounts, run_steps
 from reserves.formats.decimals import fixed_places, parse_decimal
 
@@ -251,7 +251,7 @@ def parse(document: Any, source: str) -> Proof:
     path = tuple(_node(item, f"{source} $.path[{i}]", fields) for i, item in enumerate(document["path"]))
     version = next((name for name, order in VERSIONS.items() if set(order) == set(leaf.units)), None)
     if version is None:
-        raise SourceError(
+        raise CannotCheck(
             f"{source}: a Bybit proof of an asset list whose order is not known here "
             f"({len(leaf.units)} assets): recognised, but its hashes cannot be checked"
         )

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat, bybit, coinex, mexc, okx_v1, okx_v2, swissborg
+from reserves.formats import FormatVerification, ProofFormat, bybit, coinex, mexc, okx_v1, okx_v2, swissborg, zkmerkle
 
 NATIVE = "native"
 FORMATS: dict[str, ProofFormat] = {
-    f.name: f for f in (okx_v1.FORMAT, okx_v2.FORMAT, bybit.FORMAT, mexc.FORMAT, swissborg.FORMAT, coinex.FORMAT)
+    f.name: f
+    for f in (okx_v1.FORMAT, okx_v2.FORMAT, bybit.FORMAT, mexc.FORMAT, swissborg.FORMAT, coinex.FORMAT, zkmerkle.FORMAT)
 }
 """Other exchanges' formats by name; a new exchange's format is one more entry."""
 FORMAT_NAMES = (NATIVE, *FORMATS)
@@ -117,4 +118,6 @@ def verify_other(
         return bybit.verify(document, source, root=root)
     if name == coinex.FORMAT.name:
         return coinex.verify(document, source, root=root)
+    if name == zkmerkle.FORMAT.name:
+        return zkmerkle.verify(document, source, root=root)
     return okx_v2.verify(document, source, tree, root=root)
