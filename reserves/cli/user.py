@@ -93,7 +93,8 @@ def verify_command(
 ) -> None:
     """Check that your balances are counted in the root the exchange published.
 
-    FORMAT §6.3's steps for reserves-proof/1 files, or OKX's published formats.
+    FORMAT §6.3's steps for reserves-proof/1 files, or another exchange's format (OKX, Bybit,
+    MEXC, SwissBorg, CoinEx).
 
     Example: reserves verify alice-proof.json --snapshot snapshot.json"""
     with errors_to_exit_codes(as_json=as_json):
