@@ -93,8 +93,7 @@ def verify_command(
 ) -> None:
     """Check that your balances are counted in the root the exchange published.
 
-    FORMAT §6.3's steps for reserves-proof/1 files, or another exchange's format (OKX, Bybit,
-    MEXC, SwissBorg, CoinEx).
+    FORMAT §6.3's steps, or another exchange's format (OKX, Bybit, MEXC, SwissBorg, CoinEx).
 
     Example: reserves verify alice-proof.json --snapshot snapshot.json"""
     with errors_to_exit_codes(as_json=as_json):
