@@ -53,12 +53,20 @@ def _no_constant(text: str) -> NoReturn:
     raise _Reject(f"{text} is not allowed")
 
 
-def _plain_int(text: str) -> int:
+def _plain_int(text: str, negatives: list[str] | None = None) -> int:
+    """A JSON integer; a negative one only when ``negatives`` collects them (its text is kept)."""
     if text.startswith("-"):
-        raise _Reject(f"negative number {shorten(text)}")
-    if len(text) > MAX_INT_DIGITS:
+        if negatives is None:
+            raise _Reject(f"negative number {shorten(text)}")
+        negatives.append(text)
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
         raise _Reject(f"a number of {len(text)} digits (at most {MAX_INT_DIGITS})")
     return int(text)
+
+
+def negative_number(text: str, source: str) -> InputError:
+    """The error for a negative integer in a file whose format has none."""
+    return InputError(f"invalid JSON: negative number {shorten(text)}", where=source)
 
 
 def _bounded_int(text: str) -> int:
@@ -112,8 +120,11 @@ def loads_bounded(
         raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
 
 
-def parse_json(raw: bytes, *, source: str, max_bytes: int = MAX_JSON_BYTES) -> JsonValue:
-    """Parse a whole JSON document strictly; ``source`` names it in errors."""
+def parse_json(
+    raw: bytes, *, source: str, max_bytes: int = MAX_JSON_BYTES, negatives: list[str] | None = None
+) -> JsonValue:
+    """Parse a whole JSON document strictly; ``source`` names it in errors. Negative integers
+    are refused unless ``negatives`` is given, which then collects their texts."""
     if len(raw) > max_bytes:
         raise InputError(f"larger than {max_bytes} bytes", where=source)
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -123,7 +134,12 @@ def parse_json(raw: bytes, *, source: str, max_bytes: int = MAX_JSON_BYTES) -> J
     except UnicodeDecodeError as exc:
         raise InputError(f"not valid UTF-8 at byte {exc.start}", where=source) from None
     try:
-        value = loads_bounded(text, object_pairs_hook=_no_duplicates, parse_float=reject_float, parse_int=_plain_int)
+        value = loads_bounded(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_float=reject_float,
+            parse_int=lambda number: _plain_int(number, negatives),
+        )
     except _Reject as exc:
         raise InputError(f"invalid JSON: {exc}", where=source) from None
     except json.JSONDecodeError as exc:
@@ -135,14 +151,14 @@ def parse_json(raw: bytes, *, source: str, max_bytes: int = MAX_JSON_BYTES) -> J
     return JsonValue(value, "$", source)
 
 
-def load_json(path: Path, *, max_bytes: int = MAX_JSON_BYTES) -> JsonValue:
+def load_json(path: Path, *, max_bytes: int = MAX_JSON_BYTES, negatives: list[str] | None = None) -> JsonValue:
     """Read and parse ``path``; a file over ``max_bytes`` is refused before it is parsed."""
     try:
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    return parse_json(raw, source=str(path), max_bytes=max_bytes)
+    return parse_json(raw, source=str(path), max_bytes=max_bytes, negatives=negatives)
 
 
 @dataclass(frozen=True)

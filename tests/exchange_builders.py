@@ -1,8 +1,10 @@
-"""Valid MEXC proofs of our own making (users and balances we choose), built with MEXC's
-rules as reserves.formats.mexc documents them, for the valid and tampered cases."""
+"""Valid proofs in other exchanges' formats, of our own making (users and balances we
+choose), built with each exchange's rules as its reserves.formats module documents them,
+for the valid and tampered cases."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from decimal import ROUND_DOWN, Decimal
@@ -11,6 +13,7 @@ from typing import Any
 from reserves.formats.coinex import SCALE, canonical
 from reserves.formats.decimals import parse_decimal
 from reserves.formats.mexc import Balances, format_units, parse_units, sha256_cut
+from reserves.formats.poseidon import poseidon
 
 
 def _balances(raw: dict[str, str]) -> Balances:
@@ -96,3 +99,47 @@ def coinex_proof(own: dict[str, str], siblings: list[tuple[str, dict[str, str]] 
         path.append({"balances": dict(raw), "hash": sibling_hash, "pos": pos})
     root = json.loads(canonical(sums))
     return {"root": {"balances": root, "hash": current}, "self": {"balances": dict(own), "nonce": nonce}, "path": path}
+
+
+def zk_proof(kind: str, amounts: dict[int, tuple[int, ...]], *, count: int, index: int = 5) -> dict[str, Any]:
+    """A zk-Merkle user file (``htx`` or ``gate``) of our own making: the leaf as the
+    exchanges' Go code hashes it (restated here from their code), siblings we choose, and
+    the root that climbing them gives."""
+    identity = int.from_bytes(hashlib.sha256(f"{kind}-user".encode()).digest(), "big") >> 8
+    if kind == "htx":
+        commitment = poseidon(*(abs(amounts.get(i, (0,))[0]) for i in range(count)))
+    else:
+        flat = [v for i in range(count) for v in amounts.get(i, (0, 0))] + [0, 0]
+        commitment = poseidon(*((flat[j] << 128) + (flat[j + 1] << 64) + flat[j + 2] for j in range(0, 2 * count, 3)))
+    equity, debt = 7_000_000, 0
+    node = poseidon(identity, equity, debt, commitment)
+    siblings = [poseidon(level, level + 1) for level in range(28)]
+    for level, sibling in enumerate(siblings):
+        node = poseidon(sibling, node) if index >> level & 1 else poseidon(node, sibling)
+    encoded = [base64.b64encode(s.to_bytes(32, "big")).decode() for s in siblings]
+    if kind == "htx":
+        assets = [{"Index": i, "Balance": v[0]} for i, v in sorted(amounts.items())]
+        return {
+            "AccountIndex": index, "AccountIdHash": f"{identity:064x}", "TotalEquity": equity, "TotalDebt": debt,
+            "Assets": assets, "Root": f"{node:064x}", "Proof": encoded,
+        }  # fmt: skip
+    details = [{"Index": i, "Equity": v[0], "Debt": v[1]} for i, v in sorted(amounts.items())]
+    return {
+        "Arrangement": index, "UniqueIdentification": f"{identity:064x}", "TotalAssetEquity": equity,
+        "TotalAssetDebt": debt, "AssetDetails": details, "TreeRootHash": f"{node:064x}",
+        "MerkleProofEncode": encoded,
+    }  # fmt: skip
+
+
+def zk_asset_list(kind: str, totals: dict[int, tuple[int, ...]], count: int) -> dict[str, Any]:
+    """The asset list an exchange publishes beside its zk proofs (``config.json`` for HTX,
+    ``cex_config.json`` for Gate), with ``count`` assets named a0, a1, ..."""
+    if kind == "htx":
+        info = [{"TotalBalance": totals.get(i, (0,))[0], "Symbol": f"a{i}", "Index": i} for i in range(count)]
+        return {"ProofTable": "proof.csv", "ZkKeyName": "zkpor", "CexAssetsInfo": info}
+    info = [
+        {"TotalEquity": totals.get(i, (0, 0))[0], "TotalDebt": totals.get(i, (0, 0))[1], "BasePrice": 100,
+         "Symbol": f"a{i}", "Index": i}
+        for i in range(count)
+    ]  # fmt: skip
+    return {"ProofCsv": "proof.csv", "CexAssetsInfo": info}

@@ -28,10 +28,12 @@ from reserves.encoding import parse_hex32
 from reserves.errors import InputError
 from reserves.formats import FormatVerification
 from reserves.formats.registry import (
+    ASSET_LIST_FILES,
     FORMAT_NAMES,
     NATIVE,
     NEEDS_CREDENTIAL,
     ROOT_HEX_DIGITS,
+    SIGNED_INTEGERS,
     TREE_ANCHORED,
     AnchorProblem,
     anchor_problem,
@@ -41,7 +43,7 @@ from reserves.formats.registry import (
 from reserves.liabilities.proof import parse_proof
 from reserves.liabilities.snapshot import load_snapshot
 from reserves.report.documents import format_document, verification_document
-from reserves.strict_json import MAX_PROOF_BYTES, load_json
+from reserves.strict_json import MAX_PROOF_BYTES, load_json, negative_number
 from reserves.verify import Anchor, ProofVerification, verify_proof
 
 CredentialOption = Annotated[
@@ -65,7 +67,11 @@ def verify_command(
         Path, typer.Argument(help="Your proof file: reserves-proof/1, or OKX's v1 proof or v2 user file.")
     ],
     snapshot: Annotated[
-        Path | None, typer.Option(help="The snapshot.json the exchange published, fetched separately.")
+        Path | None,
+        typer.Option(
+            help="The snapshot.json the exchange published, fetched separately (SwissBorg: auditRoots.json; "
+            "HTX and Gate zk: the asset list, config.json or cex_config.json)."
+        ),
     ] = None,
     root: Annotated[
         str | None, typer.Option(help="Or the published root hash (64 hex characters; 0x and upper case accepted).")
@@ -93,12 +99,16 @@ def verify_command(
 ) -> None:
     """Check that your balances are counted in the root the exchange published.
 
-    FORMAT §6.3's steps, or another exchange's format (OKX, Bybit, MEXC, SwissBorg, CoinEx).
+    FORMAT §6.3's steps, or another exchange's format (OKX, Bybit, MEXC, SwissBorg, CoinEx, HTX
+    and Gate zk-Merkle).
 
     Example: reserves verify alice-proof.json --snapshot snapshot.json"""
     with errors_to_exit_codes(as_json=as_json):
-        document = load_json(proof_file, max_bytes=MAX_PROOF_BYTES)
+        negatives: list[str] = []
+        document = load_json(proof_file, max_bytes=MAX_PROOF_BYTES, negatives=negatives)
         found = recognise(document.value, str(proof_file), proof_format)
+        if negatives and found.name not in SIGNED_INTEGERS:
+            raise negative_number(negatives[0], str(proof_file))
         problem = anchor_problem(
             found.name, snapshot=snapshot is not None, root=root is not None, tree=tree is not None, alone=no_anchor
         )
@@ -151,6 +161,8 @@ def anchor_message(problem: AnchorProblem, name: str) -> str:
         "publishes: pass --snapshot auditRoots.json",
         AnchorProblem.TREE_FOR_OTHER_FORMAT: "--tree goes with OKX v2 user files",
         AnchorProblem.TREE_MISSING: "an OKX v2 user file is checked against the full tree: pass --tree FILE",
+        AnchorProblem.ASSET_LIST_MISSING: f"a {name} user file is checked with the asset list the exchange "
+        f"publishes: pass --snapshot {ASSET_LIST_FILES.get(name, '')} (and --root HEX, the published root)",
     }[problem]
 
 

@@ -19,7 +19,17 @@ from reserves.formats import FormatVerification, ProofFormat, bybit, coinex, mex
 NATIVE = "native"
 FORMATS: dict[str, ProofFormat] = {
     f.name: f
-    for f in (okx_v1.FORMAT, okx_v2.FORMAT, bybit.FORMAT, mexc.FORMAT, swissborg.FORMAT, coinex.FORMAT, zkmerkle.FORMAT)
+    for f in (
+        okx_v1.FORMAT,
+        okx_v2.FORMAT,
+        bybit.FORMAT,
+        mexc.FORMAT,
+        swissborg.FORMAT,
+        coinex.FORMAT,
+        zkmerkle.HTX,
+        zkmerkle.GATE,
+        zkmerkle.BINANCE,
+    )
 }
 """Other exchanges' formats by name; a new exchange's format is one more entry."""
 FORMAT_NAMES = (NATIVE, *FORMATS)
@@ -29,6 +39,10 @@ SNAPSHOT_ANCHORED = frozenset({NATIVE, swissborg.FORMAT.name})
 """Formats anchored to a published file of the exchange's (snapshot.json; SwissBorg's audit roots)."""
 NEEDS_CREDENTIAL = frozenset({swissborg.FORMAT.name})
 """Formats whose leaves only the user's own credential makes."""
+ASSET_LIST_FILES = zkmerkle.ASSET_LIST_FILES
+"""Formats checked with the asset list the exchange publishes (given as the snapshot; not an anchor)."""
+SIGNED_INTEGERS = frozenset({zkmerkle.HTX.name, zkmerkle.BINANCE.name})
+"""Formats whose files hold negative JSON integers (HTX's balances are int64)."""
 ROOT_HEX_DIGITS = {mexc.FORMAT.name: mexc.HASH_HEX}
 """Formats whose root hash is not 64 hex digits (a truncated SHA-256)."""
 
@@ -41,6 +55,7 @@ class AnchorProblem(enum.Enum):
     TREE_FOR_OTHER_FORMAT = "a tree file goes only with a format that publishes one"
     TREE_MISSING = "the format is checked against its published tree, which was not given"
     AUDIT_ROOTS_MISSING = "the format is checked against the audit roots the exchange publishes, not given"
+    ASSET_LIST_MISSING = "the format is checked with the asset list the exchange publishes, not given"
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,8 @@ def recognise(document: Any, source: str, forced: str | None = None) -> Recognis
         raise UnknownFormat(
             "cannot tell its format: expected reserves-proof/1, an OKX v1 proof (self, path), an OKX v2 "
             "user file (hash, nodes, nonce, totalBalances), a Bybit proof (self with userHash, path), a "
-            "MEXC proof (self, pathList), a SwissBorg user file or a CoinEx proof (root, self, path)",
+            "MEXC proof (self, pathList), a SwissBorg user file, a CoinEx proof (root, self, path) or a zk-Merkle "
+            "user_config.json (HTX, Gate, Binance)",
             where=source,
         )
     return Recognised(matches[0].name, forced=False)
@@ -76,6 +92,12 @@ def recognise(document: Any, source: str, forced: str | None = None) -> Recognis
 
 def anchor_problem(name: str, *, snapshot: bool, root: bool, tree: bool, alone: bool) -> AnchorProblem | None:
     """What is wrong with the anchors given for a proof of format ``name``; ``None`` if nothing."""
+    if name == zkmerkle.BINANCE.name:
+        return None  # recognised, never checked: whatever the anchors, the outcome is "cannot check"
+    if name in ASSET_LIST_FILES:
+        if not snapshot:
+            return AnchorProblem.ASSET_LIST_MISSING
+        snapshot = False  # the asset list, not an anchor: the root is
     if snapshot and root:
         return AnchorProblem.TWO_ANCHORS
     if snapshot and name not in SNAPSHOT_ANCHORED:
@@ -118,6 +140,6 @@ def verify_other(
         return bybit.verify(document, source, root=root)
     if name == coinex.FORMAT.name:
         return coinex.verify(document, source, root=root)
-    if name == zkmerkle.FORMAT.name:
-        return zkmerkle.verify(document, source, root=root)
+    if name in (zkmerkle.HTX.name, zkmerkle.GATE.name, zkmerkle.BINANCE.name):
+        return zkmerkle.verify(document, source, published, name=name, root=root)
     return okx_v2.verify(document, source, tree, root=root)
