@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -46,7 +46,11 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def reject_float(text: str) -> NoReturn:
     """The one float hook: no number in any format here has a fraction or an exponent
     (amounts are decimal strings), in files and in sources' replies alike."""
-    raise _Reject(f"number {shorten(text)} is not an integer (amounts are strings)")
+    raise _Reject(_float_message(text))
+
+
+def _float_message(text: str) -> str:
+    return f"number {shorten(text)} is not an integer (amounts are strings)"
 
 
 def _no_constant(text: str) -> NoReturn:
@@ -64,9 +68,33 @@ def _plain_int(text: str, negatives: list[str] | None = None) -> int:
     return int(text)
 
 
-def negative_number(text: str, source: str) -> InputError:
-    """The error for a negative integer in a file whose format has none."""
-    return InputError(f"invalid JSON: negative number {shorten(text)}", where=source)
+class NumberText(str):
+    """A JSON number with a fraction or an exponent, kept as its exact text: only formats
+    whose hash is made from such numbers (Bitget 2022) read them, never as a float."""
+
+
+def _fraction(text: str, fractions: list[str] | None) -> NumberText:
+    if fractions is None:
+        reject_float(text)
+    if len(text) > MAX_INT_DIGITS:
+        raise _Reject(f"a number of {len(text)} characters (at most {MAX_INT_DIGITS})")
+    fractions.append(text)
+    return NumberText(text)
+
+
+@dataclass
+class Numbers:
+    """The numbers a lenient parse let through, to refuse once the file's format is known."""
+
+    negatives: list[str] = field(default_factory=list)
+    fractions: list[str] = field(default_factory=list)
+
+    def refuse(self, source: str, *, negatives: bool, fractions: bool) -> None:
+        """Raise the strict parser's error for a kind of number the format has none of."""
+        if self.negatives and not negatives:
+            raise InputError(f"invalid JSON: negative number {shorten(self.negatives[0])}", where=source)
+        if self.fractions and not fractions:
+            raise InputError(f"invalid JSON: {_float_message(self.fractions[0])}", where=source)
 
 
 def _bounded_int(text: str) -> int:
@@ -121,10 +149,11 @@ def loads_bounded(
 
 
 def parse_json(
-    raw: bytes, *, source: str, max_bytes: int = MAX_JSON_BYTES, negatives: list[str] | None = None
+    raw: bytes, *, source: str, max_bytes: int = MAX_JSON_BYTES, lenient: Numbers | None = None
 ) -> JsonValue:
     """Parse a whole JSON document strictly; ``source`` names it in errors. Negative integers
-    are refused unless ``negatives`` is given, which then collects their texts."""
+    and numbers with fractions are refused, unless ``lenient`` collects them (fractions are
+    then kept as ``NumberText``) for the caller to refuse once it knows the format."""
     if len(raw) > max_bytes:
         raise InputError(f"larger than {max_bytes} bytes", where=source)
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -137,8 +166,8 @@ def parse_json(
         value = loads_bounded(
             text,
             object_pairs_hook=_no_duplicates,
-            parse_float=reject_float,
-            parse_int=lambda number: _plain_int(number, negatives),
+            parse_float=lambda number: _fraction(number, lenient.fractions if lenient else None),
+            parse_int=lambda number: _plain_int(number, lenient.negatives if lenient else None),
         )
     except _Reject as exc:
         raise InputError(f"invalid JSON: {exc}", where=source) from None
@@ -151,14 +180,14 @@ def parse_json(
     return JsonValue(value, "$", source)
 
 
-def load_json(path: Path, *, max_bytes: int = MAX_JSON_BYTES, negatives: list[str] | None = None) -> JsonValue:
+def load_json(path: Path, *, max_bytes: int = MAX_JSON_BYTES, lenient: Numbers | None = None) -> JsonValue:
     """Read and parse ``path``; a file over ``max_bytes`` is refused before it is parsed."""
     try:
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    return parse_json(raw, source=str(path), max_bytes=max_bytes, negatives=negatives)
+    return parse_json(raw, source=str(path), max_bytes=max_bytes, lenient=lenient)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ import json
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from reserves.formats.bitget import hashmap_order
 from reserves.formats.coinex import SCALE, canonical
-from reserves.formats.decimals import parse_decimal
+from reserves.formats.decimals import JavaDecimal, parse_decimal
 from reserves.formats.mexc import Balances, format_units, parse_units, sha256_cut
 from reserves.formats.poseidon import poseidon
 
@@ -143,3 +144,64 @@ def zk_asset_list(kind: str, totals: dict[int, tuple[int, ...]], count: int) -> 
         for i in range(count)
     ]  # fmt: skip
     return {"ProofCsv": "proof.csv", "CexAssetsInfo": info}
+
+
+def bitget_proof(
+    layout: str, own: dict[str, Any], siblings: list[tuple[int, dict[str, Any]]], *, file_order: bool = False
+) -> dict[str, Any]:
+    """A Bitget (``bitget``) or Bitunix (``bitunix``) proof of our own making, by the rules
+    reserves.formats.bitget documents: the amounts are the JSON values given (strings, or
+    Decimal for Bitget 2022's numbers), siblings are (side, balances), side 0 padding."""
+    bitunix = layout == "bitunix"
+    keys = ("merkleLeaf", "height", "type") if bitunix else ("merkelLeaf", "level", "role")
+    digits = 64 if bitunix else 16
+    precisions = {coin: 8 if coin != "USDT" else 6 for coin in own}
+
+    def java(value: Any) -> JavaDecimal:
+        return JavaDecimal.parse(str(value), exponent=True, where="test")
+
+    def text(coin: str, value: JavaDecimal, *, leaf: bool) -> str:
+        if isinstance(next(iter(own.values())), Decimal):
+            return str(value)
+        if bitunix:
+            return json.dumps(value.plain(value.scale if leaf else precisions[coin]))
+        return json.dumps(value.stripped())
+
+    def canonical(balances: dict[str, JavaDecimal], order: list[str], *, leaf: bool = False) -> str:
+        return "{" + ",".join(f'"{k}":{text(k, balances[k], leaf=leaf)}' for k in order) + "}"
+
+    def cut(text_: str) -> str:
+        return hashlib.sha256(text_.encode()).hexdigest()[:digits]
+
+    def ordered(keys_: list[str]) -> list[str]:
+        return keys_ if file_order and not bitunix else hashmap_order(keys_)
+
+    uid, nonce = "7C5B35528D43F0FEF003C9D6DFFC34D5", "374C105B524AD8A44DAD60C7F6A67CC1"
+    level = len(siblings) + 1
+    current = {k: java(v) for k, v in own.items()}
+    order = list(own) if file_order else hashmap_order(list(own))
+    digest = cut(f"{uid},{nonce},{canonical(current, order, leaf=True)}")
+    me = {keys[0]: digest, keys[1]: level, keys[2]: 2, "balances": own, "encryptUid": uid, "nonce": nonce}
+    if bitunix:
+        me["precisions"] = precisions
+    path, inserted = [], list(own)
+    for i, (side, raw) in enumerate(siblings):
+        node_level = level - i
+        sibling_hash = digest if side == 0 else cut(f"sibling-{i}")
+        path.append({keys[0]: sibling_hash, keys[1]: node_level, keys[2]: side, "balances": raw})
+        theirs = {k: java(v) for k, v in raw.items()}
+        left, right = (theirs, current) if side == 1 else (current, theirs)
+        mine = inserted
+        inserted = (
+            list(raw) + [k for k in mine if k not in raw] if side == 1 else mine + [k for k in raw if k not in mine]
+        )
+        current = {k: left.get(k, JavaDecimal(0, 0)).plus(right.get(k, JavaDecimal(0, 0))) for k in inserted}
+        if bitunix:
+            current = {k: JavaDecimal(v.units(precisions[k]), precisions[k]) for k, v in current.items()}
+        pair = (sibling_hash, digest) if side == 1 else (digest, sibling_hash)
+        digest = cut(f"{pair[0]}{pair[1]},{canonical(current, ordered(inserted))},{node_level - 1}")
+    totals: dict[str, Any] = {k: v.plain(max(v.scale, 0)) for k, v in current.items()}
+    if isinstance(next(iter(own.values())), Decimal):
+        totals = {k: Decimal(str(v)) for k, v in current.items()}
+    path.append({keys[0]: digest, keys[1]: 1, keys[2]: 3, "balances": totals})
+    return {"path": path, "self": me}

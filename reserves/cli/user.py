@@ -30,12 +30,14 @@ from reserves.formats import FormatVerification
 from reserves.formats.registry import (
     ASSET_LIST_FILES,
     FORMAT_NAMES,
+    FRACTIONAL_NUMBERS,
     NATIVE,
     NEEDS_CREDENTIAL,
     ROOT_HEX_DIGITS,
-    SIGNED_INTEGERS,
+    SIGNED_NUMBERS,
     TREE_ANCHORED,
     AnchorProblem,
+    Recognised,
     anchor_problem,
     recognise,
     verify_other,
@@ -43,7 +45,7 @@ from reserves.formats.registry import (
 from reserves.liabilities.proof import parse_proof
 from reserves.liabilities.snapshot import load_snapshot
 from reserves.report.documents import format_document, verification_document
-from reserves.strict_json import MAX_PROOF_BYTES, load_json, negative_number
+from reserves.strict_json import MAX_PROOF_BYTES, JsonValue, Numbers, load_json
 from reserves.verify import Anchor, ProofVerification, verify_proof
 
 CredentialOption = Annotated[
@@ -51,6 +53,14 @@ CredentialOption = Annotated[
     typer.Option(
         envvar="RESERVES_CREDENTIAL",
         help="SwissBorg: your proof-of-liabilities credential (or set RESERVES_CREDENTIAL); never printed.",
+    ),
+]
+
+SnapshotOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="The snapshot.json the exchange published, fetched separately (SwissBorg: auditRoots.json; "
+        "HTX and Gate zk: the asset list, config.json or cex_config.json).",
     ),
 ]
 
@@ -66,13 +76,7 @@ def verify_command(
     proof_file: Annotated[
         Path, typer.Argument(help="Your proof file: reserves-proof/1, or OKX's v1 proof or v2 user file.")
     ],
-    snapshot: Annotated[
-        Path | None,
-        typer.Option(
-            help="The snapshot.json the exchange published, fetched separately (SwissBorg: auditRoots.json; "
-            "HTX and Gate zk: the asset list, config.json or cex_config.json)."
-        ),
-    ] = None,
+    snapshot: SnapshotOption = None,
     root: Annotated[
         str | None, typer.Option(help="Or the published root hash (64 hex characters; 0x and upper case accepted).")
     ] = None,
@@ -99,16 +103,12 @@ def verify_command(
 ) -> None:
     """Check that your balances are counted in the root the exchange published.
 
-    FORMAT §6.3's steps, or another exchange's format (OKX, Bybit, MEXC, SwissBorg, CoinEx, HTX
-    and Gate zk-Merkle).
+    FORMAT §6.3's steps, or another exchange's format (OKX, Bybit, MEXC, SwissBorg, CoinEx, Bitget,
+    Bitunix, HTX and Gate zk-Merkle).
 
     Example: reserves verify alice-proof.json --snapshot snapshot.json"""
     with errors_to_exit_codes(as_json=as_json):
-        negatives: list[str] = []
-        document = load_json(proof_file, max_bytes=MAX_PROOF_BYTES, negatives=negatives)
-        found = recognise(document.value, str(proof_file), proof_format)
-        if negatives and found.name not in SIGNED_INTEGERS:
-            raise negative_number(negatives[0], str(proof_file))
+        document, found = _load(proof_file, proof_format)
         problem = anchor_problem(
             found.name, snapshot=snapshot is not None, root=root is not None, tree=tree is not None, alone=no_anchor
         )
@@ -130,6 +130,15 @@ def verify_command(
             say(f"Format: reserves-proof/1 ({how})")
             print_verification(result, strict)
         raise typer.Exit(verdict.exit_code)
+
+
+def _load(proof_file: Path, forced: str | None) -> tuple[JsonValue, Recognised]:
+    """The proof file, parsed, and its format; numbers only the format has are let through."""
+    numbers = Numbers()
+    document = load_json(proof_file, max_bytes=MAX_PROOF_BYTES, lenient=numbers)
+    found = recognise(document.value, str(proof_file), forced)
+    numbers.refuse(str(proof_file), negatives=found.name in SIGNED_NUMBERS, fractions=found.name in FRACTIONAL_NUMBERS)
+    return document, found
 
 
 def _verify_other(

@@ -5,6 +5,7 @@ and decimal.js ``toString()``; Java's ``setScale(places, DOWN)``). Never a float
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from reserves.errors import InputError
 
@@ -36,3 +37,66 @@ def fixed_places(units: int, scale: int, places: int) -> str:
     whole, fraction = divmod(kept, 10**places)
     text = f"{whole}.{str(fraction).rjust(places, '0')}" if places else str(whole)
     return f"-{text}" if units < 0 and kept else text
+
+
+_JAVA = re.compile(r"(-?)(0|[1-9][0-9]{0,60})(?:\.([0-9]{1,60}))?(?:E([+-]?[0-9]{1,3}))?")
+
+
+def _power(exponent: int) -> int:
+    """``10^exponent`` for an exponent known not to be negative."""
+    return int("1" + "0" * exponent)
+
+
+@dataclass(frozen=True)
+class JavaDecimal:
+    """A ``java.math.BigDecimal``: ``unscaled × 10^-scale``, with the scale kept, because
+    the text of the value (``toString``, ``toPlainString``) depends on it."""
+
+    unscaled: int
+    scale: int
+
+    @classmethod
+    def parse(cls, text: object, *, exponent: bool, where: str) -> JavaDecimal:
+        """``new BigDecimal(text)`` for the plain spelling (and, if ``exponent``, ``1.5E-7``)."""
+        match = _JAVA.fullmatch(text) if isinstance(text, str) and text.isascii() else None
+        if match is None or (match.group(4) is not None and not exponent):
+            raise InputError(f"amount {text!r} is not a plain decimal", where=where)
+        sign, whole, fraction, power = match.groups()
+        unscaled = int(whole + (fraction or ""))
+        if sign and not unscaled:
+            raise InputError(f"amount {text!r} is a negative zero", where=where)
+        return cls(-unscaled if sign else unscaled, len(fraction or "") - int(power or 0))
+
+    def plus(self, other: JavaDecimal) -> JavaDecimal:
+        """``add``: exact, at the larger scale."""
+        scale = max(self.scale, other.scale)
+        return JavaDecimal(self._at(scale) + other._at(scale), scale)
+
+    def _at(self, scale: int) -> int:
+        return self.unscaled * _power(scale - self.scale)
+
+    def units(self, scale: int) -> int:
+        """The value in units of ``10^-scale``, rounded toward zero (``setScale(scale, DOWN)``)."""
+        if scale >= self.scale:
+            return self._at(scale)
+        cut = abs(self.unscaled) // _power(self.scale - scale)
+        return -cut if self.unscaled < 0 else cut
+
+    def plain(self, scale: int) -> str:
+        """``setScale(scale, RoundingMode.DOWN).toPlainString()``."""
+        return fixed_places(self.units(scale), scale, scale) if scale > 0 else str(self.units(0))
+
+    def stripped(self) -> str:
+        """``stripTrailingZeros().toPlainString()`` (a negative scale written as a whole number)."""
+        return strip_zeros(self.units(max(self.scale, 0)), max(self.scale, 0))
+
+    def __str__(self) -> str:
+        """``toString``: plain when the scale is not negative and the adjusted exponent is at
+        least -6, otherwise scientific (``1.000000000E-7``)."""
+        digits = str(abs(self.unscaled))
+        adjusted = len(digits) - 1 - self.scale
+        sign = "-" if self.unscaled < 0 else ""
+        if self.scale >= 0 and adjusted >= -6:
+            return sign + fixed_places(abs(self.unscaled), self.scale, self.scale) if self.scale else sign + digits
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{mantissa}E{'+' if adjusted > 0 else ''}{adjusted}"

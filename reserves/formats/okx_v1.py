@@ -41,7 +41,8 @@ TITLE = "OKX Merkle v1 proof"
 
 def _recognises(document: Any) -> bool:
     own = document.get("self") if isinstance(document, dict) else None
-    return set(document or ()) == {"self", "path"} and isinstance(own, dict) and "userHash" not in own
+    others = ("userHash", "merkelLeaf", "merkleLeaf")  # Bybit's, Bitget's and Bitunix's
+    return set(document or ()) == {"self", "path"} and isinstance(own, dict) and not any(k in own for k in others)
 
 
 FORMAT = ProofFormat("okx-v1", _recognises)

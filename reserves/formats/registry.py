@@ -14,7 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat, bybit, coinex, mexc, okx_v1, okx_v2, swissborg, zkmerkle
+from reserves.formats import (
+    FormatVerification,
+    ProofFormat,
+    bitget,
+    bybit,
+    coinex,
+    mexc,
+    okx_v1,
+    okx_v2,
+    swissborg,
+    zkmerkle,
+)
 
 NATIVE = "native"
 FORMATS: dict[str, ProofFormat] = {
@@ -26,6 +37,8 @@ FORMATS: dict[str, ProofFormat] = {
         mexc.FORMAT,
         swissborg.FORMAT,
         coinex.FORMAT,
+        bitget.BITGET,
+        bitget.BITUNIX,
         zkmerkle.HTX,
         zkmerkle.GATE,
         zkmerkle.BINANCE,
@@ -41,9 +54,11 @@ NEEDS_CREDENTIAL = frozenset({swissborg.FORMAT.name})
 """Formats whose leaves only the user's own credential makes."""
 ASSET_LIST_FILES = zkmerkle.ASSET_LIST_FILES
 """Formats checked with the asset list the exchange publishes (given as the snapshot; not an anchor)."""
-SIGNED_INTEGERS = frozenset({zkmerkle.HTX.name, zkmerkle.BINANCE.name})
-"""Formats whose files hold negative JSON integers (HTX's balances are int64)."""
-ROOT_HEX_DIGITS = {mexc.FORMAT.name: mexc.HASH_HEX}
+SIGNED_NUMBERS = frozenset({zkmerkle.HTX.name, zkmerkle.BINANCE.name, bitget.BITGET.name})
+"""Formats whose files hold negative JSON numbers (HTX's int64 balances, Bitget 2022's amounts)."""
+FRACTIONAL_NUMBERS = frozenset({bitget.BITGET.name})
+"""Formats whose files hold amounts as JSON numbers with fractions (Bitget 2022), read as exact text."""
+ROOT_HEX_DIGITS = {mexc.FORMAT.name: mexc.HASH_HEX, bitget.BITGET.name: bitget.BITGET_LAYOUT.hex_digits}
 """Formats whose root hash is not 64 hex digits (a truncated SHA-256)."""
 
 
@@ -83,7 +98,8 @@ def recognise(document: Any, source: str, forced: str | None = None) -> Recognis
         raise UnknownFormat(
             "cannot tell its format: expected reserves-proof/1, an OKX v1 proof (self, path), an OKX v2 "
             "user file (hash, nodes, nonce, totalBalances), a Bybit proof (self with userHash, path), a "
-            "MEXC proof (self, pathList), a SwissBorg user file, a CoinEx proof (root, self, path) or a zk-Merkle "
+            "MEXC proof (self, pathList), a Bitget or Bitunix proof (self with merkelLeaf or merkleLeaf), a "
+            "SwissBorg user file, a CoinEx proof (root, self, path) or a zk-Merkle "
             "user_config.json (HTX, Gate, Binance)",
             where=source,
         )
@@ -138,6 +154,9 @@ def verify_other(
         return mexc.verify(document, source, root=root)
     if name == bybit.FORMAT.name:
         return bybit.verify(document, source, root=root)
+    if name in (bitget.BITGET.name, bitget.BITUNIX.name):
+        layout = bitget.BITGET_LAYOUT if name == bitget.BITGET.name else bitget.BITUNIX_LAYOUT
+        return bitget.verify(document, source, layout, root=root)
     if name == coinex.FORMAT.name:
         return coinex.verify(document, source, root=root)
     if name in (zkmerkle.HTX.name, zkmerkle.GATE.name, zkmerkle.BINANCE.name):

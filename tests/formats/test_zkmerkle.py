@@ -204,7 +204,11 @@ def test_gate_published_example_leaf() -> None:
             "asset 20 is not in the asset list",
             id="asset-outside-the-list",
         ),
-        pytest.param(lambda d: d["Assets"][0].update(Balance=1.5), "invalid JSON: number 1.5 is not an integer", id="float-balance"),
+        pytest.param(
+            lambda d: d["Assets"][0].update(Balance=1.5),
+            "invalid JSON: number 1.5 is not an integer",
+            id="float-balance",
+        ),
     ],
 )
 def test_malformed_files_are_exit_2(tmp_path: Path, tamper: Any, message: str) -> None:
