@@ -181,14 +181,14 @@ def bitget_proof(
     current = {k: java(v) for k, v in own.items()}
     order = list(own) if file_order else hashmap_order(list(own))
     digest = cut(f"{uid},{nonce},{canonical(current, order, leaf=True)}")
-    me = {keys[0]: digest, keys[1]: level, keys[2]: 2, "balances": own, "encryptUid": uid, "nonce": nonce}
+    me = {keys[0]: digest, keys[1]: level, keys[2]: 2, "balances": dict(own), "encryptUid": uid, "nonce": nonce}
     if bitunix:
         me["precisions"] = precisions
     path, inserted = [], list(own)
     for i, (side, raw) in enumerate(siblings):
         node_level = level - i
         sibling_hash = digest if side == 0 else cut(f"sibling-{i}")
-        path.append({keys[0]: sibling_hash, keys[1]: node_level, keys[2]: side, "balances": raw})
+        path.append({keys[0]: sibling_hash, keys[1]: node_level, keys[2]: side, "balances": dict(raw)})
         theirs = {k: java(v) for k, v in raw.items()}
         left, right = (theirs, current) if side == 1 else (current, theirs)
         mine = inserted

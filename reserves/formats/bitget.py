@@ -285,7 +285,7 @@ def _climb(proof: Proof, hashmap: bool) -> tuple[Check, str]:
             4, Status.FAIL, "the computed root hash differs from the file's root", top.hash, current.hash
         ), current.hash
     wrong = sorted(set(current.balances) ^ set(top.balances)) or [
-        k for k in current.balances if _units(current.balances[k]) != _units(top.balances[k])
+        k for k in current.balances if not _equal(current.balances[k], top.balances[k])
     ]
     if wrong:
         stated, found = top.balances.get(wrong[0]), current.balances.get(wrong[0])
@@ -294,8 +294,10 @@ def _climb(proof: Proof, hashmap: bool) -> tuple[Check, str]:
     return _check(4, Status.PASS, f"root {current.hash}"), current.hash
 
 
-def _units(amount: JavaDecimal) -> int:
-    return amount.units(max(amount.scale, 0) + 40)
+def _equal(one: JavaDecimal, other: JavaDecimal) -> bool:
+    """``compareTo == 0``: the same number, whatever the scales."""
+    scale = max(one.scale, other.scale, 0)
+    return one.units(scale) == other.units(scale)
 
 
 def _parent(proof: Proof, left: Node, right: Node, hashmap: bool) -> Node:

@@ -30,33 +30,36 @@ RATE = 12
 _BITS = 254
 
 
-def _grain(width: int) -> Iterator[int]:
-    """The Grain LFSR's output bits for this instance, after the self-shrinking step."""
+def _grain(width: int) -> Iterator[str]:
+    """The Grain LFSR's output bits for this instance, as runs of "0" and "1", after the
+    160 discarded and the self-shrinking step (of each pair, the second if the first is 1).
+
+    The register b[n+80] = b[n+62] ^ b[n+51] ^ b[n+38] ^ b[n+23] ^ b[n+13] ^ b[n] is run
+    18 bits at a time (its nearest tap is 18 places back) in an 80-bit window."""
     seed = f"01{0:04b}{_BITS:012b}{width:012b}{FULL_ROUNDS:010b}{PARTIAL_ROUNDS[width]:010b}" + "1" * 30
-    state = [int(bit) for bit in seed]
-
-    def step() -> int:
-        bit = state[62] ^ state[51] ^ state[38] ^ state[23] ^ state[13] ^ state[0]
-        state.pop(0)
-        state.append(bit)
-        return bit
-
-    for _ in range(160):
-        step()
+    window = int(seed[::-1], 2)  # bit i is b[n+i]
+    skip = 160
     while True:
-        keep = step()
-        output = step()
-        if keep:
-            yield output
+        run = []
+        for _ in range(512):
+            new = (
+                (window >> 62) ^ (window >> 51) ^ (window >> 38) ^ (window >> 23) ^ (window >> 13) ^ window
+            ) & 0x3FFFF
+            window = (window >> 18) | (new << 62)
+            run.append(f"{new:018b}"[::-1])
+        bits = "".join(run)[skip:]  # 512 x 18 is even: pairs stay aligned from run to run
+        skip = 0
+        yield "".join(second for first, second in zip(bits[0::2], bits[1::2], strict=True) if first == "1")
 
 
-def _numbers(bits: Iterator[int]) -> Iterator[int]:
+def _numbers(runs: Iterator[str]) -> Iterator[int]:
     """254-bit big-endian numbers read from the bits."""
+    pending = ""
     while True:
-        number = 0
-        for _ in range(_BITS):
-            number = (number << 1) | next(bits)
-        yield number
+        while len(pending) < _BITS:
+            pending += next(runs)
+        yield int(pending[:_BITS], 2)
+        pending = pending[_BITS:]
 
 
 @functools.cache

@@ -221,3 +221,18 @@ def test_hashmap_order_is_javas() -> None:
 def test_java_decimal_spellings(text: str, to_string: str, stripped: str) -> None:
     value = JavaDecimal.parse(text, exponent=True, where="test")
     assert (str(value), value.stripped()) == (to_string, stripped)
+
+
+def test_root_totals_compare_as_numbers_whatever_their_scale(tmp_path: Path) -> None:
+    """Bitget compares the root's totals with ``compareTo``: 19.25 and 19.2500 are equal."""
+    document = CASES["bitget-2025"]()
+    totals = document["path"][-1]["balances"]
+    assert totals["USDT"] == "19.25"
+    totals["USDT"] = "19.2500"
+    result = verify(tmp_path, document, "--root", root_of(document))
+    assert result.exit_code == 0, result.stdout
+    totals["USDT"] = "19.2501"
+    assert failed(verify(tmp_path, document, "--root", root_of(document))) == (
+        4,
+        "the computed root balance of USDT differs",
+    )
