@@ -236,3 +236,38 @@ def test_root_totals_compare_as_numbers_whatever_their_scale(tmp_path: Path) -> 
         4,
         "the computed root balance of USDT differs",
     )
+
+
+@pytest.mark.parametrize(
+    ("tamper", "step", "detail"),
+    [
+        pytest.param(
+            lambda d: d["self"]["balances"].update(USDT="208.800001"),
+            2,
+            "the leaf differs from the file's",
+            id="balance",
+        ),
+        pytest.param(
+            lambda d: d["path"][0].update(merkleLeaf="ab" * 32),
+            4,
+            "the computed root hash differs from the file's root",
+            id="sibling-hash",
+        ),
+        pytest.param(
+            lambda d: d["path"][1]["balances"].update(ETH="0.2"),
+            4,
+            "the computed root hash differs from the file's root",
+            id="sibling-sum",
+        ),
+        pytest.param(lambda d: d["path"][0].update(type=0), 3, "path[0].type 0 is not allowed there", id="padding"),
+    ],
+)
+def test_tampered_bitunix_fails(tmp_path: Path, tamper: Any, step: int, detail: str) -> None:
+    document = CASES["bitunix"]()
+    root = root_of(document)
+    tamper(document)
+    assert failed(verify(tmp_path, document, "--root", root)) == (step, detail)
+    assert failed(verify(tmp_path, CASES["bitunix"](), "--root", "cd" * 32)) == (
+        5,
+        "the root differs from the one supplied",
+    )
