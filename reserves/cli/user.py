@@ -45,6 +45,7 @@ from reserves.formats.registry import (
 from reserves.liabilities.proof import parse_proof
 from reserves.liabilities.snapshot import load_snapshot
 from reserves.report.documents import format_document, verification_document
+from reserves.report.web_verifier import write_page
 from reserves.strict_json import MAX_PROOF_BYTES, JsonValue, Numbers, load_json
 from reserves.verify import Anchor, ProofVerification, verify_proof
 
@@ -218,3 +219,19 @@ def print_verification(result: ProofVerification, strict: bool) -> None:
     )
     print_checks(result.checks)
     say_outcome(result.verdict(strict=strict))
+
+
+@app.command("web-verifier", epilog=EXIT_CODES_HELP, rich_help_panel="User")
+def web_verifier_command(
+    out: Annotated[Path, typer.Argument(help="The HTML file to write (replaced if it exists).")],
+) -> None:
+    """Write the verifier page: one HTML file that checks a proof in any browser, offline.
+
+    The page checks reserves-proof/1 files against the published snapshot.json or root
+    hash, with the same numbered steps as 'reserves verify'; it loads nothing from the
+    network. Give it to users to save and open.
+
+    Example: reserves web-verifier check-my-proof.html"""
+    with errors_to_exit_codes(as_json=False):
+        write_page(out)
+        say(f"Wrote {out}: open it in a browser, then drop your proof and the exchange's snapshot.json on it.")

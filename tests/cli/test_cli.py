@@ -79,6 +79,7 @@ def test_module_entry_point(tmp_path: Path) -> None:
         ("messages", "Print the message each wallet's signers must sign (FORMAT §6.4)."),
         ("sign", "Sign the wallets' ownership messages into snapshot.json (tests and demos)."),
         ("okx-addresses", "Check OKX's address-ownership CSV: each row's signature."),
+        ("web-verifier", "Write the verifier page: one HTML file that checks a proof in any browser, offline."),
     ],
 )
 def test_help_explains_every_command(command: str, summary: str, tmp_path: Path) -> None:

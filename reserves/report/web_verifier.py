@@ -1,0 +1,31 @@
+"""The verifier page: one self-contained HTML file a user saves and opens, which checks a
+``reserves-proof/1`` proof in the browser (``web/verifier.js``, FORMAT §6.3) with no
+network access (its Content-Security-Policy allows none) and no external file.
+
+The page's source stays readable in ``web/``; this module only inlines the script into
+the page (``page.html``, at ``/*VERIFIER*/``).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from reserves.atomic_file import write_text_atomically
+
+PLACEHOLDER = "/*VERIFIER*/"
+
+
+def page_html() -> str:
+    """The assembled page."""
+    folder = resources.files("reserves.report") / "web"
+    page = (folder / "page.html").read_text(encoding="utf-8")
+    script = (folder / "verifier.js").read_text(encoding="utf-8")
+    if "</script" in script.lower() or page.count(PLACEHOLDER) != 1:
+        raise AssertionError("the verifier script cannot be inlined into the page")
+    return page.replace(PLACEHOLDER, script)
+
+
+def write_page(path: Path) -> None:
+    """Write the page to ``path`` (whole or not at all)."""
+    write_text_atomically(path, page_html(), what="verifier page ")
