@@ -1,5 +1,9 @@
 """The compiled part of reserves: ``reserves.liabilities._bulk`` (see reserves/liabilities/_bulk.c), linked
-against OpenSSL's libcrypto for SHA-256. Everything else is in pyproject.toml."""
+against OpenSSL's libcrypto for SHA-256. Everything else is in pyproject.toml.
+
+The extension is optional: on a machine without a C compiler (or OpenSSL's headers) the
+install goes on without it and publish and audit run the pure-Python loops
+(reserves/liabilities/loops.py), which give the same bytes, more slowly."""
 
 from setuptools import Extension, setup
 
@@ -10,6 +14,7 @@ setup(
             sources=["reserves/liabilities/_bulk.c"],
             libraries=["crypto"],
             extra_compile_args=["-O3", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+            optional=True,
         )
     ]
 )

@@ -189,6 +189,13 @@ def fail(code: int, message: str, *, as_json: bool = False) -> NoReturn:
     raise typer.Exit(code)
 
 
+EXTRA_MODULES = frozenset(
+    {"numpy", "pyarrow", "web3", "requests", "embit", "eth_account", "eth_utils", "eth_abi", "eth_keys"}
+    | {"coincurve", "jinja2"}
+)
+"""What the extras install (reserves[exchange], reserves[auditor]) and the base install lacks."""
+
+
 @contextmanager
 def errors_to_exit_codes(*, as_json: bool = False) -> Iterator[None]:
     register_secret_urls([])  # a new command: no endpoints yet
@@ -208,6 +215,17 @@ def errors_to_exit_codes(*, as_json: bool = False) -> Iterator[None]:
         fail(EXIT_BUG, f"internal error: {exc}", as_json=as_json)
     except KeyboardInterrupt:
         fail(EXIT_INTERRUPTED, "interrupted", as_json=as_json)
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing not in EXTRA_MODULES:
+            bug = f"internal error (ModuleNotFoundError: {exc}). This is a bug; please report it."
+            fail(EXIT_BUG, bug, as_json=as_json)
+        fail(
+            EXIT_SOURCE,
+            f"cannot run: this command needs {missing}, which a verify-only install leaves out: "
+            "pip install 'reserves[all]' (or reserves[exchange], reserves[auditor])",
+            as_json=as_json,
+        )
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         fail(
             EXIT_BUG,

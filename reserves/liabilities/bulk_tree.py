@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from reserves import hashing
 from reserves.encoding import u8, u64
-from reserves.liabilities import _bulk
+from reserves.liabilities.loops import hot_loops
 from reserves.liabilities.tree import Node, SumOverflowError
 
 Records = npt.NDArray[np.uint8]
@@ -143,7 +143,7 @@ class _Builder:
             # Leaves and every level above, each with a spare row: < 2^(k+1) + k + 1 rows.
             scratch = np.empty(((2 << self.chunk_levels) + self.chunk_levels + 1, self.size), dtype=np.uint8)
         leaves = self.leaves
-        _bulk.leaf_records(
+        hot_loops().leaf_records(
             self.leaf_prefix, leaves.hashes, leaves.amounts, leaves.slot_rows, first, scratch[:count], self.size - 32
         )
         try:
@@ -172,7 +172,9 @@ class _Builder:
             pairs = len(below) // 2
             space = space[len(below) :]
             parents = space[: pairs + 1]
-            overflow = _bulk.parent_records(self.node_prefix, level + 1, first // 2, below, parents[:pairs], self.size)
+            overflow = hot_loops().parent_records(
+                self.node_prefix, level + 1, first // 2, below, parents[:pairs], self.size
+            )
             if overflow >= 0:
                 self._overflow(level + 1, first // 2, below, overflow)
             records, real, first = parents, pairs, first // 2

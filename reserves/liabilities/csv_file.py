@@ -23,7 +23,7 @@ import numpy.typing as npt
 from reserves.context import Asset
 from reserves.encoding import check_symbol, parse_amount, u128
 from reserves.errors import InputError
-from reserves.liabilities import _bulk, columnar
+from reserves.liabilities import columnar, loops
 from reserves.liabilities.proof import check_account_id
 from reserves.progress import ProgressCallback, silent
 
@@ -116,8 +116,8 @@ def _read_columnar(
     that can be found in bulk; or ``None`` when the reference parser must read the file
     (small files, and any file the fast path has a doubt about: the reference reports it)."""
     try:
-        if path.stat().st_size < COLUMNAR_MIN_BYTES:
-            return None
+        if path.stat().st_size < COLUMNAR_MIN_BYTES or loops.compiled is None:
+            return None  # small, or no compiled loops: the reference parser reads it
         with path.open("rb") as handle:
             first_line = handle.readline(1 << 20).rstrip(b"\r\n")
     except OSError:
@@ -218,7 +218,7 @@ def _explain_first_error(path: Path, assets: tuple[Asset, ...], found: columnar.
     def record(row: int) -> list[str] | None:
         """The fields of row ``row``: ``[]`` for a blank line, ``None`` if it cannot be told."""
         with memoryview(raw)[body:] as rows:
-            start = _bulk.line_start(rows, row)
+            start = loops.compiled.line_start(rows, row) if loops.compiled is not None else -1
         if start < 0:
             return None
         end = raw.find(b"\n", body + start)

@@ -14,8 +14,9 @@ import numpy.typing as npt
 from reserves import hashing
 from reserves.context import SnapshotContext
 from reserves.errors import InputError
-from reserves.liabilities import _bulk, bulk_tree
+from reserves.liabilities import bulk_tree
 from reserves.liabilities.csv_file import LiabilitiesFile
+from reserves.liabilities.loops import hot_loops, notice_if_slow
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.tree import Node, SumOverflowError
 from reserves.progress import ProgressCallback, silent
@@ -62,8 +63,10 @@ def build_liability_tree(
     hashes = np.empty((count, 64), dtype=np.uint8)
     account_prefix = hashing.ACCOUNT.prefix + ctx
 
+    notice_if_slow(count)
+
     def hash_accounts(start: int, stop: int) -> None:
-        _bulk.account_hashes(
+        hot_loops().account_hashes(
             liabilities.id_offsets, liabilities.id_bytes, secret.key, account_prefix, hashes, start, stop
         )
 
