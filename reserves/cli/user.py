@@ -43,7 +43,7 @@ from reserves.formats.registry import (
     verify_other,
 )
 from reserves.liabilities.proof import parse_proof
-from reserves.liabilities.snapshot import load_snapshot
+from reserves.liabilities.snapshot import SnapshotStatement, fetch_snapshot, load_snapshot
 from reserves.report.documents import format_document, verification_document
 from reserves.report.web_verifier import write_page
 from reserves.strict_json import MAX_PROOF_BYTES, JsonValue, Numbers, load_json
@@ -58,9 +58,9 @@ CredentialOption = Annotated[
 ]
 
 SnapshotOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        help="The snapshot.json the exchange published, fetched separately (SwissBorg: auditRoots.json; "
+        help="The snapshot.json the exchange published: a file, or its https:// address (SwissBorg: auditRoots.json; "
         "HTX and Gate zk: the asset list, config.json or cex_config.json).",
     ),
 ]
@@ -117,10 +117,10 @@ def verify_command(
             raise InputError(anchor_message(problem, found.name))
         how = "forced by --format" if found.forced else "recognised by its content"
         if found.name != NATIVE:
-            other = _verify_other(found.name, document.value, proof_file, root, tree, snapshot, credential)
+            other = _verify_other(found.name, document.value, proof_file, root, tree, _local(snapshot), credential)
             _report_format(other, how, as_json, strict)
         anchor = Anchor(
-            snapshot=load_snapshot(snapshot) if snapshot is not None else None,
+            snapshot=_published_snapshot(snapshot),
             root_hash=parse_root(root) if root is not None else None,
         )
         result = verify_proof(parse_proof(document), anchor)
@@ -131,6 +131,22 @@ def verify_command(
             say(f"Format: reserves-proof/1 ({how})")
             print_verification(result, strict)
         raise typer.Exit(verdict.exit_code)
+
+
+def _published_snapshot(location: str | None) -> SnapshotStatement | None:
+    """The snapshot.json given to ``--snapshot``: a local file or an ``https://`` address."""
+    if location is None:
+        return None
+    if location.startswith(("https://", "http://")):
+        return fetch_snapshot(location)
+    return load_snapshot(Path(location))
+
+
+def _local(location: str | None) -> Path | None:
+    """Another exchange's published file: local only."""
+    if location is not None and location.startswith(("https://", "http://")):
+        raise InputError("an address is accepted for a snapshot.json; download the exchange's file and give its path")
+    return Path(location) if location is not None else None
 
 
 def _load(proof_file: Path, forced: str | None) -> tuple[JsonValue, Recognised]:

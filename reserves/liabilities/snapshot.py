@@ -8,16 +8,19 @@ give the same bytes.
 from __future__ import annotations
 
 import json
+import ssl
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reserves.context import Asset, SnapshotContext
 from reserves.encoding import check_decimals, check_symbol, format_amount, parse_amount, parse_cutoff, parse_hex32
-from reserves.errors import InputError
+from reserves.errors import InputError, SourceError
 from reserves.liabilities.tree import Node
 from reserves.onchain.reserve_sections import ReserveSections, parse_reserve_sections
-from reserves.strict_json import JsonValue, load_json
+from reserves.strict_json import MAX_JSON_BYTES, JsonValue, load_json, parse_json
 
 SNAPSHOT_FORMAT = "reserves-snapshot/1"
 _COMMITMENT_KEYS = ("exchange", "snapshot_id", "cutoff", "height", "assets", "root")
@@ -126,3 +129,36 @@ def parse_snapshot(document: JsonValue) -> SnapshotStatement:
 
 def load_snapshot(path: Path) -> SnapshotStatement:
     return parse_snapshot(load_json(path))
+
+
+FETCH_TIMEOUT = 30
+"""Seconds to wait for a published snapshot.json, in all."""
+
+
+def fetch_snapshot(url: str, *, timeout: float = FETCH_TIMEOUT) -> SnapshotStatement:
+    """The snapshot.json an exchange publishes on its site: ``https://`` only, the server's
+    certificate verified against the system's trusted authorities, no redirects, at most
+    ``MAX_JSON_BYTES``; then parsed as strictly as a local file."""
+    if not url.startswith("https://"):
+        raise InputError(f"a snapshot URL must start with https://, found {url!r}")
+    context = ssl.create_default_context()  # verifies the certificate and the host name
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
+    try:
+        with opener.open(
+            urllib.request.Request(url, headers={"Accept-Encoding": "identity"}), timeout=timeout
+        ) as reply:
+            raw = reply.read(MAX_JSON_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise SourceError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise SourceError(f"{url}: {reason}") from None
+    return parse_snapshot(parse_json(raw, source=url))
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A published file is where the exchange says it is: a redirect is an error."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        raise urllib.error.HTTPError(args[0].full_url, args[2], "redirect refused", args[4], None)
