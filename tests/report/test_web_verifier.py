@@ -20,6 +20,7 @@ from support import ROOT, cli
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 VECTORS = ROOT / "fixtures" / "vectors"
 MALICIOUS = ROOT / "fixtures" / "malicious"
+OKX = ROOT / "fixtures" / "okx"
 RESULT_OF_EXIT = {0: "PASS", 1: "FAIL", 2: "MALFORMED"}
 
 
@@ -152,6 +153,45 @@ def generated_cases() -> dict[str, dict[str, Any]]:
         "snapshot": snapshot.replace('"accounts"', '"accounts2"'),
         "root": None,
     }
+    return cases | okx_cases()
+
+
+def okx_cases() -> dict[str, dict[str, Any]]:
+    """OKX's published v1 example (MIT), against its root, alone, tampered and malformed."""
+    text = (OKX / "merkle_proof_file.json").read_text()
+    root = json.loads(text)["path"][-1]["hash"]
+    changes = {
+        "balance": lambda d: d["self"]["balances"].update(BTC="2"),
+        "sibling-hash": lambda d: d["path"][0].update(hash="ab" * 32),
+        "sibling-sum": lambda d: d["path"][1]["balances"].update(ETH="1"),
+        "root-total": lambda d: d["path"][-1]["balances"].update(USDT="1"),
+        "height": lambda d: d["path"][1].update(height=7),
+        "side": lambda d: d["path"][0].update(type=d["self"]["type"]),
+        "padding": lambda d: d["path"][0].update(type=4),
+    }
+    malformed = {
+        "unknown-key": lambda d: d["self"].update(extra=1),
+        "nonce": lambda d: d["self"].update(nonce="XYZ"),
+        "amount": lambda d: d["self"]["balances"].update(BTC="1e5"),
+        "missing-asset": lambda d: d["self"]["balances"].pop("ETH"),
+    }
+    cases = {
+        "okx/example": {"proof": text, "snapshot": None, "root": root},
+        "okx/alone": {"proof": text, "snapshot": None, "root": None},
+        "okx/other-root": {"proof": text, "snapshot": None, "root": "0x" + "ab" * 32},
+        "okx/with-snapshot": {
+            "proof": text,
+            "snapshot": (VECTORS / "small" / "snapshot.json").read_text(),
+            "root": None,
+        },
+        "okx/float": {"proof": text.replace('"height":1', '"height":1.0', 1), "snapshot": None, "root": root},
+    }
+    cases |= {
+        f"okx/tampered/{k}": {"proof": _edit(text, v), "snapshot": None, "root": root} for k, v in changes.items()
+    }
+    cases |= {
+        f"okx/malformed/{k}": {"proof": _edit(text, v), "snapshot": None, "root": root} for k, v in malformed.items()
+    }
     return cases
 
 
@@ -171,10 +211,10 @@ def test_page_equals_the_cli_on_every_case(outcomes: dict[str, tuple[dict[str, A
     assert different == {}
     results = [page["result"] for page, _ in outcomes.values()]
     assert {r: results.count(r) for r in sorted(set(results))} == {
-        "FAIL": 16,
-        "MALFORMED": 20,
-        "NOT_ANCHORED": 13,
-        "PASS": 26,
+        "FAIL": 24,
+        "MALFORMED": 26,
+        "NOT_ANCHORED": 14,
+        "PASS": 27,
     }
 
 
@@ -186,6 +226,12 @@ def test_vectors_pass_and_tampering_fails_at_the_cli_step(
     assert outcomes["tampered/balance"][0]["steps"][4] == [5, "FAIL"]
     assert outcomes["malicious/proof_duplicated_odd_node.json"][0]["steps"][6] == [7, "FAIL"]
     assert outcomes["other-snapshot"][0]["steps"][5] == [6, "FAIL"]
+
+
+def test_other_exchanges_formats_are_left_to_the_cli(tmp_path: Path) -> None:
+    bybit = (ROOT / "fixtures" / "formats" / "bybit" / "mock_user_merkle_tree_path_40.json").read_text()
+    (outcome,) = run_in_chromium(tmp_path, [{"proof": bybit, "snapshot": None, "root": "ab" * 32}])
+    assert outcome == {"result": "CANNOT_CHECK", "steps": []}
 
 
 def test_page_is_one_offline_file(tmp_path: Path) -> None:

@@ -4,7 +4,11 @@
  * negative numbers, FORMAT §2's amount grammar, NFC strings).
  *
  *   window.reservesVerify(proofText, snapshotText, {root}) -> Promise of
- *     {result: "PASS" | "FAIL" | "MALFORMED" | "NOT_ANCHORED", reason, steps, balances, totals}
+ *     {result: "PASS" | "FAIL" | "MALFORMED" | "NOT_ANCHORED" | "CANNOT_CHECK", reason, format,
+ *      steps, balances, totals}
+ *
+ * It checks reserves-proof/1 files and OKX's v1 proofs (self, path); another exchange's
+ * format is CANNOT_CHECK here (the CLI checks it).
  *
  * snapshotText is the exchange's snapshot.json (or null); options.root a published root
  * hash (64 hex digits, 0x and upper case accepted) used when there is no snapshot.
@@ -198,8 +202,8 @@
   }
   const COMMITMENT_KEYS = ["exchange", "snapshot_id", "cutoff", "height", "assets", "root"];
 
-  function parseProof(proofText) {
-    const doc = exactly(parseJson(proofText, "proof"), "proof $", ["format", "snapshot", "account", "path"]);
+  function parseProof(document) {
+    const doc = exactly(document, "proof $", ["format", "snapshot", "account", "path"]);
     if (doc.get("format") !== "reserves-proof/1") fail("proof $.format", "expected 'reserves-proof/1'");
     const snapshot = commitment(exactly(doc.get("snapshot"), "proof $.snapshot", COMMITMENT_KEYS), "proof $.snapshot");
     const account = exactly(doc.get("account"), "proof $.account", ["id", "salt", "index", "balances"]);
@@ -336,6 +340,116 @@
     yield [7, "PASS", `slot ${a.index} of ${published.accounts}; padding siblings are the defined nodes`];
   }
 
+
+  /* OKX's Merkle v1 user proof (self and path), as reserves.formats.okx_v1 checks it:
+   * leaf = SHA-256(nonce || {"BTC":"…","ETH":"…","USDT":"…"}), parent = SHA-256(left ||
+   * right || BTC || ETH || USDT || height) with every sum rounded down to 8 decimals. */
+  const OKX = {
+    steps: {
+      1: ["parse", "the file parses; balances are non-negative plain decimals"],
+      2: ["leaf", "the leaf recomputes from the user's nonce and balances"],
+      3: ["path-shape", "the path is well formed"],
+      4: ["climb", "climbing the path gives the root"],
+      5: ["root-published", "the root is the published one"],
+    },
+    title: "OKX Merkle v1 proof",
+    assets: ["BTC", "ETH", "USDT"],
+    rounding: 10n ** 10n,
+  };
+  const OTHER_SELF_KEYS = ["userHash", "merkelLeaf", "merkleLeaf"];
+  function isOkxV1(doc) {
+    const own = doc.get("self");
+    return doc.size === 2 && doc.has("self") && doc.has("path") && own instanceof Map && !OTHER_SELF_KEYS.some((k) => own.has(k));
+  }
+  const okxText = (units) => format(units, 18);
+  function okxHash(value, where) {
+    if (typeof value !== "string" || !HEX32.test(value)) fail(where, "expected 64 lowercase hex characters");
+    return value;
+  }
+  function okxBalances(value, where) {
+    if (!(value instanceof Map) || value.size !== 3 || !OKX.assets.every((a) => value.has(a))) fail(where, "balances must have exactly the keys BTC, ETH, USDT");
+    const units = OKX.assets.map((a) => amount(value.get(a), 18, `${where}.${a}`));
+    return { units, text: OKX.assets.map((a) => value.get(a)) };
+  }
+  function okxNode(value, where) {
+    if (!(value instanceof Map)) fail(where, "expected an object");
+    for (const key of value.keys()) if (!["auditId", "balances", "type", "nonce", "hash", "height"].includes(key)) fail(where, `unknown key ${JSON.stringify(key)}`);
+    for (const key of ["type", "height"]) if (typeof value.get(key) !== "bigint") fail(`${where}.${key}`, `${key} must be an integer`);
+    return { type: Number(value.get("type")), height: Number(value.get("height")), hash: okxHash(value.get("hash"), `${where}.hash`), balances: okxBalances(value.get("balances"), `${where}.balances`) };
+  }
+  function parseOkx(doc) {
+    const own = doc.get("self");
+    const nonce = okxHash(own.get("nonce"), "proof $.self.nonce");
+    const leaf = okxNode(own, "proof $.self");
+    const path = doc.get("path");
+    if (!Array.isArray(path) || path.length === 0) fail("proof $.path", "expected a non-empty array");
+    return { nonce, leaf, path: path.map((item, i) => okxNode(item, `proof $.path[${i}]`)) };
+  }
+  async function sha256Text(value) { return toHex(await sha256(encoder.encode(value))); }
+  function okxPathProblem(proof) {
+    const { leaf, path } = proof;
+    if (![1, 2].includes(leaf.type) || leaf.height !== 1) return ["self must be a left or right leaf at height 1", "type 1 or 2, height 1", `type ${leaf.type}, height ${leaf.height}`];
+    for (let position = 0; position < path.length; position++) {
+      const node = path[position], last = position === path.length - 1, where = `path[${position}]`;
+      if (last !== (node.type === 3)) return [`${where}: the root must be the last element and only the last`, last ? "type 3 last" : "type 1, 2 or 4", `type ${node.type}`];
+      if (![1, 2, 3, 4].includes(node.type)) return [`${where}: unknown type`, "1, 2, 3 or 4", `${node.type}`];
+      if (node.height !== position + 1) return [`${where}: heights must rise by one`, `${position + 1}`, `${node.height}`];
+      if (node.type === 4 && node.balances.units.some((u) => u !== 0n)) return [`${where}: a padding node has zero balances`, "0, 0, 0", node.balances.text.join(", ")];
+      if (node.balances.units.some((u) => u % OKX.rounding !== 0n)) return [`${where}: OKX's sums have at most 8 decimals; more are covered by no hash`, "at most 8 decimals", node.balances.text.join(", ")];
+    }
+    if (path.length < 2 || ![1, 2, 4].includes(path[0].type) || path[0].type === leaf.type) return ["path[0] must be the leaf's sibling, on the other side", `not type ${leaf.type}`, `type ${path[0].type}`];
+    return null;
+  }
+  async function* okxSteps(proof, rootHex) {
+    yield [1, "PASS", ""];
+    const { leaf, path } = proof;
+    const leafJson = "{" + OKX.assets.map((a, i) => `"${a}":"${leaf.balances.text[i]}"`).join(",") + "}";
+    const computed = await sha256Text(proof.nonce + leafJson);
+    if (computed !== leaf.hash) return yield [2, "FAIL", "self.hash is not SHA-256(nonce || balances)", computed, leaf.hash];
+    yield [2, "PASS", computed];
+    const problem = okxPathProblem(proof);
+    if (problem) return yield [3, "FAIL", ...problem];
+    yield [3, "PASS", `${path.length - 1} siblings, root at height ${path[path.length - 1].height}`];
+    let hash = leaf.hash, current = leaf.balances;
+    for (let position = 0; position < path.length - 1; position++) {
+      const sibling = path[position];
+      if (sibling.type !== 4 && sibling.hash === hash) return yield [4, "FAIL", `path[${position}] copies the node it pairs with, as only padding (type 4) may`, "type 4", `type ${sibling.type}`];
+      const siblingIsLeft = position ? sibling.type === 1 : leaf.type === 2;
+      const [left, right] = siblingIsLeft ? [sibling.hash, hash] : [hash, sibling.hash];
+      const units = current.units.map((u, i) => (u + sibling.balances.units[i]) / OKX.rounding * OKX.rounding);
+      current = { units, text: units.map(okxText) };
+      hash = await sha256Text(left + right + current.text.join("") + String(position + 2));
+    }
+    const top = path[path.length - 1];
+    if (hash !== top.hash) return yield [4, "FAIL", "the computed root hash differs from the file's root", top.hash, hash];
+    if (current.units.some((u, i) => u !== top.balances.units[i]) || current.text.some((t, i) => t !== top.balances.text[i])) {
+      return yield [4, "FAIL", "the computed root balances differ", top.balances.text.join(", "), current.text.join(", ")];
+    }
+    yield [4, "PASS", `root ${hash}`];
+    if (!rootHex) return yield [5, "SKIPPED", "not anchored: the root was compared with nothing published"];
+    if (rootHex !== hash) return yield [5, "FAIL", "the root differs from the one supplied", rootHex, hash];
+    yield [5, "PASS", "equals the root hash supplied"];
+  }
+  async function verifyOkx(doc, snapshotText, rootValue) {
+    if (snapshotText !== null && snapshotText !== undefined) fail("snapshot", "a snapshot.json anchors reserves-proof/1 files; for an OKX proof give the root OKX published");
+    const proof = parseOkx(doc);
+    const rootHex = rootOption(rootValue);
+    const checks = [];
+    for await (const [step, status, detail, expected, found] of okxSteps(proof, rootHex)) {
+      const check = { step, id: OKX.steps[step][0], status, title: OKX.steps[step][1], detail };
+      if (expected !== undefined) Object.assign(check, { expected, found });
+      checks.push(check);
+    }
+    const balances = Object.fromEntries(OKX.assets.map((a, i) => [a, proof.leaf.balances.text[i]]));
+    const top = proof.path[proof.path.length - 1];
+    const totals = Object.fromEntries(OKX.assets.map((a, i) => [a, top.balances.text[i]]));
+    const failed = checks.find((c) => c.status === "FAIL");
+    const base = { format: OKX.title, steps: checks, balances, totals };
+    if (failed) return { result: "FAIL", reason: `(${failed.step}) ${failed.title} failed: ${failed.detail}`, ...base };
+    if (!rootHex) return { result: "NOT_ANCHORED", reason: "the proof is consistent with its own root, which was not compared with a published one", ...base };
+    return { result: "PASS", reason: "your balances are included in the published root", ...base };
+  }
+
   function rootOption(value) {
     if (value === undefined || value === null || value === "") return null;
     const spelled = (value.startsWith("0x") || value.startsWith("0X") ? value.slice(2) : value).toLowerCase();
@@ -344,16 +458,25 @@
   }
 
   async function reservesVerify(proofText, snapshotText, options = {}) {
-    let proof, published, rootHex;
     try {
       if (typeof proofText !== "string" || proofText.length > MAX_PROOF_BYTES) fail("proof", "no proof text, or larger than 32 MiB");
-      proof = parseProof(proofText);
-      published = snapshotText === null || snapshotText === undefined ? null : parseSnapshot(snapshotText);
-      rootHex = published ? null : rootOption(options.root);
+      const doc = parseJson(proofText, "proof");
+      if (doc.has("format")) return await verifyNative(doc, snapshotText, options.root);
+      if (isOkxV1(doc)) return await verifyOkx(doc, snapshotText, options.root);
+      if (doc.has("self") || doc.has("path") || doc.has("Proof") || doc.has("MerkleProofEncode")) {
+        return { result: "CANNOT_CHECK", reason: "this page checks reserves-proof/1 and OKX v1 files; for this exchange's format use 'reserves verify'", steps: [] };
+      }
+      fail("proof", "cannot tell its format: expected reserves-proof/1 or an OKX v1 proof (self, path)");
     } catch (error) {
       if (error instanceof Malformed) return { result: "MALFORMED", reason: error.message, steps: [] };
       throw error;
     }
+  }
+
+  async function verifyNative(doc, snapshotText, rootValue) {
+    const proof = parseProof(doc);
+    const published = snapshotText === null || snapshotText === undefined ? null : parseSnapshot(snapshotText);
+    const rootHex = published ? null : rootOption(rootValue);
     const checks = [];
     for await (const [step, status, detail, expected, found] of steps(proof, published, rootHex)) {
       const check = { step, id: STEPS[step][0], status, title: STEPS[step][1], detail };
@@ -367,9 +490,10 @@
     const s = proof.snapshot;
     const balances = Object.fromEntries(s.assets.map((a, i) => [a.symbol, format(proof.account.balances[i], a.decimals)]));
     const totals = Object.fromEntries(s.assets.map((a, i) => [a.symbol, format(s.root.sums[i], a.decimals)]));
-    if (failed) return { result: "FAIL", reason: `(${failed.step}) ${failed.title} failed: ${failed.detail}`, steps: checks, balances, totals };
-    if (!published && !rootHex) return { result: "NOT_ANCHORED", reason: "consistent, but compared with no published snapshot or root", steps: checks, balances, totals };
-    return { result: "PASS", reason: `account ${JSON.stringify(proof.account.id)} is included in ${describe(s)}`, steps: checks, balances, totals };
+    const base = { format: "reserves-proof/1", steps: checks, balances, totals };
+    if (failed) return { result: "FAIL", reason: `(${failed.step}) ${failed.title} failed: ${failed.detail}`, ...base };
+    if (!published && !rootHex) return { result: "NOT_ANCHORED", reason: "consistent, but compared with no published snapshot or root", ...base };
+    return { result: "PASS", reason: `account ${JSON.stringify(proof.account.id)} is included in ${describe(s)}`, ...base };
   }
 
   window.reservesVerify = reservesVerify;
