@@ -2,7 +2,7 @@
 ``reserves-proof/1`` proof in the browser (``web/verifier.js``, FORMAT §6.3) with no
 network access (its Content-Security-Policy allows none) and no external file.
 
-The page's source stays readable in ``web/``; this module only inlines the script into
+The page's source stays readable in ``web/``; this module only inlines the scripts into
 the page (``page.html``, at ``/*VERIFIER*/``).
 """
 
@@ -14,13 +14,15 @@ from pathlib import Path
 from reserves.atomic_file import write_text_atomically
 
 PLACEHOLDER = "/*VERIFIER*/"
+SCRIPTS = ("verifier.js", "formats.js", "java_formats.js")
+"""The page's scripts, in order: the core and our format (with OKX v1), then other exchanges'."""
 
 
 def page_html() -> str:
     """The assembled page."""
     folder = resources.files("reserves.report") / "web"
     page = (folder / "page.html").read_text(encoding="utf-8")
-    script = (folder / "verifier.js").read_text(encoding="utf-8")
+    script = "\n".join((folder / name).read_text(encoding="utf-8") for name in SCRIPTS)
     if "</script" in script.lower() or page.count(PLACEHOLDER) != 1:
         raise AssertionError("the verifier script cannot be inlined into the page")
     return page.replace(PLACEHOLDER, script)

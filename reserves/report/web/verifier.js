@@ -35,11 +35,15 @@
   const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
   class Malformed extends Error {}
+  /* A JSON number other than a plain non-negative integer, kept as its exact text: only
+   * formats that hash such numbers (Bitget 2022) read them; for every other, a parse that
+   * met one is refused as the CLI refuses it. */
+  class NumberText { constructor(text) { this.text = text; } }
   const fail = (where, message) => { throw new Malformed(`${where}: ${message}`); };
 
   /* (1) Strict JSON: the grammar of RFC 8259, an object at the top, no duplicate keys,
    * integers only (non-negative, at most 40 digits), nesting at most 64 deep. */
-  function parseJson(text, source) {
+  function parseJson(text, source, lenient = null) {
     let at = 0;
     const ws = () => { while (at < text.length && " \t\n\r".includes(text[at])) at++; };
     const error = (message) => fail(source, `invalid JSON at offset ${at}: ${message}`);
@@ -50,8 +54,7 @@
       if (c === "{") return object(depth);
       if (c === "[") return array(depth);
       if (c === '"') return string();
-      if (c === "-") error("negative number");
-      if (c >= "0" && c <= "9") return number();
+      if (c === "-" || (c >= "0" && c <= "9")) return number();
       for (const [word, result] of [["true", true], ["false", false], ["null", null]]) {
         if (text.startsWith(word, at)) { at += word.length; return result; }
       }
@@ -108,12 +111,16 @@
       }
     }
     function number() {
-      const match = /^(0|[1-9][0-9]*)([.eE]?)/.exec(text.slice(at, at + MAX_INT_DIGITS + 2));
-      if (match[2]) error("a number with a fraction or an exponent (amounts are strings)");
-      if (match[1].length > MAX_INT_DIGITS) error(`a number of more than ${MAX_INT_DIGITS} digits`);
-      if (/[0-9]/.test(text[at + match[1].length] || "")) error(`a number of more than ${MAX_INT_DIGITS} digits`);
-      at += match[1].length;
-      return BigInt(match[1]);
+      const match = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(at, at + 4096));
+      if (!match) error("invalid number");
+      const spelled = match[0];
+      at += spelled.length;
+      const fraction = match[2] !== undefined || match[3] !== undefined;
+      if (spelled.replace("-", "").length > MAX_INT_DIGITS) error(`a number of more than ${MAX_INT_DIGITS} digits`);
+      if (!fraction && !spelled.startsWith("-")) return BigInt(spelled);
+      if (lenient === null) error(fraction ? `number ${spelled} is not an integer (amounts are strings)` : `negative number ${spelled}`);
+      (fraction ? lenient.fractions : lenient.negatives).push(spelled);
+      return new NumberText(spelled);
     }
     if (text.charCodeAt(0) === 0xfeff) fail(source, "starts with a byte-order mark");
     const result = value(0);
@@ -460,13 +467,25 @@
   async function reservesVerify(proofText, snapshotText, options = {}) {
     try {
       if (typeof proofText !== "string" || proofText.length > MAX_PROOF_BYTES) fail("proof", "no proof text, or larger than 32 MiB");
-      const doc = parseJson(proofText, "proof");
-      if (doc.has("format")) return await verifyNative(doc, snapshotText, options.root);
-      if (isOkxV1(doc)) return await verifyOkx(doc, snapshotText, options.root);
-      if (doc.has("self") || doc.has("path") || doc.has("Proof") || doc.has("MerkleProofEncode")) {
-        return { result: "CANNOT_CHECK", reason: "this page checks reserves-proof/1 and OKX v1 files; for this exchange's format use 'reserves verify'", steps: [] };
+      const lenient = { negatives: [], fractions: [] };
+      const doc = parseJson(proofText, "proof", lenient);
+      const other = (window.reservesFormats || []).find((f) => f.recognises(doc));
+      const refuse = (negatives, fractions) => {
+        if (lenient.negatives.length && !negatives) fail("proof", `invalid JSON: negative number ${lenient.negatives[0]}`);
+        if (lenient.fractions.length && !fractions) fail("proof", `invalid JSON: number ${lenient.fractions[0]} is not an integer`);
+      };
+      if (doc.has("format")) { refuse(false, false); return await verifyNative(doc, snapshotText, options.root); }
+      if (isOkxV1(doc)) { refuse(false, false); return await verifyOkx(doc, snapshotText, options.root); }
+      if (other) {
+        refuse(other.signed, other.fractional);
+        if (snapshotText !== null && snapshotText !== undefined) fail("snapshot", `a snapshot.json anchors reserves-proof/1 files; for ${other.name} give the root`);
+        return await runSteps(other.title, other.steps, other.check(doc, rootDigits(options.root, other.digits)), other.anchorStep);
       }
-      fail("proof", "cannot tell its format: expected reserves-proof/1 or an OKX v1 proof (self, path)");
+      if (doc.has("self") || doc.has("path") || doc.has("Proof") || doc.has("MerkleProofEncode") || doc.has("pathList")) {
+        refuse(true, true);
+        return { result: "CANNOT_CHECK", reason: "this page does not check this exchange's format; use 'reserves verify'", steps: [] };
+      }
+      fail("proof", "cannot tell its format");
     } catch (error) {
       if (error instanceof Malformed) return { result: "MALFORMED", reason: error.message, steps: [] };
       throw error;
@@ -496,5 +515,47 @@
     return { result: "PASS", reason: `account ${JSON.stringify(proof.account.id)} is included in ${describe(s)}`, ...base };
   }
 
+  function rootDigits(value, digits) {
+    if (value === undefined || value === null || value === "") return null;
+    const spelled = (value.startsWith("0x") || value.startsWith("0X") ? value.slice(2) : value).toLowerCase();
+    if (!new RegExp(`^[0-9a-f]{${digits}}$`).test(spelled)) fail("root", `root hash must be ${digits} hex characters`);
+    return spelled;
+  }
+
+  /* Another exchange's steps, run until the first failure (reserves.formats.run_steps). */
+  async function runSteps(title, stepsDef, generator, anchorStep) {
+    const checks = [];
+    let found = { balances: {}, totals: {} };
+    for await (const item of generator) {
+      if (!Array.isArray(item)) { found = item; continue; }
+      const [step, status, detail, expected, found2, id, named] = item;
+      const check = { step, id: id || stepsDef[step][0], status, title: named || stepsDef[step][1], detail };
+      if (expected !== undefined) Object.assign(check, { expected, found: found2 });
+      checks.push(check);
+      if (status === "FAIL") break;
+    }
+    const failed = checks.find((c) => c.status === "FAIL");
+    const base = { format: title, steps: checks, balances: found.balances, totals: found.totals };
+    if (failed) return { result: "FAIL", reason: `(${failed.step}) ${failed.title} failed`, ...base };
+    if (!checks.some((c) => c.step === anchorStep && c.status === "PASS")) {
+      return { result: "NOT_ANCHORED", reason: "the proof is consistent with its own root, which was not compared with a published one", ...base };
+    }
+    return { result: "PASS", reason: "your balances are included in the published root", ...base };
+  }
+
+  /* What the other formats' module (formats.js) shares with this one. */
+  window.reservesCore = {
+    fail, NumberText, sha256Text, toHex, encoder, HEX32,
+    anchored(step, supplied, computed) {
+      if (!supplied) return [step, "SKIPPED", "not anchored: the root was compared with nothing published"];
+      if (supplied !== computed) return [step, "FAIL", "the root differs from the one supplied", supplied, computed];
+      return [step, "PASS", "equals the root hash supplied"];
+    },
+    negatives(where, step) {
+      const title = "amounts on the path are not negative";
+      if (!where.length) return [step, "PASS", "no negative amount on the path", undefined, undefined, "negative-amounts", title];
+      return [step, "WARN", `negative amounts (${where.slice(0, 5).join(", ")}): the published total may understate what is owed`, undefined, undefined, "negative-amounts", title];
+    },
+  };
   window.reservesVerify = reservesVerify;
 })();

@@ -1,0 +1,166 @@
+/* reserves: other exchanges' hash-based proof formats in the verifier page, each checked as
+ * its reserves.formats module checks it (same steps, same findings): MEXC, CoinEx, Bitget
+ * and Bitunix. Amounts are BigInt counts of a fixed small unit, or, for the Java
+ * exchanges, BigInt-unscaled BigDecimals whose scale is kept (their text is hashed). */
+"use strict";
+(function () {
+  const { fail, NumberText, sha256Text, HEX32, anchored, negatives } = window.reservesCore;
+  const isMap = (v) => v instanceof Map;
+  const ascii = (k) => /^[\x00-\x7f]*$/.test(k);
+
+  /* Plain decimals to BigInt units of 10^-scale (reserves.formats.decimals.parse_decimal). */
+  const DECIMAL = /^(-?)(0|[1-9][0-9]{0,38})(?:\.([0-9]+))?$/;
+  function decimal(text, scale, signed, where) {
+    const m = typeof text === "string" && ascii(text) ? DECIMAL.exec(text) : null;
+    const fraction = m ? m[3] || "" : "";
+    if (!m || (m[1] && !signed) || fraction.length > scale) fail(where, `amount ${JSON.stringify(text)} is not a plain decimal of at most ${scale} decimals`);
+    const units = BigInt(m[2] + fraction.padEnd(scale, "0"));
+    return m[1] ? -units : units;
+  }
+  function stripZeros(units, scale) {
+    const negative = units < 0n, digits = (negative ? -units : units).toString().padStart(scale + 1, "0");
+    const whole = digits.slice(0, digits.length - scale), fraction = digits.slice(digits.length - scale).replace(/0+$/, "");
+    const text = fraction ? `${whole}.${fraction}` : whole;
+    return negative ? `-${text}` : text;
+  }
+  const sorted = (keys) => [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const finding = (step, id, title, detail) => [step, "WARN", detail, undefined, undefined, id, title];
+
+  /* MEXC (self, pathList): reserves.formats.mexc. */
+  const MEXC_STEPS = {
+    1: ["parse", "the file parses; amounts are plain decimals"],
+    2: ["leaf", "the leaf recomputes from the proof id, account id and balances"],
+    3: ["path-shape", "the path is well formed"],
+    4: ["climb", "climbing the path gives the root"],
+    5: ["root-published", "the root is the published one"],
+  };
+  function mexcNode(value, where, allowEmpty) {
+    const keys = ["level", "type", "hash", "balances"];
+    if (!isMap(value) || value.size !== 4 || !keys.every((k) => value.has(k))) fail(where, "expected an object with level, type, hash and balances");
+    for (const key of ["level", "type"]) {
+      const v = value.get(key);
+      if (typeof v !== "bigint" || v < 0n || v > 256n) fail(`${where}.${key}`, `${key} must be an integer from 0 to 256`);
+    }
+    const hash = value.get("hash");
+    if (typeof hash !== "string" || !(/^[0-9a-f]{32}$/.test(hash) || (allowEmpty && hash === ""))) fail(`${where}.hash`, "expected 32 lowercase hex characters");
+    const raw = value.get("balances");
+    if (!isMap(raw) || raw.size === 0 || ![...raw.keys()].every(ascii)) fail(`${where}.balances`, "expected an object of amounts by asset");
+    const units = new Map(), text = new Map();
+    for (const [k, v] of raw) { units.set(k, decimal(v, 30, true, `${where}.balances.${k}`)); text.set(k, v); }
+    return { level: Number(value.get("level")), type: Number(value.get("type")), hash, units, text };
+  }
+  const mexcNodeText = (units) => sorted(units.keys()).map((k) => `${k}:${stripZeros(units.get(k), 30)}`).join(",");
+  function mexcPlus(mine, right) {
+    const units = new Map(mine);
+    for (const symbol of ["BTC", "USDT", "ETH", "USDC"]) if (!units.has(symbol)) units.set(symbol, 0n);
+    for (const [k, v] of right) units.set(k, (units.get(k) || 0n) + v);
+    return units;
+  }
+  const cut = async (text) => (await sha256Text(text)).slice(0, 32);
+  async function* mexcCheck(doc, root) {
+    const own = doc.get("self");
+    const selfKeys = ["level", "type", "hash", "balances", "proofId", "accountId"];
+    if (!isMap(own) || own.size !== 6 || !selfKeys.every((k) => own.has(k))) fail("proof $.self", "expected level, type, hash, balances, proofId and accountId");
+    for (const key of ["proofId", "accountId"]) {
+      const v = own.get(key);
+      if (typeof v !== "string" || !v || v.includes(",")) fail(`proof $.self.${key}`, "expected a non-empty string without commas");
+    }
+    const leaf = mexcNode(new Map(["level", "type", "hash", "balances"].map((k) => [k, own.get(k)])), "proof $.self", false);
+    const list = doc.get("pathList");
+    if (!Array.isArray(list) || list.length === 0) fail("proof $.pathList", "expected a non-empty array");
+    const path = list.map((item, i) => mexcNode(item, `proof $.pathList[${i}]`, true));
+    yield { balances: Object.fromEntries(leaf.text), totals: Object.fromEntries(path[path.length - 1].text) };
+    yield [1, "PASS", ""];
+    const leafText = sorted(leaf.text.keys()).map((k) => `${k}:${leaf.text.get(k)}`).join(",");
+    const computed = await cut(`${own.get("proofId")},${own.get("accountId")},${leafText}`);
+    if (computed !== leaf.hash) return yield [2, "FAIL", "self.hash is not SHA-256(proofId,accountId,balances)", computed, leaf.hash];
+    yield [2, "PASS", computed];
+    if (leaf.level !== 0 || ![1, 2].includes(leaf.type)) return yield [3, "FAIL", "self must be a left or right leaf at level 0", "level 0, type 1 or 2", `level ${leaf.level}, type ${leaf.type}`];
+    const levels = path.map((n) => n.level);
+    if (levels.some((l, i) => i > 0 && l <= levels[i - 1])) return yield [3, "FAIL", "levels must rise, each once", "rising levels", `[${levels.join(", ")}]`];
+    for (let i = 0; i < path.length; i++) {
+      const last = i === path.length - 1, node = path[i];
+      if (last !== (node.type === 3) || ![1, 2, 3].includes(node.type)) return yield [3, "FAIL", `pathList[${i}]: the root is last and only last`, last ? "type 3 last" : "type 1 or 2", `type ${node.type}`];
+    }
+    const top = path[path.length - 1];
+    yield [3, "PASS", `${path.length - 1} siblings listed, root at level ${top.level}`];
+    const siblings = new Map(path.slice(0, -1).map((n) => [n.level, n]));
+    let current = leaf.hash, units = leaf.units;
+    for (let level = 0; level < top.level; level++) {
+      const sibling = siblings.get(level);
+      if (!sibling || sibling.hash === "") { current = await cut(`${current},,${mexcNodeText(units)}`); continue; }
+      const [left, right] = sibling.type === 1 ? [sibling.hash, current] : [current, sibling.hash];
+      units = sibling.type === 1 ? mexcPlus(sibling.units, units) : mexcPlus(units, sibling.units);
+      current = await cut(`${left},${right},${mexcNodeText(units)}`);
+    }
+    if (current !== top.hash) return yield [4, "FAIL", "the computed root hash differs from the file's root", top.hash, current];
+    const nonzero = (m) => sorted([...m].filter(([, v]) => v !== 0n).map(([k, v]) => `${k}=${v}`)).join(";");
+    if (nonzero(units) !== nonzero(top.units)) return yield [4, "FAIL", "the computed root balances differ", mexcNodeText(top.units), mexcNodeText(units)];
+    yield [4, "PASS", `root ${current}`];
+    const anchor = anchored(5, root, current);
+    yield anchor;
+    if (anchor[1] === "FAIL") return;
+    yield finding(6, "truncated-hash", "hashes are full SHA-256", "hashes are cut to 128 bits: a forged node matching a real one is far easier to find");
+    yield finding(6, "user-secret", "the leaf holds a secret of the user's", "anyone with your account id and balances can recompute your leaf: the account id is in the clear");
+    const nodes = [["self", leaf], ...path.map((n, i) => [`pathList[${i}]`, n])];
+    yield negatives(nodes.flatMap(([where, n]) => sorted([...n.units].filter(([, v]) => v < 0n).map(([k]) => k)).map((k) => `${where} ${k}`)), 6);
+  }
+
+  /* CoinEx (root, self, path): reserves.formats.coinex. */
+  const COINEX_STEPS = {
+    1: ["parse", "the file parses; amounts are plain decimals"],
+    2: ["climb", "climbing from your nonce and balances gives the root"],
+    3: ["root-published", "the root is the published one"],
+  };
+  function coinexBalances(value, where) {
+    if (!isMap(value) || ![...value.keys()].every((k) => k && ascii(k))) fail(where, "expected an object of amounts by coin");
+    return new Map([...value].map(([k, v]) => [k, decimal(v, 30, true, `${where}.${k}`)]));
+  }
+  function coinexHash(value, where) {
+    if (typeof value !== "string" || !HEX32.test(value)) fail(where, "expected 64 lowercase hex characters");
+    return value;
+  }
+  const coinexJson = (units) => "{" + sorted(units.keys()).map((k) => `${JSON.stringify(k)}:${JSON.stringify(stripZeros(units.get(k), 30))}`).join(",") + "}";
+  async function* coinexCheck(doc, root) {
+    const own = doc.get("self"), top = doc.get("root"), list = doc.get("path");
+    if (!isMap(own) || own.size !== 2 || !own.has("balances") || typeof own.get("nonce") !== "string") fail("proof $.self", "expected balances and a nonce");
+    if (!isMap(top) || top.size !== 2 || !top.has("balances") || !top.has("hash")) fail("proof $.root", "expected balances and hash");
+    if (!Array.isArray(list) || list.length > 64) fail("proof $.path", "expected an array of at most 64 entries");
+    const path = list.map((item, i) => {
+      const where = `proof $.path[${i}]`;
+      if (isMap(item) && item.size === 0) return null;
+      if (!isMap(item) || item.size !== 3 || !["balances", "hash", "pos"].every((k) => item.has(k)) || !["left", "right"].includes(item.get("pos"))) fail(where, "expected {} or balances, hash and pos (left or right)");
+      return { hash: coinexHash(item.get("hash"), `${where}.hash`), left: item.get("pos") === "left", units: coinexBalances(item.get("balances"), `${where}.balances`) };
+    });
+    const mine = coinexBalances(own.get("balances"), "proof $.self.balances");
+    const rootHash = coinexHash(top.get("hash"), "proof $.root.hash");
+    const rootUnits = coinexBalances(top.get("balances"), "proof $.root.balances");
+    const strip = (m) => Object.fromEntries([...m].map(([k, v]) => [k, stripZeros(v, 30)]));
+    yield { balances: strip(mine), totals: strip(rootUnits) };
+    yield [1, "PASS", `${path.length} levels`];
+    let current = await sha256Text(own.get("nonce") + coinexJson(mine));
+    const sums = new Map(mine);
+    for (const sibling of path) {
+      if (sibling === null) { current = await sha256Text(current + coinexJson(sums)); continue; }
+      for (const [k, v] of sibling.units) sums.set(k, (sums.get(k) || 0n) + v);
+      const [left, right] = sibling.left ? [sibling.hash, current] : [current, sibling.hash];
+      current = await sha256Text(left + right + coinexJson(sums));
+    }
+    if (current !== rootHash) return yield [2, "FAIL", "the computed root hash differs from the file's root", rootHash, current];
+    if (coinexJson(sums) !== coinexJson(rootUnits)) return yield [2, "FAIL", "the computed root balances differ", coinexJson(rootUnits), coinexJson(sums)];
+    yield [2, "PASS", `root ${current}`];
+    const anchor = anchored(3, root, current);
+    yield anchor;
+    if (anchor[1] === "FAIL") return;
+    const nodes = [["self", mine], ...path.map((n, i) => (n ? [`path[${i}]`, n.units] : null)).filter(Boolean)];
+    yield negatives(nodes.flatMap(([where, m]) => sorted([...m].filter(([, v]) => v < 0n).map(([k]) => k)).map((k) => `${where} ${k}`)), 4);
+  }
+
+  window.reservesFormats = [
+    { name: "mexc", title: "MEXC Merkle proof", steps: MEXC_STEPS, anchorStep: 5, digits: 32, signed: false, fractional: false,
+      recognises: (doc) => doc.size === 2 && doc.has("self") && doc.has("pathList"), check: mexcCheck },
+    { name: "coinex", title: "CoinEx Merkle proof", steps: COINEX_STEPS, anchorStep: 3, digits: 64, signed: false, fractional: false,
+      recognises: (doc) => doc.size === 3 && doc.has("root") && doc.has("self") && doc.has("path"), check: coinexCheck },
+  ];
+  window.reservesFormatHelpers = { decimal, stripZeros, sorted, finding, isMap, ascii };
+})();
