@@ -8,10 +8,12 @@ the page (``page.html``, at ``/*VERIFIER*/``).
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 
 from reserves.atomic_file import write_text_atomically
+from reserves.formats import bybit
 
 PLACEHOLDER = "/*VERIFIER*/"
 SCRIPTS = ("verifier.js", "formats.js", "java_formats.js")
@@ -22,7 +24,9 @@ def page_html() -> str:
     """The assembled page."""
     folder = resources.files("reserves.report") / "web"
     page = (folder / "page.html").read_text(encoding="utf-8")
-    script = "\n".join((folder / name).read_text(encoding="utf-8") for name in SCRIPTS)
+    versions = json.dumps({name: list(order) for name, order in bybit.VERSIONS.items()})
+    scripts = [(folder / name).read_text(encoding="utf-8") for name in SCRIPTS]
+    script = "\n".join([scripts[0], f"window.reservesBybitVersions = {versions};", *scripts[1:]])
     if "</script" in script.lower() or page.count(PLACEHOLDER) != 1:
         raise AssertionError("the verifier script cannot be inlined into the page")
     return page.replace(PLACEHOLDER, script)

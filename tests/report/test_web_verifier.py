@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from exchange_builders import bitget_proof, coinex_proof, mexc_proof
+from exchange_builders import bitget_proof, bybit_original_proof, coinex_proof, mexc_proof
 
 from reserves.report.web_verifier import page_html
 from support import ROOT, cli
@@ -23,7 +23,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 VECTORS = ROOT / "fixtures" / "vectors"
 MALICIOUS = ROOT / "fixtures" / "malicious"
 OKX = ROOT / "fixtures" / "okx"
-RESULT_OF_EXIT = {0: "PASS", 1: "FAIL", 2: "MALFORMED"}
+RESULT_OF_EXIT = {0: "PASS", 1: "FAIL", 2: "MALFORMED", 3: "CANNOT_CHECK"}
 
 
 def run_in_chromium(tmp_path: Path, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -70,8 +70,8 @@ def cli_outcome(tmp_path: Path, name: str, case: dict[str, Any]) -> dict[str, An
         anchor = ["--root", case["root"]]
     result = cli("verify", proof, "--json", *anchor)
     document = json.loads(result.stdout)
-    if result.exit_code == 2:
-        return {"result": "MALFORMED", "steps": []}
+    if result.exit_code in (2, 3):
+        return {"result": RESULT_OF_EXIT[result.exit_code], "steps": []}
     outcome = document["result"] if document["result"] == "NOT_ANCHORED" else RESULT_OF_EXIT[result.exit_code]
     return {"result": outcome, "steps": [[c["step"], c["status"]] for c in document["checks"]]}
 
@@ -209,7 +209,7 @@ def _root(document: dict[str, Any]) -> str:
     if "root" in document:
         return str(document["root"]["hash"])
     top = document["path"][-1]
-    return str(top.get("merkelLeaf") or top["merkleLeaf"])
+    return str(top.get("merkelLeaf") or top.get("merkleLeaf") or top["hash"])
 
 
 def exchange_cases() -> dict[str, dict[str, Any]]:
@@ -223,6 +223,7 @@ def exchange_cases() -> dict[str, dict[str, Any]]:
         "bitget-2025": bitget_proof("bitget", {"BTC": "0.5", "ETH": "0", "USDT": "12.25", "USDC": "0"}, [(1, {"BTC": "1", "ETH": "2.5", "USDT": "0", "USDC": "3"}), (2, {"BTC": "0.25", "ETH": "0", "USDT": "7", "USDC": "-1"})]),
         "bitget-2026": bitget_proof("bitget", {"USDT": "1.5", "BTC": "0", "ETH": "0.1"}, [(2, {"USDT": "2", "BTC": "0.2", "ETH": "0"})], file_order=True),
         "bitget-2022": bitget_proof("bitget", {"BTC": Decimal("0.0000122055400000"), "LTC": Decimal("1.000000000E-7"), "USDT": Decimal("3181.57")}, [(0, {"BTC": Decimal("0"), "LTC": Decimal("0"), "USDT": Decimal("0")}), (1, {"BTC": Decimal("953.02"), "DOGE": Decimal("-100.0000")})]),
+        "bybit-2022": bybit_original_proof({"BTC": "1.5", "ETH": "0", "USDT": "2.12345", "USDC": "0"}, [(2, {"BTC": "0.25", "ETH": "1", "USDT": "0", "USDC": "3.5"}), (1, {"BTC": "0", "ETH": "0", "USDT": "-7", "USDC": "0"})]),
         "bitunix": bitget_proof("bitunix", {"BTC": "0.00000000", "ETH": "0.00000000", "USDT": "208.800000"}, [(1, {"BTC": "0.00000001", "ETH": "0.00000000", "USDT": "1.510393"}), (2, {"BTC": "0.02598023", "ETH": "0.1", "USDT": "4518.642460"})]),
     }  # fmt: skip
     cases = {
@@ -232,6 +233,15 @@ def exchange_cases() -> dict[str, dict[str, Any]]:
             "root": json.loads(mexc_example)["pathList"][-1]["hash"],
         }
     }
+    for name in ("mock_user_merkle_tree_path_40", "mock_user_merkle_tree_path_40_v2"):
+        text = (ROOT / "fixtures" / "formats" / "bybit" / f"{name}.json").read_text()
+        cases[f"bybit/{name}"] = {"proof": text, "snapshot": None, "root": json.loads(text)["path"][-1]["hash"]}
+    unknown = bybit_original_proof(
+        {"BTC": "1", "ETH": "0", "USDT": "2", "USDC": "0"}, [(2, {"BTC": "0", "ETH": "1", "USDT": "0", "USDC": "3"})]
+    )
+    for node in [unknown["self"], *unknown["path"]]:
+        node["balance"]["DOGE"] = "0"
+    cases["bybit/unknown-version"] = {"proof": json.dumps(unknown), "snapshot": None, "root": "ab" * 32}
     for name, document in documents.items():
         text, root = _as_text(document), _root(document)
         cases[f"{name}/valid"] = {"proof": text, "snapshot": None, "root": root.upper()}
@@ -281,10 +291,11 @@ def test_page_equals_the_cli_on_every_case(outcomes: dict[str, tuple[dict[str, A
     assert different == {}
     results = [page["result"] for page, _ in outcomes.values()]
     assert {r: results.count(r) for r in sorted(set(results))} == {
-        "FAIL": 48,
-        "MALFORMED": 54,
-        "NOT_ANCHORED": 20,
-        "PASS": 39,
+        "CANNOT_CHECK": 1,
+        "FAIL": 53,
+        "MALFORMED": 59,
+        "NOT_ANCHORED": 21,
+        "PASS": 42,
     }
 
 
@@ -297,15 +308,20 @@ def test_vectors_pass_and_tampering_fails_at_the_cli_step(
     assert outcomes["malicious/proof_duplicated_odd_node.json"][0]["steps"][6] == [7, "FAIL"]
     assert outcomes["other-snapshot"][0]["steps"][5] == [6, "FAIL"]
     assert outcomes["mexc/example"][0]["result"] == "PASS"
+    assert outcomes["bybit/mock_user_merkle_tree_path_40_v2"][0]["result"] == "PASS"
+    assert outcomes["bybit/unknown-version"] == ({"result": "CANNOT_CHECK", "steps": []},) * 2
     assert outcomes["bitget-2022/valid"][0]["steps"][-2:] == [[6, "WARN"], [6, "WARN"]]  # 64-bit hashes, a negative
     assert outcomes["coinex/hash"][0]["steps"][-1] == [2, "FAIL"]
     assert outcomes["bitunix/other-root"][0]["steps"][-1] == [5, "FAIL"]
 
 
 def test_formats_the_page_does_not_check_are_left_to_the_cli(tmp_path: Path) -> None:
-    bybit = (ROOT / "fixtures" / "formats" / "bybit" / "mock_user_merkle_tree_path_40.json").read_text()
-    (outcome,) = run_in_chromium(tmp_path, [{"proof": bybit, "snapshot": None, "root": "ab" * 32}])
-    assert outcome == {"result": "CANNOT_CHECK", "steps": []}
+    swissborg = (ROOT / "fixtures" / "formats" / "swissborg" / "userLiab_1.json").read_text()
+    htx = (ROOT / "fixtures" / "formats" / "htx" / "user_config.json").read_text()
+    outcomes = run_in_chromium(
+        tmp_path, [{"proof": text, "snapshot": None, "root": "ab" * 32} for text in (swissborg, htx)]
+    )
+    assert outcomes == [{"result": "CANNOT_CHECK", "steps": []}] * 2
 
 
 def test_page_is_one_offline_file(tmp_path: Path) -> None:

@@ -156,11 +156,90 @@
     yield negatives(nodes.flatMap(([where, m]) => sorted([...m].filter(([, v]) => v < 0n).map(([k]) => k)).map((k) => `${where} ${k}`)), 4);
   }
 
+
+  /* Bybit (self with userHash, path): reserves.formats.bybit, the asset-list versions whose
+   * order is known (window.reservesBybitVersions, written into the page from the same lists). */
+  const BYBIT_STEPS = {
+    1: ["parse", "the file parses; amounts are plain decimals"],
+    2: ["leaf", "the leaf recomputes from the user hash and the balances"],
+    3: ["path-shape", "the path is well formed"],
+    4: ["climb", "climbing the path gives the root"],
+    5: ["root-published", "the root is the published one"],
+  };
+  class CannotCheckHere extends Error {}
+  function bybitNode(value, where, fields) {
+    if (!isMap(value) || ![...value.keys()].every((k) => fields.includes(k)) || !["type", "hash", "height", "balance"].every((k) => value.has(k))) {
+      fail(where, `expected an object of ${[...fields].sort().join(", ")}`);
+    }
+    for (const key of ["type", "height"]) {
+      const v = value.get(key);
+      if (typeof v !== "bigint" || v > 256n) fail(`${where}.${key}`, `${key} must be an integer from 0 to 256`);
+    }
+    if (typeof value.get("hash") !== "string" || !HEX32.test(value.get("hash"))) fail(`${where}.hash`, "expected 64 lowercase hex characters");
+    const raw = value.get("balance");
+    if (!isMap(raw) || raw.size === 0 || ![...raw.values()].every((v) => typeof v === "string")) fail(`${where}.balance`, "expected an object of amounts by asset");
+    const units = new Map([...raw].map(([k, v]) => [k, decimal(v, 18, true, `${where}.balance.${k}`)]));
+    return { type: Number(value.get("type")), height: Number(value.get("height")), hash: value.get("hash"), units, text: new Map(raw) };
+  }
+  function fixedPlaces(units, scale, places) {
+    const negative = units < 0n, kept = (negative ? -units : units) / 10n ** BigInt(scale - places);
+    const digits = kept.toString().padStart(places + 1, "0");
+    const text = places ? `${digits.slice(0, -places)}.${digits.slice(-places)}` : digits;
+    return negative && kept !== 0n ? `-${text}` : text;
+  }
+  async function* bybitCheck(doc, root) {
+    const own = doc.get("self");
+    if (typeof own.get("userHash") !== "string" || !HEX32.test(own.get("userHash"))) fail("proof $.self.userHash", "expected 64 lowercase hex characters");
+    const leaf = bybitNode(own, "proof $.self", ["auditId", "type", "hash", "height", "nonce", "userHash", "balance"]);
+    const list = doc.get("path");
+    if (!Array.isArray(list) || list.length < 2) fail("proof $.path", "expected an array of the siblings and the root");
+    const path = list.map((item, i) => bybitNode(item, `proof $.path[${i}]`, ["auditId", "type", "hash", "height", "nonce", "balance"]));
+    const versions = window.reservesBybitVersions;
+    const sameSet = (order) => order.length === leaf.units.size && order.every((a) => leaf.units.has(a));
+    const version = Object.keys(versions).find((name) => sameSet(versions[name]));
+    if (version === undefined) throw new CannotCheckHere(`a Bybit proof of an asset list whose order is not known here (${leaf.units.size} assets)`);
+    path.forEach((node, i) => { if (node.units.size !== leaf.units.size || ![...node.units.keys()].every((a) => leaf.units.has(a))) fail(`proof $.path[${i}].balance`, "the assets differ from the user's"); });
+    const order = versions[version];
+    const places = (a) => (version === "original" && (a === "USDT" || a === "USDC") ? 4 : 8);
+    yield { balances: Object.fromEntries(leaf.text), totals: Object.fromEntries(path[path.length - 1].text), title: `Bybit Merkle proof (${version})` };
+    yield [1, "PASS", `asset list ${version}: ${order.length} assets`];
+    const computed = await sha256Text(own.get("userHash") + order.map((a) => leaf.text.get(a)).join(""));
+    if (computed !== leaf.hash) return yield [2, "FAIL", "self.hash is not SHA-256(userHash || balances)", computed, leaf.hash];
+    yield [2, "PASS", computed];
+    if (![1, 2].includes(leaf.type) || leaf.height !== 1) return yield [3, "FAIL", "self must be a left or right leaf at height 1", "type 1 or 2, height 1", `type ${leaf.type}, height ${leaf.height}`];
+    for (let i = 0; i < path.length; i++) {
+      const last = i === path.length - 1, node = path[i];
+      if (last !== (node.type === 3) || ![1, 2, 3].includes(node.type)) return yield [3, "FAIL", `path[${i}]: the root is last and only last`, last ? "type 3 last" : "type 1 or 2", `type ${node.type}`];
+      if (node.height !== i + 1) return yield [3, "FAIL", `path[${i}]: heights must rise by one`, `${i + 1}`, `${node.height}`];
+    }
+    const top = path[path.length - 1];
+    yield [3, "PASS", `${path.length - 1} siblings, root at height ${top.height}`];
+    let current = leaf.hash, sums = new Map(leaf.units);
+    for (const node of path.slice(0, -1)) {
+      const texts = new Map(order.map((a) => [a, fixedPlaces(sums.get(a) + node.units.get(a), 18, places(a))]));
+      sums = new Map(order.map((a) => [a, decimal(texts.get(a), 18, true, "sum")]));
+      const [left, right] = node.type === 1 ? [node.hash, current] : [current, node.hash];
+      current = await sha256Text(left + right + order.map((a) => texts.get(a)).join("") + String(node.height + 1));
+    }
+    if (current !== top.hash) return yield [4, "FAIL", "the computed root hash differs from the file's root", top.hash, current];
+    const wrong = order.find((a) => fixedPlaces(sums.get(a), 18, places(a)) !== top.text.get(a));
+    if (wrong !== undefined) return yield [4, "FAIL", `the computed root balance of ${wrong} differs (Bybit compares them as written)`, top.text.get(wrong), fixedPlaces(sums.get(wrong), 18, places(wrong))];
+    yield [4, "PASS", `root ${current}`];
+    const anchor = anchored(5, root, current);
+    yield anchor;
+    if (anchor[1] === "FAIL") return;
+    yield finding(6, "user-secret", "the leaf is tied to something the user knows", "the leaf is made from an opaque userHash whose derivation Bybit does not publish: you cannot check that this leaf is yours");
+    const nodes = [["self", leaf], ...path.map((n, i) => [`path[${i}]`, n])];
+    yield negatives(nodes.flatMap(([where, n]) => order.filter((a) => n.units.get(a) < 0n).map((a) => `${where} ${a}`)), 6);
+  }
+
   window.reservesFormats = [
+    { name: "bybit", title: "Bybit Merkle proof", steps: BYBIT_STEPS, anchorStep: 5, digits: 64, signed: false, fractional: false,
+      recognises: (doc) => doc.size === 2 && doc.has("self") && doc.has("path") && isMap(doc.get("self")) && doc.get("self").has("userHash"), check: bybitCheck },
     { name: "mexc", title: "MEXC Merkle proof", steps: MEXC_STEPS, anchorStep: 5, digits: 32, signed: false, fractional: false,
       recognises: (doc) => doc.size === 2 && doc.has("self") && doc.has("pathList"), check: mexcCheck },
     { name: "coinex", title: "CoinEx Merkle proof", steps: COINEX_STEPS, anchorStep: 3, digits: 64, signed: false, fractional: false,
       recognises: (doc) => doc.size === 3 && doc.has("root") && doc.has("self") && doc.has("path"), check: coinexCheck },
   ];
-  window.reservesFormatHelpers = { decimal, stripZeros, sorted, finding, isMap, ascii };
+  window.reservesFormatHelpers = { decimal, stripZeros, sorted, finding, isMap, ascii, CannotCheckHere };
 })();

@@ -481,13 +481,15 @@
         if (snapshotText !== null && snapshotText !== undefined) fail("snapshot", `a snapshot.json anchors reserves-proof/1 files; for ${other.name} give the root`);
         return await runSteps(other.title, other.steps, other.check(doc, rootDigits(options.root, other.digits)), other.anchorStep);
       }
-      if (doc.has("self") || doc.has("path") || doc.has("Proof") || doc.has("MerkleProofEncode") || doc.has("pathList")) {
+      if (["self", "path", "pathList", "Proof", "MerkleProofEncode", "liabilities"].some((key) => doc.has(key))) {
         refuse(true, true);
         return { result: "CANNOT_CHECK", reason: "this page does not check this exchange's format; use 'reserves verify'", steps: [] };
       }
       fail("proof", "cannot tell its format");
     } catch (error) {
       if (error instanceof Malformed) return { result: "MALFORMED", reason: error.message, steps: [] };
+      const helpers = window.reservesFormatHelpers;
+      if (helpers && error instanceof helpers.CannotCheckHere) return { result: "CANNOT_CHECK", reason: error.message, steps: [] };
       throw error;
     }
   }
@@ -527,7 +529,7 @@
     const checks = [];
     let found = { balances: {}, totals: {} };
     for await (const item of generator) {
-      if (!Array.isArray(item)) { found = item; continue; }
+      if (!Array.isArray(item)) { found = item; title = item.title || title; continue; }
       const [step, status, detail, expected, found2, id, named] = item;
       const check = { step, id: id || stepsDef[step][0], status, title: named || stepsDef[step][1], detail };
       if (expected !== undefined) Object.assign(check, { expected, found: found2 });
