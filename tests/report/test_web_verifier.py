@@ -37,7 +37,7 @@ def run_in_chromium(tmp_path: Path, cases: list[dict[str, Any]]) -> list[dict[st
   const out = [];
   for (const c of CASES) {
     try {
-      const r = await window.reservesVerify(c.proof, c.snapshot, {root: c.root});
+      const r = await window.reservesVerify(c.proof, c.snapshot, {root: c.root, credential: c.credential});
       out.push({result: r.result, steps: r.steps.map((s) => [s.step, s.status])});
     } catch (error) { out.push({result: "CRASH " + error}); }
   }
@@ -68,6 +68,10 @@ def cli_outcome(tmp_path: Path, name: str, case: dict[str, Any]) -> dict[str, An
         anchor = ["--snapshot", snapshot]
     elif case["root"]:
         anchor = ["--root", case["root"]]
+    if case.get("credential"):
+        anchor += ["--credential", case["credential"]]
+    if case["snapshot"] is not None and case["root"]:
+        anchor += ["--root", case["root"]]
     result = cli("verify", proof, "--json", *anchor)
     document = json.loads(result.stdout)
     if result.exit_code in (2, 3):
@@ -155,7 +159,34 @@ def generated_cases() -> dict[str, dict[str, Any]]:
         "snapshot": snapshot.replace('"accounts"', '"accounts2"'),
         "root": None,
     }
-    return cases | okx_cases() | exchange_cases()
+    return cases | okx_cases() | exchange_cases() | swissborg_cases()
+
+
+def swissborg_cases() -> dict[str, dict[str, Any]]:
+    """SwissBorg's published test data (MIT) with the credentials that open them."""
+    folder = ROOT / "fixtures" / "formats" / "swissborg"
+    credentials = {1: "20000f995b5305144c082ad3443bf4db", 2: "z2Ef6hx6QbRdixkL7c8rdBj", 3: "z2NRjxCKJiWPh3rfdQVyaTS"}
+    cases: dict[str, dict[str, Any]] = {}
+    for number, credential in credentials.items():
+        user, roots = (
+            (folder / f"userLiab_{number}.json").read_text(),
+            (folder / f"auditRoots_{number}.json").read_text(),
+        )
+        cases[f"swissborg/{number}"] = {"proof": user, "snapshot": roots, "root": None, "credential": credential}
+    user, roots = (folder / "userLiab_1.json").read_text(), (folder / "auditRoots_1.json").read_text()
+    commitment = json.loads(roots)["audit"]["commitment"]["digest"]
+    good = credentials[1]
+    cases |= {
+        "swissborg/wrong-credential": {"proof": user, "snapshot": roots, "root": None, "credential": "not-mine"},
+        "swissborg/other-audit": {"proof": user, "snapshot": (folder / "auditRoots_2.json").read_text(), "root": None, "credential": good},
+        "swissborg/no-credential": {"proof": user, "snapshot": roots, "root": None, "credential": None},
+        "swissborg/no-roots": {"proof": user, "snapshot": None, "root": commitment, "credential": good},
+        "swissborg/roots-and-root": {"proof": user, "snapshot": roots, "root": commitment, "credential": good},
+        "swissborg/leaf-liability": {"proof": _edit(user, lambda d: d["liabilities"][0].update(liability="0.13")), "snapshot": roots, "root": None, "credential": good},
+        "swissborg/commitment": {"proof": user, "snapshot": _edit(roots, lambda d: d["audit"]["commitment"].update(digest="ab" * 32)), "root": None, "credential": good},
+        "swissborg/malformed": {"proof": _edit(user, lambda d: d["liabilities"][0].update(liability="-1")), "snapshot": roots, "root": None, "credential": good},
+    }  # fmt: skip
+    return cases
 
 
 def okx_cases() -> dict[str, dict[str, Any]]:
@@ -292,10 +323,10 @@ def test_page_equals_the_cli_on_every_case(outcomes: dict[str, tuple[dict[str, A
     results = [page["result"] for page, _ in outcomes.values()]
     assert {r: results.count(r) for r in sorted(set(results))} == {
         "CANNOT_CHECK": 1,
-        "FAIL": 53,
-        "MALFORMED": 59,
+        "FAIL": 57,
+        "MALFORMED": 63,
         "NOT_ANCHORED": 21,
-        "PASS": 42,
+        "PASS": 45,
     }
 
 
@@ -310,18 +341,17 @@ def test_vectors_pass_and_tampering_fails_at_the_cli_step(
     assert outcomes["mexc/example"][0]["result"] == "PASS"
     assert outcomes["bybit/mock_user_merkle_tree_path_40_v2"][0]["result"] == "PASS"
     assert outcomes["bybit/unknown-version"] == ({"result": "CANNOT_CHECK", "steps": []},) * 2
+    assert outcomes["swissborg/3"][0]["result"] == "PASS"
+    assert outcomes["swissborg/wrong-credential"][0]["steps"][-1] == [4, "FAIL"]
     assert outcomes["bitget-2022/valid"][0]["steps"][-2:] == [[6, "WARN"], [6, "WARN"]]  # 64-bit hashes, a negative
     assert outcomes["coinex/hash"][0]["steps"][-1] == [2, "FAIL"]
     assert outcomes["bitunix/other-root"][0]["steps"][-1] == [5, "FAIL"]
 
 
-def test_formats_the_page_does_not_check_are_left_to_the_cli(tmp_path: Path) -> None:
-    swissborg = (ROOT / "fixtures" / "formats" / "swissborg" / "userLiab_1.json").read_text()
+def test_zk_merkle_files_are_left_to_the_cli(tmp_path: Path) -> None:
     htx = (ROOT / "fixtures" / "formats" / "htx" / "user_config.json").read_text()
-    outcomes = run_in_chromium(
-        tmp_path, [{"proof": text, "snapshot": None, "root": "ab" * 32} for text in (swissborg, htx)]
-    )
-    assert outcomes == [{"result": "CANNOT_CHECK", "steps": []}] * 2
+    outcomes = run_in_chromium(tmp_path, [{"proof": htx, "snapshot": None, "root": "ab" * 32, "credential": None}])
+    assert outcomes == [{"result": "CANNOT_CHECK", "steps": []}]
 
 
 def test_page_is_one_offline_file(tmp_path: Path) -> None:

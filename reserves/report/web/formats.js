@@ -233,7 +233,114 @@
     yield negatives(nodes.flatMap(([where, n]) => order.filter((a) => n.units.get(a) < 0n).map((a) => `${where} ${a}`)), 6);
   }
 
+
+  /* SwissBorg (audit_id, liabilities, user_id) with its audit roots file and the user's
+   * credential: reserves.formats.swissborg (HMAC-SHA256 through WebCrypto). */
+  const SWISSBORG_STEPS = {
+    1: ["parse", "both files parse; amounts are positive plain decimals"],
+    2: ["audit-commitment", "the audit commitment recomputes from its partitions"],
+    3: ["audit-identity", "the user file is for this audit and its partitions"],
+    4: ["leaves", "each leaf recomputes from your credential and climbs to its partition's root"],
+    5: ["root-published", "the audit is the published one"],
+  };
+  const encoder = new TextEncoder();
+  async function hmacHex(key, message) {
+    const imported = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", imported, encoder.encode(message)));
+    return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  function sbText(value, where) {
+    if (typeof value !== "string" || !value || value.includes(",")) fail(where, "expected a non-empty string without commas");
+    return value;
+  }
+  function sbHash(value, where) {
+    if (typeof value !== "string" || !HEX32.test(value)) fail(where, "expected 64 lowercase hex characters");
+    return value;
+  }
+  const sbUnits = (text, where) => decimal(text, 30, false, where);
+  const sbFormat = (units) => stripZeros(units, 30);
+  function sbLeaves(doc) {
+    const list = doc.get("liabilities");
+    if (!Array.isArray(list) || list.length === 0) fail("proof", "expected audit_id, user_id and a non-empty array of liabilities");
+    const leaves = list.map((item, i) => {
+      const where = `proof $.liabilities[${i}]`;
+      const proof = isMap(item) ? item.get("proof") : undefined;
+      if (!isMap(proof) || !Array.isArray(proof.get("witnesses"))) fail(where, "expected audit_partition_id, liability and a proof with witnesses");
+      const index = proof.get("leaf_index"), witnesses = proof.get("witnesses");
+      if (typeof index !== "bigint" || index >= 1n << BigInt(witnesses.length)) fail(`${where}.proof`, "leaf_index must be an integer below 2^(number of witnesses)");
+      const parsed = witnesses.map((w, j) => {
+        if (!isMap(w)) fail(`${where}.proof.witnesses[${j}]`, "expected an object with digest and liability");
+        return { digest: sbHash(w.get("digest"), `${where}.proof.witnesses[${j}].digest`), liability: sbUnits(w.get("liability"), `${where}.proof.witnesses[${j}].liability`) };
+      });
+      return { partition: sbText(item.get("audit_partition_id"), `${where}.audit_partition_id`), liability: sbUnits(item.get("liability"), `${where}.liability`), index, witnesses: parsed };
+    });
+    return { auditId: sbText(doc.get("audit_id"), "proof $.audit_id"), userId: sbText(doc.get("user_id"), "proof $.user_id"), leaves };
+  }
+  function sbAudit(doc) {
+    const audit = doc.size === 1 ? doc.get("audit") : undefined;
+    if (!isMap(audit) || !["commitment", "id", "partitions"].every((k) => audit.has(k))) fail("audit roots", "expected SwissBorg's audit roots: audit with commitment, id and partitions");
+    const partitions = new Map();
+    (Array.isArray(audit.get("partitions")) ? audit.get("partitions") : []).forEach((item, i) => {
+      const where = `audit roots $.audit.partitions[${i}]`;
+      if (!isMap(item) || !isMap(item.get("commitment"))) fail(where, "expected an object with commitment, currency and id");
+      const commitment = item.get("commitment");
+      const partition = {
+        id: sbText(item.get("id"), `${where}.id`), currency: sbText(item.get("currency"), `${where}.currency`),
+        liability: sbUnits(commitment.get("liability"), `${where}.commitment.liability`), digest: sbHash(commitment.get("digest"), `${where}.commitment.digest`),
+      };
+      partitions.set(partition.id, partition);
+    });
+    if (partitions.size === 0) fail("audit roots $.audit.partitions", "expected a non-empty array of partitions");
+    const commitment = audit.get("commitment");
+    const digest = sbHash(isMap(commitment) ? commitment.get("digest") : undefined, "audit roots $.audit.commitment.digest");
+    return { id: sbText(audit.get("id"), "audit roots $.audit.id"), digest, partitions };
+  }
+  async function* swissborgCheck(doc, root, options) {
+    const { auditId, userId, leaves } = sbLeaves(doc);
+    const audit = sbAudit(options.published);
+    const held = new Map();
+    for (const leaf of leaves) {
+      const partition = audit.partitions.get(leaf.partition);
+      const currency = partition ? partition.currency : leaf.partition;
+      held.set(currency, (held.get(currency) || 0n) + leaf.liability);
+    }
+    const totals = Object.fromEntries([...audit.partitions.values()].filter((p) => held.has(p.currency)).map((p) => [p.currency, sbFormat(p.liability)]));
+    yield { balances: Object.fromEntries([...held].map(([c, u]) => [c, sbFormat(u)])), totals };
+    yield [1, "PASS", `${leaves.length} leaves in ${new Set(leaves.map((l) => l.partition)).size} partitions`];
+    const parts = [...audit.partitions.values()].map((p, i) => [p.currency.toUpperCase(), i, p]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1])).map((x) => x[2]);
+    const computed = await sha256Text("SB PoL - Audit commitment hash" + parts.map((p) => `,${p.id},${sbFormat(p.liability)},${p.digest}`).join(""));
+    if (computed !== audit.digest) return yield [2, "FAIL", "the commitment does not recompute from the partitions", audit.digest, computed];
+    yield [2, "PASS", `${computed} over ${parts.length} partitions`];
+    if (auditId !== audit.id) return yield [3, "FAIL", "the user file is for another audit", audit.id, auditId];
+    const unknown = leaves.find((l) => !audit.partitions.has(l.partition));
+    if (unknown) return yield [3, "FAIL", "a partition of the user file is not in the audit", "a listed partition", unknown.partition];
+    yield [3, "PASS", `audit ${audit.id}`];
+    const auditNonce = await hmacHex(options.credential, "SB PoL - Audit nonce derivation," + audit.id);
+    for (let number = 0; number < leaves.length; number++) {
+      const leaf = leaves[number], partition = audit.partitions.get(leaf.partition);
+      if (leaf.liability <= 0n || leaf.witnesses.some((w) => w.liability <= 0n)) return yield [4, "FAIL", `leaf ${number}: amounts must be positive`, "> 0", "0"];
+      const treeNonce = await hmacHex(auditNonce, "SB PoL - Currency Merkle tree nonce derivation," + partition.currency);
+      const nonce = await hmacHex(treeNonce, `SB PoL - Leaf nonce derivation,${leaf.index}`);
+      let digest = await sha256Text(`leaf,${nonce},${userId},${sbFormat(leaf.liability)}`);
+      let index = leaf.index + (1n << BigInt(leaf.witnesses.length)) - 1n, total = leaf.liability;
+      for (const witness of leaf.witnesses) {
+        const mine = sbFormat(total), theirs = sbFormat(witness.liability);
+        digest = index % 2n === 1n ? await sha256Text(`inner,${mine},${theirs},${digest},${witness.digest}`) : await sha256Text(`inner,${theirs},${mine},${witness.digest},${digest}`);
+        total += witness.liability;
+        index = (index - 1n) / 2n;
+      }
+      if (digest !== partition.digest || total !== partition.liability) {
+        return yield [4, "FAIL", `leaf ${number} (${partition.currency}) does not climb to its partition's root (is the credential yours?)`, `${partition.digest} (${sbFormat(partition.liability)})`, `${digest} (${sbFormat(total)})`];
+      }
+    }
+    yield [4, "PASS", `${leaves.length} leaves climb to their partitions' roots`];
+    if (!root) return yield [5, "PASS", `the root of the published tree file: ${audit.digest}`];
+    yield anchored(5, root, audit.digest);
+  }
+
   window.reservesFormats = [
+    { name: "swissborg", title: "SwissBorg proof of liabilities", steps: SWISSBORG_STEPS, anchorStep: 5, digits: 64, signed: false, fractional: false,
+      published: "audit roots", recognises: (doc) => doc.size === 3 && ["audit_id", "liabilities", "user_id"].every((k) => doc.has(k)), check: swissborgCheck },
     { name: "bybit", title: "Bybit Merkle proof", steps: BYBIT_STEPS, anchorStep: 5, digits: 64, signed: false, fractional: false,
       recognises: (doc) => doc.size === 2 && doc.has("self") && doc.has("path") && isMap(doc.get("self")) && doc.get("self").has("userHash"), check: bybitCheck },
     { name: "mexc", title: "MEXC Merkle proof", steps: MEXC_STEPS, anchorStep: 5, digits: 32, signed: false, fractional: false,

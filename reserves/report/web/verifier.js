@@ -478,10 +478,19 @@
       if (isOkxV1(doc)) { refuse(false, false); return await verifyOkx(doc, snapshotText, options.root); }
       if (other) {
         refuse(other.signed, other.fractional);
-        if (snapshotText !== null && snapshotText !== undefined) fail("snapshot", `a snapshot.json anchors reserves-proof/1 files; for ${other.name} give the root`);
-        return await runSteps(other.title, other.steps, other.check(doc, rootDigits(options.root, other.digits)), other.anchorStep);
+        const given = snapshotText !== null && snapshotText !== undefined;
+        const extra = {};
+        if (other.published) {
+          if (given && options.root) fail("snapshot", "give the audit roots or a root hash, not both");
+          if (!given) fail("snapshot", `a ${other.name} user file is checked against the ${other.published} the exchange publishes`);
+          if (!options.credential) fail("credential", `a ${other.name} proof is checked with your credential`);
+          Object.assign(extra, { published: parseJson(snapshotText, other.published), credential: options.credential });
+        } else if (given) {
+          fail("snapshot", `a snapshot.json anchors reserves-proof/1 files; for ${other.name} give the root`);
+        }
+        return await runSteps(other.title, other.steps, other.check(doc, rootDigits(options.root, other.digits), extra), other.anchorStep);
       }
-      if (["self", "path", "pathList", "Proof", "MerkleProofEncode", "liabilities"].some((key) => doc.has(key))) {
+      if (["self", "path", "pathList", "Proof", "MerkleProofEncode"].some((key) => doc.has(key))) {
         refuse(true, true);
         return { result: "CANNOT_CHECK", reason: "this page does not check this exchange's format; use 'reserves verify'", steps: [] };
       }
