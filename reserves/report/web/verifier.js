@@ -3,12 +3,13 @@
  * WebCrypto SHA-256, parsing is as strict as the CLI's (no duplicate keys, no floats, no
  * negative numbers, FORMAT §2's amount grammar, NFC strings).
  *
- *   window.reservesVerify(proofText, snapshotText, {root}) -> Promise of
+ *   window.reservesVerify(proofText, snapshotText, {root, credential}) -> Promise of
  *     {result: "PASS" | "FAIL" | "MALFORMED" | "NOT_ANCHORED" | "CANNOT_CHECK", reason, format,
  *      steps, balances, totals}
  *
- * It checks reserves-proof/1 files and OKX's v1 proofs (self, path); another exchange's
- * format is CANNOT_CHECK here (the CLI checks it).
+ * It checks reserves-proof/1 files, OKX v1 and the hash-based formats of formats.js and
+ * java_formats.js (snapshotText is SwissBorg's audit roots for its files); the zk-Merkle
+ * files are CANNOT_CHECK here (the CLI checks them).
  *
  * snapshotText is the exchange's snapshot.json (or null); options.root a published root
  * hash (64 hex digits, 0x and upper case accepted) used when there is no snapshot.
