@@ -4,6 +4,7 @@ the ``messages`` its custodians sign, and ``sign`` them (a helper for tests and 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -134,6 +135,34 @@ def proof_command(
 
         proof = ProofStore.open(snapshot_dir).proof(account)
         sys.stdout.write(proof.to_text())
+
+
+@app.command("proofs", epilog=EXIT_CODES_HELP, rich_help_panel="Exchange")
+def proofs_command(
+    snapshot_dir: Annotated[Path, typer.Argument(help="Snapshot directory made by 'reserves publish'.")],
+    ids: Annotated[Path, typer.Option("--ids", help="The account ids, one a line (UTF-8).")],
+    jsonl: Annotated[
+        Path | None, typer.Option("--jsonl", help='Write one JSON Lines file: {"id": …, "proof": …} a line.')
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Or write a new folder: one <SHA-256 of the id>.json per account."),
+    ] = None,
+) -> None:
+    """Write many accounts' inclusion proofs at once, for the exchange's servers.
+
+    The store is mapped once and every proof is checked to climb to the root, as 'proof'
+    does. All or nothing: an unknown id or any error leaves no output. From Python:
+    'with ProofStore.open(dir).serving() as store: store.proof(id)' (thread-safe).
+
+    Example: reserves proofs out/snap --ids ids.txt --jsonl proofs.jsonl"""
+    with errors_to_exit_codes(), progress_bars() as progress:
+        from reserves.liabilities.proof_store import ProofStore, read_ids, write_proofs
+
+        started = time.perf_counter()
+        count = write_proofs(ProofStore.open(snapshot_dir), read_ids(ids), jsonl=jsonl, out=out, progress=progress)
+        seconds = time.perf_counter() - started
+        say(f"Wrote {count} proofs to {jsonl or out} in {seconds:.1f} s.")
 
 
 @app.command("messages", epilog=EXIT_CODES_HELP, rich_help_panel="Exchange")

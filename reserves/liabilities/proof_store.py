@@ -14,9 +14,14 @@ index of ids. A proof then reads ``H`` records by offset: nothing is loaded whol
 
 from __future__ import annotations
 
+import hashlib
 import json
 import mmap
-from dataclasses import dataclass
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,6 +35,7 @@ from reserves.liabilities.proof import AccountEntry, InclusionProof, check_accou
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
 from reserves.liabilities.tree import Node, account_commitment, leaf
+from reserves.progress import ProgressCallback, silent
 from reserves.strict_json import load_json
 from reserves.verify import Anchor, verify_proof
 
@@ -89,6 +95,8 @@ class ProofStore:
     secret: SnapshotSecret
     record_size: int
     level_sizes: tuple[int, ...]
+    maps: dict[str, mmap.mmap] = field(default_factory=dict, repr=False, compare=False)
+    """The files mapped by ``serving``, by name; empty when each call opens what it reads."""
 
     @classmethod
     def open(cls, directory: Path) -> ProofStore:
@@ -115,38 +123,62 @@ class ProofStore:
             manifest["levels"].fail(f"expected {context.height + 1} levels, found {len(sizes)}")
         return cls(directory, statement, secret, record_size, sizes)
 
+    @contextmanager
+    def serving(self) -> Iterator[ProofStore]:
+        """This store with every file mapped once, for many proofs (a server, ``reserves
+        proofs``): ``proof`` then reads no file and may be called from many threads."""
+        with ExitStack() as stack:
+            files = {"order-keys": self.directory / STORE_DIR / "order-keys.bin"}
+            files |= {f"level-{level:02d}": self._level_path(level) for level in range(len(self.level_sizes))}
+            maps: dict[str, mmap.mmap] = {}
+            for name, path in files.items():
+                try:
+                    handle = stack.enter_context(path.open("rb"))
+                    maps[name] = stack.enter_context(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+                except (OSError, ValueError) as exc:
+                    raise InputError(f"cannot map {path}: {getattr(exc, 'strerror', None) or exc}") from None
+            yield ProofStore(self.directory, self.statement, self.secret, self.record_size, self.level_sizes, maps)
+
+    def _level_path(self, level: int) -> Path:
+        return self.directory / STORE_DIR / f"level-{level:02d}.bin"
+
+    @contextmanager
+    def _mapped(self, name: str, path: Path) -> Iterator[mmap.mmap]:
+        """The file mapped: the serving map, or one opened for this call."""
+        if name in self.maps:
+            yield self.maps[name]
+            return
+        try:
+            with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                yield mapped
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
     def slot_of(self, account_id: str) -> int | None:
         """Binary search of the account's order key; ``None`` if it is not in the tree."""
         key = self.secret.order_key(account_id)
         path = self.directory / STORE_DIR / "order-keys.bin"
-        try:
-            with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as keys:
-                count = len(keys) // 32
-                if count != self.statement.accounts:
-                    raise InputError(f"holds {count} keys, expected {self.statement.accounts}", where=str(path))
-                low, high = 0, count
-                while low < high:
-                    middle = (low + high) // 2
-                    if keys[32 * middle : 32 * middle + 32] < key:
-                        low = middle + 1
-                    else:
-                        high = middle
-                if low < count and keys[32 * low : 32 * low + 32] == key:
-                    return low
-                return None
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        with self._mapped("order-keys", path) as keys:
+            count = len(keys) // 32
+            if count != self.statement.accounts:
+                raise InputError(f"holds {count} keys, expected {self.statement.accounts}", where=str(path))
+            low, high = 0, count
+            while low < high:
+                middle = (low + high) // 2
+                if keys[32 * middle : 32 * middle + 32] < key:
+                    low = middle + 1
+                else:
+                    high = middle
+            if low < count and keys[32 * low : 32 * low + 32] == key:
+                return low
+            return None
 
     def node(self, level: int, index: int) -> Node:
-        path = self.directory / STORE_DIR / f"level-{level:02d}.bin"
+        path = self._level_path(level)
         if not 0 <= index < self.level_sizes[level]:
             raise InputError(f"node ({level}, {index}) is not in the store", where=str(path))
-        try:
-            with path.open("rb") as handle:
-                handle.seek(index * self.record_size)
-                record = handle.read(self.record_size)
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        with self._mapped(f"level-{level:02d}", path) as records:
+            record = records[index * self.record_size : (index + 1) * self.record_size]
         if len(record) != self.record_size:
             raise InputError(f"truncated at node {index}", where=str(path))
         return bulk_tree.record_to_node(record, len(self.statement.context.assets))
@@ -182,3 +214,65 @@ class ProofStore:
                 f"the proof store is corrupted: the path of slot {proof.account.index} fails {failed.name} "
                 f"({failed.detail}); republish the snapshot's store"
             )
+
+
+def read_ids(path: Path) -> list[str]:
+    """Account ids, one a line (UTF-8; LF or CRLF), as ``reserves proofs --ids`` takes them."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not valid UTF-8 at byte {exc.start}", where=str(path)) from None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    ids = []
+    for number, line in enumerate(lines, start=1):
+        account_id = line[:-1] if line.endswith("\r") else line
+        ids.append(check_account_id(account_id, where=f"{path}:{number}"))
+    if not ids:
+        raise InputError("lists no account id", where=str(path))
+    return ids
+
+
+def write_proofs(
+    store: ProofStore,
+    ids: list[str],
+    *,
+    jsonl: Path | None = None,
+    out: Path | None = None,
+    progress: ProgressCallback = silent,
+) -> int:
+    """Every account's proof, into one JSON Lines file (``jsonl``: ``{"id", "proof"}`` a
+    line) or a new folder (``out``: ``<SHA-256 of the id>.json`` each, as ``proof`` prints
+    it). All or nothing: on any error nothing is left at either path."""
+    if (jsonl is None) == (out is None):
+        raise InputError("give exactly one of a JSON Lines file or an output folder")
+    target = jsonl if jsonl is not None else out
+    assert target is not None
+    if out is not None and out.exists():
+        raise InputError(f"{out} exists: proofs are written into a new folder")
+    staging = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    try:
+        with store.serving() as served:
+            if jsonl is not None:
+                with staging.open("w", encoding="utf-8") as handle:
+                    for done, account_id in enumerate(ids):
+                        handle.write(json.dumps({"id": account_id, "proof": served.proof(account_id).to_json()}) + "\n")
+                        progress("proofs", done + 1, len(ids))
+            else:
+                staging.mkdir(parents=True)
+                for done, account_id in enumerate(ids):
+                    name = hashlib.sha256(account_id.encode("utf-8")).hexdigest() + ".json"
+                    (staging / name).write_text(served.proof(account_id).to_text(), encoding="utf-8")
+                    progress("proofs", done + 1, len(ids))
+        os.replace(staging, target)
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror}") from None
+    finally:
+        if staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
+        elif staging.exists():
+            staging.unlink()
+    return len(ids)

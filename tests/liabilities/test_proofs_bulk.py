@@ -1,0 +1,91 @@
+"""Proofs in bulk (``reserves proofs``, ``ProofStore.serving``): the same proofs as
+``reserves proof`` prints, into one JSON Lines file or a new folder, all or nothing, and
+from many threads at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from reserves.liabilities.proof_store import ProofStore
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.publishing import publish
+from support import cli, vector, vector_request
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    out = tmp_path_factory.mktemp("bulk") / "snap"
+    publish(
+        vector("small") / "liabilities.csv",
+        vector_request("small"),
+        out,
+        secret=SnapshotSecret.load(vector("small") / "secret"),
+    )
+    proofs = {}
+    for proof_file in sorted((vector("small") / "proofs").glob("slot-*.json")):
+        proofs[json.loads(proof_file.read_text())["account"]["id"]] = proof_file.read_text()
+    return out, proofs
+
+
+def write_ids(path: Path, ids: list[str], ending: str = "\n") -> Path:
+    path.write_text("".join(i + ending for i in ids), encoding="utf-8")
+    return path
+
+
+def test_jsonl_holds_every_proof_as_proof_prints_it(published: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    out, proofs = published
+    ids = sorted(proofs)
+    result = cli("proofs", out, "--ids", write_ids(tmp_path / "ids.txt", ids, "\r\n"), "--jsonl", tmp_path / "p.jsonl")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"Wrote {len(ids)} proofs to {tmp_path / 'p.jsonl'} in ")
+    lines = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert [line["id"] for line in lines] == ids
+    assert all(line["proof"] == json.loads(proofs[line["id"]]) for line in lines)
+
+
+def test_folder_holds_one_file_per_account(published: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    out, proofs = published
+    folder = tmp_path / "proofs"
+    result = cli("proofs", out, "--ids", write_ids(tmp_path / "ids.txt", sorted(proofs)), "--out", folder)
+    assert result.exit_code == 0, result.stderr
+    for account_id, text in proofs.items():
+        assert (folder / f"{hashlib.sha256(account_id.encode()).hexdigest()}.json").read_text() == text
+    assert len(list(folder.iterdir())) == len(proofs)
+
+
+def test_errors_leave_nothing_behind(published: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    out, proofs = published
+    ids = write_ids(tmp_path / "ids.txt", [*sorted(proofs), "nobody@example.com"])
+    unknown = cli("proofs", out, "--ids", ids, "--jsonl", tmp_path / "p.jsonl")
+    assert unknown.exit_code == 2
+    assert unknown.stderr == "reserves: invalid input: account 'nobody@example.com' is not in snapshot '2026-11-21'\n"
+    assert list(tmp_path.iterdir()) == [ids]
+    blank = cli("proofs", out, "--ids", write_ids(tmp_path / "blank.txt", ["a", ""]), "--out", tmp_path / "o")
+    assert blank.exit_code == 2
+    assert f"{tmp_path / 'blank.txt'}:2: account id must be 1 to 256 bytes of UTF-8, found 0" in blank.stderr
+    both = cli("proofs", out, "--ids", ids, "--jsonl", tmp_path / "p.jsonl", "--out", tmp_path / "o")
+    assert (both.exit_code, both.stderr) == (
+        2,
+        "reserves: invalid input: give exactly one of a JSON Lines file or an output folder\n",
+    )
+    (tmp_path / "taken").mkdir()
+    taken = cli(
+        "proofs", out, "--ids", write_ids(tmp_path / "one.txt", sorted(proofs)[:1]), "--out", tmp_path / "taken"
+    )
+    assert (taken.exit_code, taken.stderr) == (
+        2,
+        f"reserves: invalid input: {tmp_path / 'taken'} exists: proofs are written into a new folder\n",
+    )
+
+
+def test_a_served_store_gives_the_same_proofs_from_many_threads(published: tuple[Path, dict[str, str]]) -> None:
+    out, proofs = published
+    ids = sorted(proofs) * 25
+    with ProofStore.open(out).serving() as store, ThreadPoolExecutor(4) as pool:
+        texts = list(pool.map(lambda i: store.proof(i).to_text(), ids))
+    assert texts == [proofs[i] for i in ids]
