@@ -41,6 +41,13 @@ def assert_valid(document: Any, schema: str) -> None:
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
 
 
+def first_failure(result: Result) -> tuple[int, str]:
+    """The step and detail of the first FAIL of a ``verify --json`` run that exited 1."""
+    assert result.exit_code == 1, result.stdout + result.stderr
+    check = next(c for c in json.loads(result.stdout)["checks"] if c["status"] == "FAIL")
+    return check["step"], check["detail"]
+
+
 def flat(text: str) -> str:
     """Terminal text with the boxes of usage errors taken away and white space folded."""
     for frame in "│╭╮╰╯─":

@@ -17,6 +17,7 @@ from exchange_builders import bitget_proof
 from reserves.formats.bitget import hashmap_order
 from reserves.formats.decimals import JavaDecimal
 from support import assert_valid, cli
+from support import first_failure as failed
 
 
 def write(path: Path, document: dict[str, Any]) -> Path:
@@ -29,12 +30,6 @@ def write(path: Path, document: dict[str, Any]) -> Path:
 def verify(tmp_path: Path, document: dict[str, Any], *options: str) -> Any:
     anchor = () if "--root" in options else ("--no-anchor",)
     return cli("verify", write(tmp_path / "proof.json", document), "--json", *options, *anchor)
-
-
-def failed(result: Any) -> tuple[int, str]:
-    assert result.exit_code == 1, result.stdout + result.stderr
-    check = next(c for c in json.loads(result.stdout)["checks"] if c["status"] == "FAIL")
-    return check["step"], check["detail"]
 
 
 def root_of(document: dict[str, Any]) -> str:

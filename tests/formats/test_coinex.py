@@ -12,17 +12,12 @@ import pytest
 from exchange_builders import coinex_proof
 
 from support import assert_valid, cli, write_json
+from support import first_failure as failed
 
 
 def verify(tmp_path: Path, document: dict[str, Any], *options: str) -> Any:
     anchor = () if "--root" in options else ("--no-anchor",)
     return cli("verify", write_json(tmp_path / "coinex.json", document), "--json", *options, *anchor)
-
-
-def failed(result: Any) -> tuple[int, str]:
-    assert result.exit_code == 1, result.stdout + result.stderr
-    check = next(c for c in json.loads(result.stdout)["checks"] if c["status"] == "FAIL")
-    return check["step"], check["detail"]
 
 
 @pytest.fixture

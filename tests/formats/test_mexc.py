@@ -12,6 +12,7 @@ import pytest
 from exchange_builders import mexc_proof
 
 from support import ROOT, assert_valid, cli, write_json
+from support import first_failure as failed
 
 EXAMPLE = ROOT / "fixtures" / "formats" / "mexc" / "merkle_proof.json"
 EXAMPLE_ROOT = "35d01ffef2beec3ff0166c03f3d9b0cc"
@@ -20,12 +21,6 @@ EXAMPLE_ROOT = "35d01ffef2beec3ff0166c03f3d9b0cc"
 def verify(tmp_path: Path, document: dict[str, Any], *options: str) -> Any:
     anchor = () if "--root" in options else ("--no-anchor",)
     return cli("verify", write_json(tmp_path / "mexc.json", document), "--json", *options, *anchor)
-
-
-def failed(result: Any) -> tuple[int, str]:
-    assert result.exit_code == 1, result.stdout + result.stderr
-    check = next(c for c in json.loads(result.stdout)["checks"] if c["status"] == "FAIL")
-    return check["step"], check["detail"]
 
 
 def test_published_example_verifies_against_its_root() -> None:

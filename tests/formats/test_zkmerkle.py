@@ -14,6 +14,7 @@ from exchange_builders import zk_asset_list, zk_proof
 
 from reserves.formats.zkmerkle import GATE, Proof, leaf
 from support import ROOT, assert_valid, cli, write_json
+from support import first_failure as failed
 
 HTX = ROOT / "fixtures" / "formats" / "htx" / "user_config.json"
 HTX_ASSETS = ROOT / "fixtures" / "formats" / "htx" / "config.json"
@@ -25,12 +26,6 @@ def verify(tmp_path: Path, kind: str, document: dict[str, Any], assets: dict[str
     proof = write_json(tmp_path / f"{kind}-user_config.json", document)
     listing = write_json(tmp_path / f"{kind}-assets.json", assets)
     return cli("verify", proof, "--snapshot", listing, "--json", *options, *anchor)
-
-
-def failed(result: Any) -> tuple[int, str]:
-    assert result.exit_code == 1, result.stdout + result.stderr
-    check = next(c for c in json.loads(result.stdout)["checks"] if c["status"] == "FAIL")
-    return check["step"], check["detail"]
 
 
 def test_htx_published_example_passes_with_its_asset_list_and_root() -> None:
