@@ -33,7 +33,7 @@ def published(work: Path, n: int, a: int) -> Path:
         partial = csv.with_name(csv.name + ".partial")
         write(partial, n, assets, seed=11, special=False)
         partial.rename(csv)
-    if not (snap / "snapshot.json").exists():
+    if not (snap / "public" / "snapshot.json").exists():
         subprocess.run(["rm", "-rf", str(snap)], check=True)
         decimals = ",".join(f"{s}={d}" for s, d in assets)
         subprocess.run(

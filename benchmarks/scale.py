@@ -95,7 +95,15 @@ def main() -> None:
     print(f"publish: {results['publish'].strip()}", file=sys.stderr, flush=True)
     publish_seconds = seconds
     seconds, _ = run(
-        [script, "audit", str(snap / "snapshot.json"), "--liabilities", str(csv), "--secret", str(snap / "secret")]
+        [
+            script,
+            "audit",
+            str(snap / "public" / "snapshot.json"),
+            "--liabilities",
+            str(csv),
+            "--secret",
+            str(snap / "private" / "secret"),
+        ]
     )
     results["audit"] = f"{seconds:8.1f} s"
     print(f"audit: {results['audit'].strip()}", file=sys.stderr, flush=True)
@@ -111,7 +119,10 @@ def main() -> None:
 
     proof_file = work / "proof.json"
     proof_file.write_text(store.proof(ids[0]).to_text())
-    walls = [run([script, "verify", str(proof_file), "--snapshot", str(snap / "snapshot.json")])[0] for _ in range(5)]
+    walls = [
+        run([script, "verify", str(proof_file), "--snapshot", str(snap / "public" / "snapshot.json")])[0]
+        for _ in range(5)
+    ]
     results["verify"] = f"{statistics.median(walls):8.2f} s wall, start-up included (median of 5)"
 
     # Baselines, same run.

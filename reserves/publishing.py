@@ -28,7 +28,14 @@ from reserves.context import Asset, SnapshotContext
 from reserves.errors import InputError
 from reserves.liabilities.csv_file import read_liabilities
 from reserves.liabilities.liability_tree import build_liability_tree
-from reserves.liabilities.proof_store import SECRET_FILE, SNAPSHOT_FILE, STORE_DIR, ProofStoreWriter
+from reserves.liabilities.proof_store import (
+    PRIVATE_DIR,
+    PUBLIC_DIR,
+    SECRET_FILE,
+    SNAPSHOT_FILE,
+    STORE_DIR,
+    ProofStoreWriter,
+)
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotCommitment, SnapshotStatement
 from reserves.onchain.reserve_sections import ReserveSections, parse_reserve_sections
@@ -74,7 +81,9 @@ def publish(
         if not replace:
             raise OutputExists(f"{out} already exists")
         if not is_snapshot_directory(out):
-            raise InputError(f"{out} is not a snapshot directory (snapshot.json and store/): it is never replaced")
+            raise InputError(
+                f"{out} is not a snapshot directory (public/snapshot.json and private/store/): it is never replaced"
+            )
     liabilities = read_liabilities(liabilities_path, request.decimals, progress=progress)
     height = request.height if request.height is not None else smallest_height(len(liabilities))
     context = SnapshotContext(request.exchange, request.snapshot_id, request.cutoff, height, liabilities.assets)
@@ -92,6 +101,8 @@ def publish(
     except OSError as exc:
         raise InputError(f"cannot create {out}: {exc.strerror}") from None
     try:
+        (staging / PRIVATE_DIR).mkdir()
+        (staging / PUBLIC_DIR).mkdir()
         _write_secret(staging / SECRET_FILE, secret)
         with ProofStoreWriter(staging / STORE_DIR) as writer:
             tree = build_liability_tree(context, liabilities, secret, sink=writer, progress=progress)
@@ -117,9 +128,10 @@ def _write_secret(path: Path, secret: SnapshotSecret) -> None:
 def refuse_reused_secret(secret_path: Path, snapshot_id: str) -> None:
     """A secret fixes every account's slot and salt: reused for another snapshot, it puts each
     user beside the same neighbour again, whose balances the user's proofs show each time.
-    A secret is tied to the snapshot whose ``snapshot.json`` lies beside it (as ``publish``
-    writes them); reproducing that snapshot is allowed, a new snapshot id is refused."""
-    beside = secret_path.parent / SNAPSHOT_FILE
+    A secret is tied to the snapshot whose ``public/snapshot.json`` lies beside its
+    ``private/`` folder (as ``publish`` writes them); reproducing that snapshot is allowed, a
+    new snapshot id is refused."""
+    beside = secret_path.parent.parent / SNAPSHOT_FILE
     if not beside.is_file():
         return
     value = load_json(beside).value.get("snapshot_id")
@@ -161,14 +173,17 @@ def _process_alive(pid: int) -> bool:
 
 
 def _set_modes(staging: Path) -> None:
-    """0755 directories and 0644 files whatever the umask; the secret stays 0600."""
+    """Whatever the umask: ``public/`` 0755 with 0644 files; ``private/`` 0700 with 0700
+    folders and 0600 files (the secret and every account's balances)."""
     staging.chmod(0o755)
+    private = str(staging / PRIVATE_DIR)
     for directory, subdirectories, files in os.walk(staging):
+        hidden = directory == private or directory.startswith(private + os.sep)
         for name in subdirectories:
-            os.chmod(os.path.join(directory, name), 0o755)
+            inside = hidden or os.path.join(directory, name) == private
+            os.chmod(os.path.join(directory, name), 0o700 if inside else 0o755)
         for name in files:
-            path = os.path.join(directory, name)
-            os.chmod(path, 0o600 if path == str(staging / SECRET_FILE) else 0o644)
+            os.chmod(os.path.join(directory, name), 0o600 if hidden else 0o644)
 
 
 def _move_into_place(staging: Path, out: Path) -> None:

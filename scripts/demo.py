@@ -157,16 +157,16 @@ def publish_snapshot(snapshot_id: str, sections: ReserveSections, out: Path) -> 
         "btc-hot": [bytes(key(1).secret)],
     }
     signed = sign_snapshot(statement, keys)
-    rewrite_statement(out / "snapshot.json", signed)
+    rewrite_statement(out / "public" / "snapshot.json", signed)
     return signed
 
 
 def audit(statement: SnapshotStatement, out: Path, node: EvmLoopbackNode, server: EsploraServer, report: Path) -> None:
     sources = connect_sources(statement.reserves.chains, {"ethereum": node.url}, {"bitcoin": server.url})
-    result = audit_snapshot(statement, LIABILITIES, SnapshotSecret.load(out / "secret"), sources)
+    result = audit_snapshot(statement, LIABILITIES, SnapshotSecret.load(out / "private" / "secret"), sources)
     verdict = result.verdict()
     print_audit(result, verdict)
-    inputs = AuditInputs.describe(out / "snapshot.json", LIABILITIES, sources)
+    inputs = AuditInputs.describe(out / "public" / "snapshot.json", LIABILITIES, sources)
     write_report(report, render_html(result, verdict, inputs))
     console.print(f"Report written to {report.relative_to(ROOT)}")
 
@@ -190,7 +190,7 @@ def main() -> None:
         "2. The exchange publishes its snapshot (3,000 accounts, 4 wallets, pinned blocks) and signs ownership",
         "reserves publish fixtures/demo/liabilities.csv --exchange 'Demo Exchange' --snapshot-id 2026-11-21 "
         "--cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=18,USDT=6 --reserves reserves.json --out out/demo/snap"
-        " && reserves sign out/demo/snap/snapshot.json --keys keys.json",
+        " && reserves sign out/demo/snap/public/snapshot.json --keys keys.json",
     )
     snap = OUT / "snap"
     statement = publish_snapshot("2026-11-21", reserves(ethereum, evm, bitcoin, btc), snap)
@@ -202,7 +202,7 @@ def main() -> None:
     )
     proof = ProofStore.open(snap).proof("user-000042@example.com")
     (OUT / "alice-proof.json").write_text(proof.to_text())
-    console.print("[dim]$ reserves verify out/demo/alice-proof.json --snapshot out/demo/snap/snapshot.json[/]")
+    console.print("[dim]$ reserves verify out/demo/alice-proof.json --snapshot out/demo/snap/public/snapshot.json[/]")
     print_verification(verify_proof(proof, Anchor(snapshot=statement)), strict=False)
     step("   ... and a proof that shows the user a higher BTC balance than the tree holds fails")
     tampered = proof.to_json()
@@ -215,8 +215,9 @@ def main() -> None:
         ethereum.send_ether(4, ethereum.cold, 900_000 * ETHER)  # arrives too late to count
         bitcoin.pay(bitcoin.hot, 10_000 * BTC)
         console.print(
-            "[dim]$ reserves audit out/demo/snap/snapshot.json --liabilities fixtures/demo/liabilities.csv "
-            "--secret out/demo/snap/secret --rpc ethereum=URL --esplora bitcoin=URL --report out/demo/report.html[/]"
+            "[dim]$ reserves audit out/demo/snap/public/snapshot.json --liabilities fixtures/demo/liabilities.csv "
+            "--secret out/demo/snap/private/secret --rpc ethereum=URL --esplora bitcoin=URL "
+            "--report out/demo/report.html[/]"
         )
         audit(statement, snap, node, server, OUT / "report.html")
 

@@ -107,11 +107,11 @@ class Published:
 
     @property
     def snapshot_json(self) -> Path:
-        return self.directory / "snapshot.json"
+        return self.directory / "public" / "snapshot.json"
 
     @property
     def secret(self) -> Path:
-        return self.directory / "secret"
+        return self.directory / "private" / "secret"
 
     def proof(self, account_id: str) -> dict[str, Any]:
         return ProofStore.open(self.directory).proof(account_id).to_json()

@@ -20,5 +20,11 @@ def test_demo_runs_the_whole_story() -> None:
     assert "FAIL: (11) reserves cover liabilities: USDT failed" in out
     assert "FAIL    (11) reserves cover liabilities: USDT" in out
     assert "reserves 1100000, liabilities 1451294.872996: under-reserved, 75.79%" in out
-    for name in ("report.html", "report-short.html", "alice-proof.json", "snap/snapshot.json", "snap/secret"):
+    for name in (
+        "report.html",
+        "report-short.html",
+        "alice-proof.json",
+        "snap/public/snapshot.json",
+        "snap/private/secret",
+    ):
         assert (ROOT / "out" / "demo" / name).is_file(), name

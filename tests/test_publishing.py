@@ -34,9 +34,13 @@ def test_publish_writes_statement_secret_and_store(tmp_path: Path) -> None:
     out = tmp_path / "snap"
     result = run_publish(DEMO_LIABILITIES, out)
     assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
-    assert sorted(p.name for p in out.iterdir()) == ["secret", "snapshot.json", "store"]
-    assert stat.S_IMODE((out / "secret").stat().st_mode) == 0o600
-    statement = json.loads((out / "snapshot.json").read_text())
+    assert sorted(p.relative_to(out).as_posix() for p in out.glob("*/*")) == [
+        "private/secret",
+        "private/store",
+        "public/snapshot.json",
+    ]
+    assert stat.S_IMODE((out / "private" / "secret").stat().st_mode) == 0o600
+    statement = json.loads((out / "public" / "snapshot.json").read_text())
     assert statement["accounts"] == 3000
     assert statement["height"] == 12
     assert statement["assets"] == [
@@ -50,13 +54,13 @@ def test_publish_writes_statement_secret_and_store(tmp_path: Path) -> None:
         "USDT": "1451294.872996",
     }
     # Not one file per account: 13 levels, the index and the manifest.
-    assert len(list((out / "store").iterdir())) == 15
+    assert len(list((out / "private" / "store").iterdir())) == 15
 
 
 def test_same_liabilities_and_secret_give_identical_bytes(tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     assert run_publish(DEMO_LIABILITIES, first).exit_code == 0  # type: ignore[attr-defined]
-    assert run_publish(DEMO_LIABILITIES, second, "--secret", str(first / "secret")).exit_code == 0  # type: ignore[attr-defined]
+    assert run_publish(DEMO_LIABILITIES, second, "--secret", str(first / "private" / "secret")).exit_code == 0  # type: ignore[attr-defined]
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
     for name in files:
@@ -66,7 +70,7 @@ def test_same_liabilities_and_secret_give_identical_bytes(tmp_path: Path) -> Non
 def test_fresh_secret_each_time(tmp_path: Path) -> None:
     assert run_publish(DEMO_LIABILITIES, tmp_path / "a").exit_code == 0  # type: ignore[attr-defined]
     assert run_publish(DEMO_LIABILITIES, tmp_path / "b").exit_code == 0  # type: ignore[attr-defined]
-    assert (tmp_path / "a" / "secret").read_text() != (tmp_path / "b" / "secret").read_text()
+    assert (tmp_path / "a" / "private" / "secret").read_text() != (tmp_path / "b" / "private" / "secret").read_text()
 
 
 def test_failure_leaves_nothing_behind(tmp_path: Path) -> None:
@@ -109,16 +113,16 @@ def test_overflowing_totals_leave_nothing_behind(tmp_path: Path) -> None:
 def test_existing_output_is_kept_unless_forced(tmp_path: Path) -> None:
     out = tmp_path / "snap"
     assert run_publish(DEMO_LIABILITIES, out).exit_code == 0  # type: ignore[attr-defined]
-    before = (out / "secret").read_bytes()
+    before = (out / "private" / "secret").read_bytes()
     again = run_publish(DEMO_LIABILITIES, out)
     assert again.exit_code == 2  # type: ignore[attr-defined]
     assert (
         again.stderr
         == f"reserves: invalid input: {out} already exists; choose another --out or pass --force to replace it\n"
     )  # type: ignore[attr-defined]
-    assert (out / "secret").read_bytes() == before
+    assert (out / "private" / "secret").read_bytes() == before
     assert run_publish(DEMO_LIABILITIES, out, "--force").exit_code == 0  # type: ignore[attr-defined]
-    assert (out / "secret").read_bytes() != before
+    assert (out / "private" / "secret").read_bytes() != before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"]
 
 
@@ -185,7 +189,7 @@ def test_json_output_is_the_statement(tmp_path: Path) -> None:
     result = run_publish(DEMO_LIABILITIES, out, "--json")
     document = json.loads(result.stdout)  # type: ignore[attr-defined]
     assert (document["schema"], document["result"], document["out"]) == ("reserves/publish/1", "PUBLISHED", str(out))
-    assert document["snapshot"] == json.loads((out / "snapshot.json").read_text())
+    assert document["snapshot"] == json.loads((out / "public" / "snapshot.json").read_text())
 
 
 def test_force_never_replaces_a_directory_that_is_not_a_snapshot(tmp_path: Path) -> None:
@@ -196,7 +200,8 @@ def test_force_never_replaces_a_directory_that_is_not_a_snapshot(tmp_path: Path)
     result = run_publish(DEMO_LIABILITIES, out, "--force")
     assert result.exit_code == 2  # type: ignore[attr-defined]
     assert result.stderr == (  # type: ignore[attr-defined]
-        f"reserves: invalid input: {out} is not a snapshot directory (snapshot.json and store/): it is never replaced\n"
+        f"reserves: invalid input: {out} is not a snapshot directory (public/snapshot.json and private/store/): "
+        "it is never replaced\n"
     )
     assert (out / "thesis.txt").read_text() == "years of work"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis"]
@@ -218,7 +223,8 @@ def test_staging_left_by_a_killed_publish_is_removed_by_the_next(tmp_path: Path)
 
 
 def test_modes_do_not_depend_on_the_umask(tmp_path: Path) -> None:
-    """Reliability finding D18: under umask 000 snapshot.json and the store were world-writable."""
+    """Reliability finding D18: under umask 000 snapshot.json and the store were world-writable.
+    And what must not be published is readable by its owner only (private/ 0700, files 0600)."""
     old = os.umask(0)
     try:
         assert run_publish(DEMO_LIABILITIES, tmp_path / "snap").exit_code == 0  # type: ignore[attr-defined]
@@ -227,21 +233,21 @@ def test_modes_do_not_depend_on_the_umask(tmp_path: Path) -> None:
     out = tmp_path / "snap"
     modes = {p.relative_to(out).as_posix(): p.stat().st_mode & 0o777 for p in [out, *out.rglob("*")]}
     assert modes.pop(".") == 0o755
-    assert modes.pop("secret") == 0o600
-    assert modes.pop("store") == 0o755
-    assert set(modes.values()) == {0o644}, modes
+    assert (modes.pop("public"), modes.pop("public/snapshot.json")) == (0o755, 0o644)
+    assert (modes.pop("private"), modes.pop("private/store")) == (0o700, 0o700)
+    assert set(modes.values()) == {0o600}, modes  # the secret and every store file
 
 
 def test_secret_given_as_the_liabilities_file_is_never_echoed(tmp_path: Path) -> None:
     """Reliability finding D17: the error quoted the whole first line, the secret."""
     out = tmp_path / "snap"
     assert run_publish(DEMO_LIABILITIES, out).exit_code == 0  # type: ignore[attr-defined]
-    secret = (out / "secret").read_text().strip()
-    result = run_publish(out / "secret", tmp_path / "other")
+    secret = (out / "private" / "secret").read_text().strip()
+    result = run_publish(out / "private" / "secret", tmp_path / "other")
     assert result.exit_code == 2  # type: ignore[attr-defined]
     assert secret[:16] not in result.stderr  # type: ignore[attr-defined]
     assert result.stderr == (  # type: ignore[attr-defined]
-        f"reserves: invalid input: {out / 'secret'}:1: the header must start with 'account', "
+        f"reserves: invalid input: {out / 'private' / 'secret'}:1: the header must start with 'account', "
         "found a long hexadecimal string (is this the secret file? it is not shown)\n"
     )
 
@@ -252,10 +258,12 @@ def test_d23_a_secret_is_not_reused_for_another_snapshot_id(tmp_path: Path) -> N
     first = tmp_path / "week-1"
     assert run_publish(DEMO_LIABILITIES, first).exit_code == 0  # type: ignore[attr-defined]
     options = [o if o != "2026-11-21" else "2026-11-28" for o in map(str, DEMO_OPTIONS)]
-    result = cli("publish", DEMO_LIABILITIES, *options, "--out", tmp_path / "week-2", "--secret", first / "secret")
+    result = cli(
+        "publish", DEMO_LIABILITIES, *options, "--out", tmp_path / "week-2", "--secret", first / "private" / "secret"
+    )
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        f"reserves: invalid input: this secret belongs to snapshot '2026-11-21' ({first / 'snapshot.json'}); "
+        f"reserves: invalid input: this secret belongs to snapshot '2026-11-21' ({first / 'public' / 'snapshot.json'}); "
         "reusing it for '2026-11-28' would give every account the same slot and neighbour again"
     )
     assert not (tmp_path / "week-2").exists()

@@ -85,7 +85,7 @@ def test_d8_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
         out,
     )
     assert result.exit_code == 0, result.stderr
-    messages = cli("messages", out / "snapshot.json")
+    messages = cli("messages", out / "public" / "snapshot.json")
     assert messages.exit_code == 0
     assert "\x1b" not in messages.stdout and "\u202e" not in messages.stdout
     assert "exchange: Evil \\x1b[31mRED\\x1b[0m \\u202egnp.exe" in messages.stdout

@@ -81,7 +81,7 @@ def audit_command(
     PASS only when every check passed; INCOMPLETE (exit 3) when a chain, an ownership check or
     an asset's verdict could not be read.
 
-    Example: reserves audit snap/snapshot.json --liabilities liabilities.csv --secret snap/secret
+    Example: reserves audit snap/public/snapshot.json --liabilities liabilities.csv --secret snap/private/secret
     --rpc ethereum=http://127.0.0.1:8545 --esplora bitcoin=http://127.0.0.1:3002 --report report.html"""
     with errors_to_exit_codes(as_json=as_json):
         from reserves.audit import audit_snapshot
@@ -167,7 +167,7 @@ def custody_command(
 
     Signers come from scripts, Safe owners at the pinned block and the snapshot's keyholders.
 
-    Example: reserves custody snap/snapshot.json --rpc ethereum=URL --esplora bitcoin=URL --unreachable cfo"""
+    Example: reserves custody snap/public/snapshot.json --rpc ethereum=URL --esplora bitcoin=URL --unreachable cfo"""
     with errors_to_exit_codes(as_json=as_json):
         from reserves.audit import custody_verdict
         from reserves.onchain.reserve_audit import audit_reserves

@@ -68,7 +68,8 @@ def publish_command(
 ) -> None:
     """Publish a snapshot of the liabilities (Merkle sum tree, proof store, secret).
 
-    Writes snapshot.json (public), secret (auditors only, mode 0600) and the proof store.
+    Writes OUT/public/snapshot.json (upload the public folder) and, apart, OUT/private/:
+    the secret (auditors only) and the proof store (every account's balances), mode 0700.
 
     Example: reserves publish liabilities.csv --exchange "Demo Exchange" --snapshot-id 2026-11-21
     --cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=18,USDT=6 --out out/snap"""
@@ -117,7 +118,10 @@ def print_statement(statement: SnapshotStatement, out: Path) -> None:
     say(f"  accounts: {statement.accounts}   height: {context.height}   cut-off: {context.cutoff_text}")
     say(f"  root:     {statement.root.hash.hex()}")
     stdout.print(amounts_table("Liabilities (root sums)", context.assets, {"total": statement.root.sums}))
-    say(f"Publish {out / 'snapshot.json'}; give {out / 'secret'} only to your auditors.")
+    say(
+        f"Publish {out / 'public'} (snapshot.json); keep {out / 'private'} private: give its secret only to your "
+        "auditors, and serve proofs from its store."
+    )
 
 
 @app.command("proof", epilog=EXIT_CODES_HELP, rich_help_panel="Exchange")
@@ -174,7 +178,7 @@ def messages_command(
 
     Control characters are shown escaped: what you see is what is signed.
 
-    Example: reserves messages out/snap/snapshot.json"""
+    Example: reserves messages out/snap/public/snapshot.json"""
     with errors_to_exit_codes(as_json=as_json):
         from reserves.control.ownership import wallet_messages
 
@@ -204,7 +208,7 @@ def sign_command(
 
     A helper: real custody signs offline and pastes the signatures into ownership.
 
-    Example: reserves sign out/snap/snapshot.json --keys fixtures/examples/keys.json"""
+    Example: reserves sign out/snap/public/snapshot.json --keys fixtures/examples/keys.json"""
     with errors_to_exit_codes():
         from reserves.control.ownership import load_signing_keys, sign_snapshot
         from reserves.publishing import rewrite_statement

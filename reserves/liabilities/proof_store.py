@@ -1,5 +1,11 @@
 """The proof store: every node an inclusion proof can need, readable by offset.
 
+A snapshot directory holds what may be published apart from what must not:
+
+    public/snapshot.json             the statement (FORMAT §6.1): upload ``public/``
+    private/secret                   the publisher's secret (0600)
+    private/store/                   the proof store (every account's balances; 0600 files)
+
 An exchange has millions of accounts, so the store is not one file per account but one
 file per level plus one sorted index:
 
@@ -40,9 +46,13 @@ from reserves.strict_json import load_json
 from reserves.verify import Anchor, verify_proof
 
 STORE_FORMAT = "reserves-proof-store/1"
-STORE_DIR = "store"
-SNAPSHOT_FILE = "snapshot.json"
-SECRET_FILE = "secret"
+PUBLIC_DIR = "public"
+"""What may be published: ``snapshot.json``. Upload this folder, never its parent."""
+PRIVATE_DIR = "private"
+"""What must not be: the secret and the proof store (every account's balances); mode 0700."""
+SNAPSHOT_FILE = f"{PUBLIC_DIR}/snapshot.json"
+SECRET_FILE = f"{PRIVATE_DIR}/secret"
+STORE_DIR = f"{PRIVATE_DIR}/store"
 
 
 class ProofStoreWriter:

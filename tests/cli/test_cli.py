@@ -42,19 +42,19 @@ def test_issue_walkthrough_with_the_console_script(tmp_path: Path) -> None:
     proof = run("proof", "out/snap", "user-000042@example.com", cwd=tmp_path)
     assert proof.returncode == 0, proof.stderr
     (tmp_path / "alice-proof.json").write_text(proof.stdout)
-    anchored = run("verify", "alice-proof.json", "--snapshot", "out/snap/snapshot.json", cwd=tmp_path)
+    anchored = run("verify", "alice-proof.json", "--snapshot", "out/snap/public/snapshot.json", cwd=tmp_path)
     assert anchored.returncode == 0, anchored.stdout
     assert "PASS: your balances are included in the published root" in anchored.stdout
-    root = json.loads((tmp_path / "out/snap/snapshot.json").read_text())["root"]["hash"]
+    root = json.loads((tmp_path / "out/snap/public/snapshot.json").read_text())["root"]["hash"]
     by_root = run("verify", "alice-proof.json", "--root", root, cwd=tmp_path)
     assert by_root.returncode == 0
     audited = run(
         "audit",
-        "out/snap/snapshot.json",
+        "out/snap/public/snapshot.json",
         "--liabilities",
         DEMO_LIABILITIES,
         "--secret",
-        "out/snap/secret",
+        "out/snap/private/secret",
         cwd=tmp_path,
     )
     assert audited.returncode == 0, audited.stdout

@@ -62,7 +62,7 @@ def test_publish_without_the_extension_is_byte_identical(
     publish(
         vector(name) / "liabilities.csv", vector_request(name), out, secret=SnapshotSecret.load(vector(name) / "secret")
     )
-    assert (out / "snapshot.json").read_bytes() == (vector(name) / "snapshot.json").read_bytes()
+    assert (out / "public" / "snapshot.json").read_bytes() == (vector(name) / "snapshot.json").read_bytes()
     proof_file = sorted((vector(name) / "proofs").glob("slot-*.json"))[-1]
     result = cli("proof", out, json.loads(proof_file.read_text())["account"]["id"])
     assert result.stdout == proof_file.read_text()

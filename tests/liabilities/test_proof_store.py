@@ -48,7 +48,7 @@ def test_not_a_snapshot_directory(tmp_path: Path) -> None:
 
 def test_tampered_store_is_detected(four: Published) -> None:
     slot = ProofStore.open(four.directory).proof("bob").account.index
-    level0 = four.directory / "store" / "level-00.bin"
+    level0 = four.directory / "private" / "store" / "level-00.bin"
     data = bytearray(level0.read_bytes())
     data[slot * 64 + 40] ^= 1  # bob's BTC balance in the stored leaf
     level0.write_bytes(bytes(data))
@@ -60,17 +60,19 @@ def test_tampered_store_is_detected(four: Published) -> None:
 def test_store_of_another_snapshot_is_rejected(tmp_path: Path) -> None:
     first = publish_csv(tmp_path, "account,BTC,ETH\na,1,1\nb,2,2\n", name="a")
     second = publish_csv(tmp_path, "account,BTC,ETH\na,1,1\nb,3,2\n", name="b", secret=SECRET)
-    (first.directory / "snapshot.json").write_bytes((second.directory / "snapshot.json").read_bytes())
+    (first.directory / "public" / "snapshot.json").write_bytes(
+        (second.directory / "public" / "snapshot.json").read_bytes()
+    )
     result = cli("proof", first.directory, "a")
     assert result.exit_code == 2
-    assert "store/manifest.json $.root: does not match snapshot.json" in result.stderr
+    assert "private/store/manifest.json $.root: does not match public/snapshot.json" in result.stderr
 
 
 def test_corrupted_sibling_in_the_store_is_refused_not_handed_out(tmp_path: Path) -> None:
     """Reliability finding D12: a flipped byte in a sibling's record made 'proof' hand out a
     proof that then failed the user's verify; it is now refused as a corrupted store."""
     published = publish_csv(tmp_path, FIVE_ACCOUNTS)
-    level = published.directory / "store" / "level-00.bin"
+    level = published.directory / "private" / "store" / "level-00.bin"
     data = bytearray(level.read_bytes())
     slot = ProofStore.open(published.directory).slot_of("alice")
     assert slot is not None

@@ -70,7 +70,7 @@ def test_every_proof_verifies_and_rebuild_gives_same_root(
             proof = store.proof(account_id)
             assert proof.account.balances == (btc, wei)
             assert verify_proof(proof, anchor).ok(strict=True)
-        audit = audit_liabilities(load_snapshot(directory / "snap" / "snapshot.json"), liabilities, secret)
+        audit = audit_liabilities(load_snapshot(directory / "snap" / "public" / "snapshot.json"), liabilities, secret)
         assert audit.ok(strict=True)
         assert audit.totals[0].rebuilt == sum(row[1] for row in table)
 

@@ -94,7 +94,7 @@ def test_publish_with_vector_secret_is_byte_identical(name: str, tmp_path: Path)
     publish(
         vector(name) / "liabilities.csv", vector_request(name), out, secret=SnapshotSecret.load(vector(name) / "secret")
     )
-    assert (out / "snapshot.json").read_bytes() == (vector(name) / "snapshot.json").read_bytes()
+    assert (out / "public" / "snapshot.json").read_bytes() == (vector(name) / "snapshot.json").read_bytes()
     for proof_file in sorted((vector(name) / "proofs").glob("slot-*.json")):
         account_id = json.loads(proof_file.read_text())["account"]["id"]
         result = cli("proof", out, account_id)
@@ -134,4 +134,4 @@ def test_publish_on_every_core_is_byte_identical(name: str, tmp_path: Path, monk
     publish(
         vector(name) / "liabilities.csv", vector_request(name), out, secret=SnapshotSecret.load(vector(name) / "secret")
     )
-    assert (out / "snapshot.json").read_bytes() == (vector(name) / "snapshot.json").read_bytes()
+    assert (out / "public" / "snapshot.json").read_bytes() == (vector(name) / "snapshot.json").read_bytes()

@@ -73,7 +73,7 @@ def publish(
     )
     assert result.exit_code == 0, result.stderr
     if sign:
-        signed = cli("sign", out / "snapshot.json", "--keys", w.signing_keys(tmp_path))
+        signed = cli("sign", out / "public" / "snapshot.json", "--keys", w.signing_keys(tmp_path))
         assert signed.exit_code == 0, signed.stderr
     return out
 
@@ -89,24 +89,24 @@ def audit(out: Path, w: World, *extra: str, rpc: str | None = None, esplora: str
         sources += ["--esplora", f"bitcoin={w.esplora.url if esplora == 'default' else esplora}"]
     return cli(
         "audit",
-        out / "snapshot.json",
+        out / "public" / "snapshot.json",
         "--liabilities",
         out.parent / "liabilities.csv",
         "--secret",
-        out / "secret",
+        out / "private" / "secret",
         *sources,
         *extra,
     )
 
 
 def edit_snapshot(out: Path, change: Any) -> None:
-    document = json.loads((out / "snapshot.json").read_text())
+    document = json.loads((out / "public" / "snapshot.json").read_text())
     change(document)
-    write_json(out / "snapshot.json", document)
+    write_json(out / "public" / "snapshot.json", document)
 
 
 def test_publish_pins_the_blocks_it_was_given(tmp_path: Path, chains: World) -> None:
-    snapshot = json.loads((publish(tmp_path, chains) / "snapshot.json").read_text())
+    snapshot = json.loads((publish(tmp_path, chains) / "public" / "snapshot.json").read_text())
     evm = chains.node.web3.eth.get_block(chains.evm_block)
     assert snapshot["chains"]["ethereum"] == {
         "kind": "evm",
@@ -340,11 +340,11 @@ def test_bad_source_options(tmp_path: Path, chains: World, option: str, value: s
     out = publish(tmp_path, chains)
     result = cli(
         "audit",
-        out / "snapshot.json",
+        out / "public" / "snapshot.json",
         "--liabilities",
         tmp_path / "liabilities.csv",
         "--secret",
-        out / "secret",
+        out / "private" / "secret",
         option,
         value,
     )
@@ -373,7 +373,10 @@ def test_uncontrolled_address_is_not_counted(tmp_path: Path, chains: World) -> N
     publish(tmp_path, chains, sign=False)
     assert (
         cli(
-            "sign", out / "snapshot.json", "--keys", chains.signing_keys(tmp_path, **{"eth-hot": [b"\x99" * 32]})
+            "sign",
+            out / "public" / "snapshot.json",
+            "--keys",
+            chains.signing_keys(tmp_path, **{"eth-hot": [b"\x99" * 32]}),
         ).exit_code
         == 0
     )
@@ -397,7 +400,7 @@ def test_contract_wallet_owners_must_sign(tmp_path: Path, chains: World) -> None
     """ATTACKS.md #11: a Safe proven by one owner of a 2-of-3."""
     out = publish(tmp_path, chains, sign=False)
     keys = chains.signing_keys(tmp_path, **{"eth-cold": SAFE_OWNER_KEYS[:1]})
-    assert cli("sign", out / "snapshot.json", "--keys", keys).exit_code == 0
+    assert cli("sign", out / "public" / "snapshot.json", "--keys", keys).exit_code == 0
     result = audit(out, chains, "--json")
     assert result.exit_code == 1  # without the Safe, ETH (20 of 200) and USDT (0) are short
     document = json.loads(result.stdout)
@@ -440,7 +443,7 @@ def test_custody_command_with_unreachable_keyholders(tmp_path: Path, chains: Wor
     out = publish(tmp_path, chains)
     result = cli(
         "custody",
-        out / "snapshot.json",
+        out / "public" / "snapshot.json",
         "--rpc",
         f"ethereum={chains.node.url}",
         "--esplora",
@@ -477,8 +480,8 @@ def test_custody_command_with_unreachable_keyholders(tmp_path: Path, chains: Wor
 
 def test_messages_and_sign_commands(tmp_path: Path, chains: World) -> None:
     out = publish(tmp_path, chains, sign=False)
-    listed = json.loads(cli("messages", out / "snapshot.json", "--json").stdout)["messages"]
-    snapshot = json.loads((out / "snapshot.json").read_text())
+    listed = json.loads(cli("messages", out / "public" / "snapshot.json", "--json").stdout)["messages"]
+    snapshot = json.loads((out / "public" / "snapshot.json").read_text())
     assert listed[0] == {
         "label": "eth-cold",
         "chain": "ethereum",
@@ -488,7 +491,7 @@ def test_messages_and_sign_commands(tmp_path: Path, chains: World) -> None:
     }
     bad = tmp_path / "bad-keys.json"
     bad.write_text('{"nobody": ["' + "11" * 32 + '"]}')
-    result = cli("sign", out / "snapshot.json", "--keys", bad)
+    result = cli("sign", out / "public" / "snapshot.json", "--keys", bad)
     assert result.exit_code == 2
     assert "no wallet is labelled 'nobody'" in result.stderr
-    assert json.loads((out / "snapshot.json").read_text()) == snapshot  # untouched on failure
+    assert json.loads((out / "public" / "snapshot.json").read_text()) == snapshot  # untouched on failure

@@ -42,15 +42,21 @@ def snap(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert published.exit_code == 0, published.stderr
     assert_valid(json.loads(published.stdout), "publish.schema.json")
-    signed = cli("sign", out / "snapshot.json", "--keys", EXAMPLES / "keys.json")
+    signed = cli("sign", out / "public" / "snapshot.json", "--keys", EXAMPLES / "keys.json")
     assert signed.exit_code == 0, signed.stderr
-    assert signed.stdout == f"Signed ownership of eth-cold, eth-hot, btc-hot in {out / 'snapshot.json'}\n"
+    assert signed.stdout == f"Signed ownership of eth-cold, eth-hot, btc-hot in {out / 'public' / 'snapshot.json'}\n"
     return out
 
 
 def audit(snap: Path, *options: str | Path) -> Any:
     return cli(
-        "audit", snap / "snapshot.json", "--liabilities", DEMO_LIABILITIES, "--secret", snap / "secret", *options
+        "audit",
+        snap / "public" / "snapshot.json",
+        "--liabilities",
+        DEMO_LIABILITIES,
+        "--secret",
+        snap / "private" / "secret",
+        *options,
     )
 
 
@@ -116,26 +122,26 @@ def test_every_json_output_validates_against_its_schema(snap: Path, tmp_path: Pa
     proof = tmp_path / "proof.json"
     proof.write_text(cli("proof", snap, "user-000042@example.com").stdout)
     assert_valid(json.loads(proof.read_text()), "proof.schema.json")
-    assert_valid(json.loads((snap / "snapshot.json").read_text()), "snapshot.schema.json")
+    assert_valid(json.loads((snap / "public" / "snapshot.json").read_text()), "snapshot.schema.json")
     assert_valid(json.loads((EXAMPLES / "reserves.json").read_text()), "reserves-input.schema.json")
     assert_valid(json.loads((EXAMPLES / "keys.json").read_text()), "keys-input.schema.json")
     outputs = {
         "verify.schema.json": [
-            cli("verify", proof, "--snapshot", snap / "snapshot.json", "--json"),
+            cli("verify", proof, "--snapshot", snap / "public" / "snapshot.json", "--json"),
             cli("verify", proof, "--no-anchor", "--json"),
             cli("verify", proof, "--root", "00" * 32, "--json"),
         ],
-        "custody.schema.json": [cli("custody", snap / "snapshot.json", "--json")],
-        "messages.schema.json": [cli("messages", snap / "snapshot.json", "--json")],
+        "custody.schema.json": [cli("custody", snap / "public" / "snapshot.json", "--json")],
+        "messages.schema.json": [cli("messages", snap / "public" / "snapshot.json", "--json")],
         "error.schema.json": [
             cli("verify", tmp_path / "missing.json", "--no-anchor", "--json"),
             cli(
                 "audit",
-                snap / "snapshot.json",
+                snap / "public" / "snapshot.json",
                 "--liabilities",
                 tmp_path / "nope.csv",
                 "--secret",
-                snap / "secret",
+                snap / "private" / "secret",
                 "--json",
             ),
         ],

@@ -56,14 +56,14 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ).exit_code
             == 0
         )
-        assert cli("sign", directory / "snap/snapshot.json", "--keys", w.signing_keys(directory)).exit_code == 0
+        assert cli("sign", directory / "snap/public/snapshot.json", "--keys", w.signing_keys(directory)).exit_code == 0
         result = cli(
             "audit",
-            directory / "snap/snapshot.json",
+            directory / "snap/public/snapshot.json",
             "--liabilities",
             csv,
             "--secret",
-            directory / "snap/secret",
+            directory / "snap/private/secret",
             "--rpc",
             f"ethereum={w.node.url}",
             "--esplora",
