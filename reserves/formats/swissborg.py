@@ -130,7 +130,8 @@ def parse_audit(path: Path) -> Audit:
         partitions[partition.id] = partition
     if not partitions:
         raise InputError("expected a non-empty array of partitions", where=f"{source} $.audit.partitions")
-    digest = _hash((audit["commitment"] or {}).get("digest"), f"{source} $.audit.commitment.digest")
+    commitment = audit["commitment"] if isinstance(audit["commitment"], dict) else {}
+    digest = _hash(commitment.get("digest"), f"{source} $.audit.commitment.digest")
     return Audit(_text(audit["id"], f"{source} $.audit.id"), digest, partitions)
 
 

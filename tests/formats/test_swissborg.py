@@ -107,6 +107,15 @@ def test_a_changed_partition_total_breaks_the_audit_commitment(tmp_path: Path) -
     )
 
 
+def test_an_audit_commitment_that_is_not_an_object_is_malformed(tmp_path: Path) -> None:
+    roots = tampered(tmp_path, "auditRoots_1.json", lambda d: d["audit"].update(commitment="x"))
+    result = verify(DATA / "userLiab_1.json", roots, CASES[1][0])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"] == (
+        f"invalid input: {roots} $.audit.commitment.digest: expected 64 lowercase hex characters"
+    )
+
+
 def test_the_audit_roots_and_the_credential_are_required() -> None:
     no_roots = cli("verify", DATA / "userLiab_1.json", "--credential", CASES[1][0])
     assert no_roots.exit_code == 2
