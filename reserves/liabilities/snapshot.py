@@ -77,8 +77,48 @@ class SnapshotStatement:
 
 
 def dump_json(document: dict[str, Any]) -> str:
-    """The canonical layout of every JSON file this project writes."""
-    return json.dumps(document, indent=2) + "\n"
+    """The canonical layout of every JSON file this project writes: exactly
+    ``json.dumps(document, indent=2) + "\\n"`` (two-space indent, ASCII escapes), written
+    without json's pure-Python indenting encoder, which is most of a proof's cost."""
+    parts: list[str] = []
+    _write(document, "\n", parts)
+    parts.append("\n")
+    return "".join(parts)
+
+
+def _write(value: Any, newline: str, parts: list[str]) -> None:
+    """``value`` at the indentation ``newline`` ends with, onto ``parts``."""
+    if isinstance(value, str):
+        parts.append(_quote(value))
+    elif value is None or isinstance(value, bool):
+        parts.append({None: "null", True: "true", False: "false"}[value])
+    elif isinstance(value, int):
+        parts.append(int.__repr__(value))
+    elif isinstance(value, dict):
+        if not value:
+            parts.append("{}")
+            return
+        inner, separator = newline + "  ", "{"
+        for key, item in value.items():
+            parts.append(f"{separator}{inner}{_quote(key)}: ")
+            _write(item, inner, parts)
+            separator = ","
+        parts.append(newline + "}")
+    elif isinstance(value, list):
+        if not value:
+            parts.append("[]")
+            return
+        inner, separator = newline + "  ", "["
+        for item in value:
+            parts.append(separator + inner)
+            _write(item, inner, parts)
+            separator = ","
+        parts.append(newline + "]")
+    else:
+        parts.append(json.dumps(value))  # anything else: json's own spelling
+
+
+_quote = json.encoder.encode_basestring_ascii
 
 
 def sums_to_json(assets: tuple[Asset, ...], sums: tuple[int, ...]) -> dict[str, str]:
