@@ -16,7 +16,7 @@ from reserves.atomic_file import write_text_atomically
 from reserves.formats import bybit
 
 PLACEHOLDER = "/*VERIFIER*/"
-SCRIPTS = ("verifier.js", "formats.js", "java_formats.js")
+SCRIPTS = ("verifier.js", "formats.js", "java_formats.js", "zk.js")
 """The page's scripts, in order: the core and our format (with OKX v1), then other exchanges'."""
 
 

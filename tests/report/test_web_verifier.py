@@ -4,6 +4,7 @@ proofs its outcome and its steps equal the CLI's; screenshots show a PASS and a 
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import re
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from exchange_builders import bitget_proof, bybit_original_proof, coinex_proof, mexc_proof
+from exchange_builders import bitget_proof, bybit_original_proof, coinex_proof, mexc_proof, zk_asset_list, zk_proof
 
 from reserves.report.web_verifier import page_html
 from support import ROOT, cli
@@ -62,6 +63,12 @@ def cli_outcome(tmp_path: Path, name: str, case: dict[str, Any]) -> dict[str, An
     proof = tmp_path / f"{name}.proof.json"
     proof.write_text(case["proof"])
     anchor: list[str | Path] = ["--no-anchor"]
+    if case.get("asset_list"):
+        listing = tmp_path / f"{name}.assets.json"
+        listing.write_text(case["snapshot"])
+        more: list[str | Path] = ["--root", case["root"]] if case["root"] else ["--no-anchor"]
+        result = cli("verify", proof, "--json", "--snapshot", listing, *more)
+        return _outcome(result)
     if case["snapshot"] is not None:
         snapshot = tmp_path / f"{name}.snapshot.json"
         snapshot.write_text(case["snapshot"])
@@ -72,7 +79,10 @@ def cli_outcome(tmp_path: Path, name: str, case: dict[str, Any]) -> dict[str, An
         anchor += ["--credential", case["credential"]]
     if case["snapshot"] is not None and case["root"]:
         anchor += ["--root", case["root"]]
-    result = cli("verify", proof, "--json", *anchor)
+    return _outcome(cli("verify", proof, "--json", *anchor))
+
+
+def _outcome(result: Any) -> dict[str, Any]:
     document = json.loads(result.stdout)
     if result.exit_code in (2, 3):
         return {"result": RESULT_OF_EXIT[result.exit_code], "steps": []}
@@ -159,7 +169,51 @@ def generated_cases() -> dict[str, dict[str, Any]]:
         "snapshot": snapshot.replace('"accounts"', '"accounts2"'),
         "root": None,
     }
-    return cases | okx_cases() | exchange_cases() | swissborg_cases()
+    return cases | okx_cases() | exchange_cases() | swissborg_cases() | zk_cases()
+
+
+def zk_cases() -> dict[str, dict[str, Any]]:
+    """HTX's published example (MIT) with its asset list, and generated HTX and Gate files."""
+    htx = (ROOT / "fixtures" / "formats" / "htx" / "user_config.json").read_text()
+    listing = (ROOT / "fixtures" / "formats" / "htx" / "config.json").read_text()
+    root = json.loads(htx)["Root"]
+    base = {"asset_list": True, "credential": None}
+    cases = {
+        "htx/example": {"proof": htx, "snapshot": listing, "root": root, **base},
+        "htx/alone": {"proof": htx, "snapshot": listing, "root": None, **base},
+        "htx/other-root": {"proof": htx, "snapshot": listing, "root": "ab" * 32, **base},
+        "htx/no-asset-list": {"proof": htx, "snapshot": None, "root": root, "credential": None},
+    }
+    generated = {
+        "htx": (zk_proof("htx", {0: (32,), 3: (-5_000,)}, count=14), zk_asset_list("htx", {0: (40,), 3: (9_000,)}, 14)),
+        "gate": (zk_proof("gate", {1: (29_774, 0), 799: (10, 3)}, count=800), zk_asset_list("gate", {1: (30_000, 0), 799: (10, 3)}, 800)),
+        "gate-350": (zk_proof("gate", {0: (5, 1)}, count=350), zk_asset_list("gate", {0: (5, 1)}, 300)),
+    }  # fmt: skip
+    for name, (document, assets) in generated.items():
+        text, assets_text = json.dumps(document), json.dumps(assets)
+        key = "Root" if "Root" in document else "TreeRootHash"
+        cases[f"{name}/valid"] = {"proof": text, "snapshot": assets_text, "root": document[key], **base}
+        amounts = document.get("Assets") or document["AssetDetails"]
+        tampered = copy.deepcopy(document)
+        (tampered.get("Assets") or tampered["AssetDetails"])[0].update(Index=amounts[0]["Index"] + 1)
+        cases[f"{name}/moved-balance"] = {
+            "proof": json.dumps(tampered),
+            "snapshot": assets_text,
+            "root": document[key],
+            **base,
+        }
+        low = copy.deepcopy(assets)
+        low["CexAssetsInfo"][amounts[0]["Index"]].update(
+            {k: 1 for k in ("TotalBalance", "TotalEquity") if k in low["CexAssetsInfo"][0]}
+        )
+        cases[f"{name}/total-below"] = {"proof": text, "snapshot": json.dumps(low), "root": document[key], **base}
+        cases[f"{name}/bad-sibling"] = {
+            "proof": text.replace(json.dumps(document.get("Proof", document.get("MerkleProofEncode"))[0]), '"AAAA"', 1),
+            "snapshot": assets_text,
+            "root": document[key],
+            **base,
+        }
+    return cases
 
 
 def swissborg_cases() -> dict[str, dict[str, Any]]:
@@ -323,10 +377,10 @@ def test_page_equals_the_cli_on_every_case(outcomes: dict[str, tuple[dict[str, A
     results = [page["result"] for page, _ in outcomes.values()]
     assert {r: results.count(r) for r in sorted(set(results))} == {
         "CANNOT_CHECK": 1,
-        "FAIL": 57,
-        "MALFORMED": 63,
-        "NOT_ANCHORED": 21,
-        "PASS": 45,
+        "FAIL": 64,
+        "MALFORMED": 67,
+        "NOT_ANCHORED": 22,
+        "PASS": 49,
     }
 
 
@@ -342,15 +396,21 @@ def test_vectors_pass_and_tampering_fails_at_the_cli_step(
     assert outcomes["bybit/mock_user_merkle_tree_path_40_v2"][0]["result"] == "PASS"
     assert outcomes["bybit/unknown-version"] == ({"result": "CANNOT_CHECK", "steps": []},) * 2
     assert outcomes["swissborg/3"][0]["result"] == "PASS"
+    assert outcomes["htx/example"][0]["result"] == "PASS"
+    assert outcomes["gate-350/total-below"][0]["steps"][-1] == [4, "FAIL"]
     assert outcomes["swissborg/wrong-credential"][0]["steps"][-1] == [4, "FAIL"]
     assert outcomes["bitget-2022/valid"][0]["steps"][-2:] == [[6, "WARN"], [6, "WARN"]]  # 64-bit hashes, a negative
     assert outcomes["coinex/hash"][0]["steps"][-1] == [2, "FAIL"]
     assert outcomes["bitunix/other-root"][0]["steps"][-1] == [5, "FAIL"]
 
 
-def test_zk_merkle_files_are_left_to_the_cli(tmp_path: Path) -> None:
-    htx = (ROOT / "fixtures" / "formats" / "htx" / "user_config.json").read_text()
-    outcomes = run_in_chromium(tmp_path, [{"proof": htx, "snapshot": None, "root": "ab" * 32, "credential": None}])
+def test_binance_zk_files_are_left_to_the_cli(tmp_path: Path) -> None:
+    document = zk_proof("htx", {}, count=14)
+    document["TotalCollateral"] = 0
+    document["Assets"] = [{"Index": 0, "Equity": 1, "Debt": 0, "Loan": 0, "Margin": 0, "PortfolioMargin": 0}]
+    outcomes = run_in_chromium(
+        tmp_path, [{"proof": json.dumps(document), "snapshot": None, "root": "ab" * 32, "credential": None}]
+    )
     assert outcomes == [{"result": "CANNOT_CHECK", "steps": []}]
 
 

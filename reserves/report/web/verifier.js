@@ -8,8 +8,9 @@
  *      steps, balances, totals}
  *
  * It checks reserves-proof/1 files, OKX v1 and the hash-based formats of formats.js and
- * java_formats.js (snapshotText is SwissBorg's audit roots for its files); the zk-Merkle
- * files are CANNOT_CHECK here (the CLI checks them).
+ * java_formats.js, and HTX's and Gate's zk-Merkle files (zk.js); snapshotText is then
+ * SwissBorg's audit roots, or HTX's and Gate's asset list. Binance's zk files are
+ * CANNOT_CHECK, as in the CLI.
  *
  * snapshotText is the exchange's snapshot.json (or null); options.root a published root
  * hash (64 hex digits, 0x and upper case accepted) used when there is no snapshot.
@@ -481,7 +482,10 @@
         refuse(other.signed, other.fractional);
         const given = snapshotText !== null && snapshotText !== undefined;
         const extra = {};
-        if (other.published) {
+        if (other.asAssetList) {
+          if (!given) fail("snapshot", `a ${other.name} user file is checked with the asset list the exchange publishes (${other.published})`);
+          extra.published = parseJson(snapshotText, "asset list");
+        } else if (other.published) {
           if (given && options.root) fail("snapshot", "give the audit roots or a root hash, not both");
           if (!given) fail("snapshot", `a ${other.name} user file is checked against the ${other.published} the exchange publishes`);
           if (!options.credential) fail("credential", `a ${other.name} proof is checked with your credential`);
