@@ -75,7 +75,7 @@ NO_ANCHOR = (
 @app.command("verify", epilog=EXIT_CODES_HELP, rich_help_panel="User")
 def verify_command(
     proof_file: Annotated[
-        Path, typer.Argument(help="Your proof file: reserves-proof/1, or OKX's v1 proof or v2 user file.")
+        Path, typer.Argument(help="Your proof file: reserves-proof/1, or another exchange's (recognised by content).")
     ],
     snapshot: SnapshotOption = None,
     root: Annotated[
@@ -244,8 +244,8 @@ def web_verifier_command(
     """Write the verifier page: one HTML file that checks a proof in any browser, offline.
 
     The page checks reserves-proof/1 files against the published snapshot.json or root
-    hash, with the same numbered steps as 'reserves verify'; it loads nothing from the
-    network. Give it to users to save and open.
+    hash, and every other exchange's format 'reserves verify' checks, with the same
+    numbered steps; it loads nothing from the network. Give it to users to save and open.
 
     Example: reserves web-verifier check-my-proof.html"""
     with errors_to_exit_codes(as_json=False):
