@@ -83,6 +83,14 @@ def test_untrusted_certificate_redirect_and_missing_file_are_refused(
     assert missing.stderr == f"reserves: source unavailable: {base}/nothing.json: HTTP 404 Not Found\n"
 
 
+def test_a_malformed_address_is_input_error() -> None:
+    result = cli("verify", PROOF, "--snapshot", "https://[bad")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "reserves: invalid input: 'https://[bad' is not a valid https:// address\n",
+    )
+
+
 def test_plain_http_is_refused() -> None:
     result = cli("verify", PROOF, "--snapshot", "http://127.0.0.1:9/snapshot.json")
     assert result.exit_code == 2

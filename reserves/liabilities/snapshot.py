@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,6 +182,12 @@ def fetch_snapshot(url: str, *, timeout: float = FETCH_TIMEOUT) -> SnapshotState
     ``MAX_JSON_BYTES``; then parsed as strictly as a local file."""
     if not url.startswith("https://"):
         raise InputError(f"a snapshot URL must start with https://, found {url!r}")
+    try:
+        host = urllib.parse.urlsplit(url).hostname
+    except ValueError:
+        host = None
+    if not host:
+        raise InputError(f"{url!r} is not a valid https:// address")
     context = ssl.create_default_context()  # verifies the certificate and the host name
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
     try:
