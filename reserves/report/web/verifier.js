@@ -553,10 +553,12 @@
     const failed = checks.find((c) => c.status === "FAIL");
     const base = { format: title, steps: checks, balances: found.balances, totals: found.totals };
     if (failed) return { result: "FAIL", reason: `(${failed.step}) ${failed.title} failed`, ...base };
+    const count = checks.filter((c) => c.status === "WARN").length;
+    const warnings = count ? ` (${count} warning${count > 1 ? "s" : ""}: see the steps)` : "";
     if (!checks.some((c) => c.step === anchorStep && c.status === "PASS")) {
-      return { result: "NOT_ANCHORED", reason: "the proof is consistent with its own root, which was not compared with a published one", ...base };
+      return { result: "NOT_ANCHORED", reason: `the proof is consistent with its own root, which was not compared with a published one${warnings}`, ...base };
     }
-    return { result: "PASS", reason: "your balances are included in the published root", ...base };
+    return { result: "PASS", reason: `your balances are included in the published root${warnings}`, ...base };
   }
 
   /* What the other formats' module (formats.js) shares with this one. */
