@@ -513,29 +513,33 @@ done:
 }
 
 /*
- * leaf_records(leaf_prefix, hashes, amounts, slot_rows, first_slot, out)
+ * leaf_records(leaf_prefix, hashes, amounts, slot_rows, first_slot, out, width[, first_row])
  *
  * Leaf records for slots first_slot … first_slot + len(out)/record - 1, where the account
- * in slot s is file row slot_rows[s]: its commitment is hashes[row * 64 + 32 …] (see
+ * in slot first_slot + i is file row slot_rows[first_row + i] (first_row defaults to
+ * first_slot: slot_rows covers every slot; a builder holding only a range of slots passes
+ * that range and its own first_row): its commitment is hashes[row * 64 + 32 …] (see
  * account_hashes) and its balances amounts[row] (u128 big-endian per asset). Each record
  * is hash || balances with
  *   hash = TH("reserves/v1/leaf", ctx || u64(slot) || account || balances).
  */
 static PyObject *leaf_records(PyObject *self, PyObject *args) {
     Py_buffer prefix, hashes, amounts, slot_rows, out;
-    Py_ssize_t first_slot, width;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*nw*n", &prefix, &hashes, &amounts, &slot_rows, &first_slot, &out, &width))
+    Py_ssize_t first_slot, width, first_row = -1;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nw*n|n", &prefix, &hashes, &amounts, &slot_rows, &first_slot, &out, &width,
+                          &first_row))
         return NULL;
     PyObject *result = NULL;
+    if (first_row < 0) first_row = first_slot;
     Py_ssize_t rows = hashes.len / 64, record = 32 + width, count = record ? out.len / record : 0;
-    const int64_t *row_of = slot_rows.buf;
+    const int64_t *row_of = (const int64_t *)slot_rows.buf + first_row;
     if (width <= 0 || width % 16 || out.len % record || amounts.len != rows * width || slot_rows.len % 8 ||
-        first_slot < 0 || first_slot + count > slot_rows.len / 8) {
+        first_slot < 0 || first_row + count > slot_rows.len / 8) {
         PyErr_SetString(PyExc_ValueError, "inconsistent sizes for leaf records");
         goto done;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
-        if (row_of[first_slot + i] < 0 || row_of[first_slot + i] >= rows) {
+        if (row_of[i] < 0 || row_of[i] >= rows) {
             PyErr_SetString(PyExc_ValueError, "a slot names a row that does not exist");
             goto done;
         }
@@ -545,11 +549,11 @@ static PyObject *leaf_records(PyObject *self, PyObject *args) {
     prefixed(&leaf_state, &prefix);
     unsigned char index[8];
     for (Py_ssize_t i = 0; i < count; i++) {
-        Py_ssize_t row = row_of[first_slot + i];
+        Py_ssize_t row = row_of[i];
         if (i + 8 < count) { /* slots visit rows in a random order: fetch ahead */
-            const unsigned char *ahead = (const unsigned char *)amounts.buf + row_of[first_slot + i + 8] * width;
+            const unsigned char *ahead = (const unsigned char *)amounts.buf + row_of[i + 8] * width;
             for (Py_ssize_t line = 0; line < width; line += 64) __builtin_prefetch(ahead + line);
-            __builtin_prefetch((const unsigned char *)hashes.buf + row_of[first_slot + i + 8] * 64 + 32);
+            __builtin_prefetch((const unsigned char *)hashes.buf + row_of[i + 8] * 64 + 32);
         }
         unsigned char *target = (unsigned char *)out.buf + i * record;
         const unsigned char *balances = (const unsigned char *)amounts.buf + row * width;

@@ -39,9 +39,18 @@ def account_hashes(
     """``order_key || account commitment`` (64 bytes) of id rows ``start … stop-1``, into ``out[row]``."""
 
 def leaf_records(
-    leaf_prefix: Buffer, hashes: Buffer, amounts: Buffer, slot_rows: Buffer, first_slot: int, out: Buffer, width: int
+    leaf_prefix: Buffer,
+    hashes: Buffer,
+    amounts: Buffer,
+    slot_rows: Buffer,
+    first_slot: int,
+    out: Buffer,
+    width: int,
+    first_row: int = -1,
 ) -> None:
-    """Leaf records of slots ``first_slot …``, one per record of ``out``."""
+    """Leaf records of slots ``first_slot …``, one per record of ``out``; slot
+    ``first_slot + i`` is row ``slot_rows[first_row + i]`` (``first_row`` defaults to
+    ``first_slot``: a builder holding only a range of slots passes its own offset)."""
 
 def parent_records(
     node_prefix: Buffer, level: int, first_index: int, children: Buffer, out: Buffer, record: int

@@ -42,13 +42,23 @@ def account_hashes(offsets: Any, data: Any, key: bytes, account_prefix: bytes, o
 
 
 def leaf_records(
-    leaf_prefix: bytes, hashes: Any, amounts: Any, slot_rows: Any, first_slot: int, out: Any, width: int
+    leaf_prefix: bytes,
+    hashes: Any,
+    amounts: Any,
+    slot_rows: Any,
+    first_slot: int,
+    out: Any,
+    width: int,
+    first_row: int = -1,
 ) -> None:
-    """Leaf records (hash || balances) of slots ``first_slot …``, one per record of ``out``."""
+    """Leaf records (hash || balances) of slots ``first_slot …``, one per record of ``out``;
+    slot ``first_slot + i`` is file row ``slot_rows[first_row + i]`` (``first_row``
+    defaults to ``first_slot``)."""
     accounts, balances, target = _bytes(hashes), _bytes(amounts), _bytes(out)
     rows, record = memoryview(slot_rows).cast("B").cast("q"), 32 + width
+    start = first_slot if first_row < 0 else first_row
     for i in range(len(target) // record):
-        row, slot = rows[first_slot + i], first_slot + i
+        row, slot = rows[start + i], first_slot + i
         held = bytes(balances[row * width : (row + 1) * width])
         account = bytes(accounts[row * 64 + 32 : row * 64 + 64])
         target[i * record : i * record + 32] = hashlib.sha256(

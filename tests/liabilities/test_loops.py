@@ -36,6 +36,12 @@ def test_twins_write_the_compiled_bytes() -> None:
     loops.leaf_records(b"l" * 96, hashes["c"], amounts, slots, 5, leaves["py"], width)
     assert leaves["c"].tobytes() == leaves["py"].tobytes()
 
+    # A builder holding only slots 5 … of slot_rows passes that range with its own offset.
+    offset = {name: np.zeros(16 * (32 + width), dtype=np.uint8) for name in ("c", "py")}
+    _bulk.leaf_records(b"l" * 96, hashes["c"], amounts, slots[5:], 5, offset["c"], width, 0)
+    loops.leaf_records(b"l" * 96, hashes["c"], amounts, slots[5:], 5, offset["py"], width, 0)
+    assert offset["c"].tobytes() == offset["py"].tobytes() == leaves["c"].tobytes()
+
     parents = {name: np.zeros(8 * (32 + width), dtype=np.uint8) for name in ("c", "py")}
     found = {"c": _bulk.parent_records(b"n" * 96, 3, 11, leaves["c"], parents["c"], 32 + width)}
     found["py"] = loops.parent_records(b"n" * 96, 3, 11, leaves["c"], parents["py"], 32 + width)
