@@ -63,11 +63,41 @@ TWO_DIGIT = {
 }
 """Assets each exchange counts in hundredths rather than 10^-8 (display only)."""
 
-HTX_FIELDS = {"AccountIndex", "AccountIdHash", "TotalEquity", "TotalDebt", "Assets", "Root", "Proof"}
-GATE_FIELDS = {
-    "Arrangement", "UniqueIdentification", "TotalAssetEquity", "TotalAssetDebt", "AssetDetails",
-    "TreeRootHash", "MerkleProofEncode",
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a format keeps each part of the proof, in the order of ``Proof``'s fields."""
+
+    index: str
+    identity: str
+    equity: str
+    debt: str
+    assets: str
+    root: str
+    siblings: str
+    amounts: tuple[str, ...]
+    bounds: tuple[int, int]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The user file's keys, in the order of ``Proof``'s fields."""
+        return (self.index, self.identity, self.equity, self.debt, self.assets, self.root, self.siblings)
+
+
+LAYOUTS = {
+    "htx-zk": Layout(
+        "AccountIndex", "AccountIdHash", "TotalEquity", "TotalDebt", "Assets", "Root", "Proof",
+        ("Balance",), (-INT64, INT64 - 1),
+    ),
+    "gate-zk": Layout(
+        "Arrangement", "UniqueIdentification", "TotalAssetEquity", "TotalAssetDebt", "AssetDetails",
+        "TreeRootHash", "MerkleProofEncode", ("Equity", "Debt"), (0, UINT64 - 1),
+    ),
 }  # fmt: skip
+
+
+HTX_FIELDS = set(LAYOUTS["htx-zk"].keys)
+GATE_FIELDS = set(LAYOUTS["gate-zk"].keys)
 BINANCE_FIELDS = HTX_FIELDS | {"TotalCollateral"}
 
 
@@ -127,37 +157,10 @@ def _siblings(value: JsonValue) -> tuple[int, ...]:
     return tuple(_sibling(item) for item in items)
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Where a format keeps each part of the proof, in the order of ``Proof``'s fields."""
-
-    index: str
-    identity: str
-    equity: str
-    debt: str
-    assets: str
-    root: str
-    siblings: str
-    amounts: tuple[str, ...]
-    bounds: tuple[int, int]
-
-
-LAYOUTS = {
-    "htx-zk": Layout(
-        "AccountIndex", "AccountIdHash", "TotalEquity", "TotalDebt", "Assets", "Root", "Proof",
-        ("Balance",), (-INT64, INT64 - 1),
-    ),
-    "gate-zk": Layout(
-        "Arrangement", "UniqueIdentification", "TotalAssetEquity", "TotalAssetDebt", "AssetDetails",
-        "TreeRootHash", "MerkleProofEncode", ("Equity", "Debt"), (0, UINT64 - 1),
-    ),
-}  # fmt: skip
-
-
 def parse(document: Any, source: str, name: str) -> Proof:
     """A user file of the zk-Merkle format ``name`` (``htx-zk`` or ``gate-zk``)."""
     top, layout = JsonValue(document, "$", source), LAYOUTS[name]
-    top.object(tuple(sorted(HTX_FIELDS if name == HTX.name else GATE_FIELDS)))
+    top.object(tuple(sorted(layout.keys)))
     amounts: dict[int, tuple[int, ...]] = {}
     for item in top[layout.assets].items():
         item.object(("Index", *layout.amounts))

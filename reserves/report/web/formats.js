@@ -4,7 +4,7 @@
  * exchanges, BigInt-unscaled BigDecimals whose scale is kept (their text is hashed). */
 "use strict";
 (function () {
-  const { fail, NumberText, sha256Text, HEX32, anchored, negatives } = window.reservesCore;
+  const { fail, sha256Text, anchored, negatives, stripZeros, fixedPlaces, hex64 } = window.reservesCore;
   const isMap = (v) => v instanceof Map;
   const ascii = (k) => /^[\x00-\x7f]*$/.test(k);
 
@@ -16,12 +16,6 @@
     if (!m || (m[1] && !signed) || fraction.length > scale) fail(where, `amount ${JSON.stringify(text)} is not a plain decimal of at most ${scale} decimals`);
     const units = BigInt(m[2] + fraction.padEnd(scale, "0"));
     return m[1] ? -units : units;
-  }
-  function stripZeros(units, scale) {
-    const negative = units < 0n, digits = (negative ? -units : units).toString().padStart(scale + 1, "0");
-    const whole = digits.slice(0, digits.length - scale), fraction = digits.slice(digits.length - scale).replace(/0+$/, "");
-    const text = fraction ? `${whole}.${fraction}` : whole;
-    return negative ? `-${text}` : text;
   }
   const sorted = (keys) => [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const finding = (step, id, title, detail) => [step, "WARN", detail, undefined, undefined, id, title];
@@ -116,10 +110,6 @@
     if (!isMap(value) || ![...value.keys()].every((k) => k && ascii(k))) fail(where, "expected an object of amounts by coin");
     return new Map([...value].map(([k, v]) => [k, decimal(v, 30, true, `${where}.${k}`)]));
   }
-  function coinexHash(value, where) {
-    if (typeof value !== "string" || !HEX32.test(value)) fail(where, "expected 64 lowercase hex characters");
-    return value;
-  }
   const coinexJson = (units) => "{" + sorted(units.keys()).map((k) => `${JSON.stringify(k)}:${JSON.stringify(stripZeros(units.get(k), 30))}`).join(",") + "}";
   async function* coinexCheck(doc, root) {
     const own = doc.get("self"), top = doc.get("root"), list = doc.get("path");
@@ -130,10 +120,10 @@
       const where = `proof $.path[${i}]`;
       if (isMap(item) && item.size === 0) return null;
       if (!isMap(item) || item.size !== 3 || !["balances", "hash", "pos"].every((k) => item.has(k)) || !["left", "right"].includes(item.get("pos"))) fail(where, "expected {} or balances, hash and pos (left or right)");
-      return { hash: coinexHash(item.get("hash"), `${where}.hash`), left: item.get("pos") === "left", units: coinexBalances(item.get("balances"), `${where}.balances`) };
+      return { hash: hex64(item.get("hash"), `${where}.hash`), left: item.get("pos") === "left", units: coinexBalances(item.get("balances"), `${where}.balances`) };
     });
     const mine = coinexBalances(own.get("balances"), "proof $.self.balances");
-    const rootHash = coinexHash(top.get("hash"), "proof $.root.hash");
+    const rootHash = hex64(top.get("hash"), "proof $.root.hash");
     const rootUnits = coinexBalances(top.get("balances"), "proof $.root.balances");
     const strip = (m) => Object.fromEntries([...m].map(([k, v]) => [k, stripZeros(v, 30)]));
     yield { balances: strip(mine), totals: strip(rootUnits) };
@@ -158,7 +148,7 @@
 
 
   /* Bybit (self with userHash, path): reserves.formats.bybit, the asset-list versions whose
-   * order is known (window.reservesBybitVersions, written into the page from the same lists). */
+   * order is known (window.reservesConstants.bybitVersions, written into the page from the same lists). */
   const BYBIT_STEPS = {
     1: ["parse", "the file parses; amounts are plain decimals"],
     2: ["leaf", "the leaf recomputes from the user hash and the balances"],
@@ -175,26 +165,20 @@
       const v = value.get(key);
       if (typeof v !== "bigint" || v > 256n) fail(`${where}.${key}`, `${key} must be an integer from 0 to 256`);
     }
-    if (typeof value.get("hash") !== "string" || !HEX32.test(value.get("hash"))) fail(`${where}.hash`, "expected 64 lowercase hex characters");
+    hex64(value.get("hash"), `${where}.hash`);
     const raw = value.get("balance");
     if (!isMap(raw) || raw.size === 0 || ![...raw.values()].every((v) => typeof v === "string")) fail(`${where}.balance`, "expected an object of amounts by asset");
     const units = new Map([...raw].map(([k, v]) => [k, decimal(v, 18, true, `${where}.balance.${k}`)]));
     return { type: Number(value.get("type")), height: Number(value.get("height")), hash: value.get("hash"), units, text: new Map(raw) };
   }
-  function fixedPlaces(units, scale, places) {
-    const negative = units < 0n, kept = (negative ? -units : units) / 10n ** BigInt(scale - places);
-    const digits = kept.toString().padStart(places + 1, "0");
-    const text = places ? `${digits.slice(0, -places)}.${digits.slice(-places)}` : digits;
-    return negative && kept !== 0n ? `-${text}` : text;
-  }
   async function* bybitCheck(doc, root) {
     const own = doc.get("self");
-    if (typeof own.get("userHash") !== "string" || !HEX32.test(own.get("userHash"))) fail("proof $.self.userHash", "expected 64 lowercase hex characters");
+    hex64(own.get("userHash"), "proof $.self.userHash");
     const leaf = bybitNode(own, "proof $.self", ["auditId", "type", "hash", "height", "nonce", "userHash", "balance"]);
     const list = doc.get("path");
     if (!Array.isArray(list) || list.length < 2) fail("proof $.path", "expected an array of the siblings and the root");
     const path = list.map((item, i) => bybitNode(item, `proof $.path[${i}]`, ["auditId", "type", "hash", "height", "nonce", "balance"]));
-    const versions = window.reservesBybitVersions;
+    const versions = window.reservesConstants.bybitVersions;
     const sameSet = (order) => order.length === leaf.units.size && order.every((a) => leaf.units.has(a));
     const version = Object.keys(versions).find((name) => sameSet(versions[name]));
     if (version === undefined) throw new CannotCheckHere(`a Bybit proof of an asset list whose order is not known here (${leaf.units.size} assets)`);
@@ -253,10 +237,6 @@
     if (typeof value !== "string" || !value || value.includes(",")) fail(where, "expected a non-empty string without commas");
     return value;
   }
-  function sbHash(value, where) {
-    if (typeof value !== "string" || !HEX32.test(value)) fail(where, "expected 64 lowercase hex characters");
-    return value;
-  }
   const sbUnits = (text, where) => decimal(text, 30, false, where);
   const sbFormat = (units) => stripZeros(units, 30);
   function sbLeaves(doc) {
@@ -270,7 +250,7 @@
       if (typeof index !== "bigint" || index >= 1n << BigInt(witnesses.length)) fail(`${where}.proof`, "leaf_index must be an integer below 2^(number of witnesses)");
       const parsed = witnesses.map((w, j) => {
         if (!isMap(w)) fail(`${where}.proof.witnesses[${j}]`, "expected an object with digest and liability");
-        return { digest: sbHash(w.get("digest"), `${where}.proof.witnesses[${j}].digest`), liability: sbUnits(w.get("liability"), `${where}.proof.witnesses[${j}].liability`) };
+        return { digest: hex64(w.get("digest"), `${where}.proof.witnesses[${j}].digest`), liability: sbUnits(w.get("liability"), `${where}.proof.witnesses[${j}].liability`) };
       });
       return { partition: sbText(item.get("audit_partition_id"), `${where}.audit_partition_id`), liability: sbUnits(item.get("liability"), `${where}.liability`), index, witnesses: parsed };
     });
@@ -286,13 +266,13 @@
       const commitment = item.get("commitment");
       const partition = {
         id: sbText(item.get("id"), `${where}.id`), currency: sbText(item.get("currency"), `${where}.currency`),
-        liability: sbUnits(commitment.get("liability"), `${where}.commitment.liability`), digest: sbHash(commitment.get("digest"), `${where}.commitment.digest`),
+        liability: sbUnits(commitment.get("liability"), `${where}.commitment.liability`), digest: hex64(commitment.get("digest"), `${where}.commitment.digest`),
       };
       partitions.set(partition.id, partition);
     });
     if (partitions.size === 0) fail("audit roots $.audit.partitions", "expected a non-empty array of partitions");
     const commitment = audit.get("commitment");
-    const digest = sbHash(isMap(commitment) ? commitment.get("digest") : undefined, "audit roots $.audit.commitment.digest");
+    const digest = hex64(isMap(commitment) ? commitment.get("digest") : undefined, "audit roots $.audit.commitment.digest");
     return { id: sbText(audit.get("id"), "audit roots $.audit.id"), digest, partitions };
   }
   async function* swissborgCheck(doc, root, options) {
@@ -348,5 +328,5 @@
     { name: "coinex", title: "CoinEx Merkle proof", steps: COINEX_STEPS, anchorStep: 3, digits: 64, signed: false, fractional: false,
       recognises: (doc) => doc.size === 3 && doc.has("root") && doc.has("self") && doc.has("path"), check: coinexCheck },
   ];
-  window.reservesFormatHelpers = { decimal, stripZeros, sorted, finding, isMap, ascii, CannotCheckHere };
+  window.reservesFormatHelpers = { decimal, sorted, finding, isMap, ascii, CannotCheckHere };
 })();

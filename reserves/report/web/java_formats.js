@@ -4,7 +4,7 @@
  * BigDecimal spellings; the order is the one under which the leaf reproduces. */
 "use strict";
 (function () {
-  const { fail, NumberText, sha256Text, anchored, negatives } = window.reservesCore;
+  const { fail, NumberText, sha256Text, anchored, negatives, stripZeros, fixedPlaces } = window.reservesCore;
   const { isMap, finding } = window.reservesFormatHelpers;
   const STEPS = {
     1: ["parse", "the file parses; amounts are decimals"],
@@ -35,21 +35,12 @@
     const cut = (d.unscaled < 0n ? -d.unscaled : d.unscaled) / pow10(d.scale - scale);
     return d.unscaled < 0n ? -cut : cut;
   }
-  function fixed(value, places) {
-    const negative = value < 0n, digits = (negative ? -value : value).toString().padStart(places + 1, "0");
-    const text = places ? `${digits.slice(0, -places)}.${digits.slice(-places)}` : digits;
-    return negative && value !== 0n ? `-${text}` : text;
-  }
-  const plain = (d, scale) => fixed(units(d, scale), Math.max(scale, 0));
-  function stripped(d) {
-    const text = plain(d, Math.max(d.scale, 0));
-    const trimmed = text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text;
-    return trimmed === "-0" ? "0" : trimmed;
-  }
+  const plain = (d, scale) => fixedPlaces(units(d, scale), Math.max(scale, 0), Math.max(scale, 0));
+  const stripped = (d) => stripZeros(units(d, Math.max(d.scale, 0)), Math.max(d.scale, 0));
   function toJavaString(d) {
     const digits = (d.unscaled < 0n ? -d.unscaled : d.unscaled).toString();
     const adjusted = digits.length - 1 - d.scale, sign = d.unscaled < 0n ? "-" : "";
-    if (d.scale >= 0 && adjusted >= -6) return sign + (d.scale ? fixed(d.unscaled < 0n ? -d.unscaled : d.unscaled, d.scale) : digits);
+    if (d.scale >= 0 && adjusted >= -6) return sign + (d.scale ? fixedPlaces(d.unscaled < 0n ? -d.unscaled : d.unscaled, d.scale, d.scale) : digits);
     const mantissa = digits[0] + (digits.length > 1 ? `.${digits.slice(1)}` : "");
     return `${sign}${mantissa}E${adjusted > 0 ? "+" : ""}${adjusted}`;
   }

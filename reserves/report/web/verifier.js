@@ -284,11 +284,24 @@
     return { hash: toHex(await tagged("reserves/v1/pad", [ctx, uint(level, 1), uint(index, 8)])), sums: Array(count).fill(0n) };
   }
 
-  function format(units, decimals) {
-    if (decimals === 0) return units.toString();
-    const digits = units.toString().padStart(decimals + 1, "0");
-    const fraction = digits.slice(-decimals).replace(/0+$/, "");
-    return fraction ? `${digits.slice(0, -decimals)}.${fraction}` : digits.slice(0, -decimals);
+  /* BigInt counts of 10^-scale as text: no trailing zeros (FORMAT §2, Java's
+   * stripTrailingZeros().toPlainString(), decimal.js), or exactly `places` decimals cut
+   * toward zero (Java's setScale(places, DOWN)). Every format here spells amounts with these. */
+  function stripZeros(units, scale) {
+    const negative = units < 0n, digits = (negative ? -units : units).toString().padStart(scale + 1, "0");
+    const whole = digits.slice(0, digits.length - scale), fraction = digits.slice(digits.length - scale).replace(/0+$/, "");
+    const text = fraction ? `${whole}.${fraction}` : whole;
+    return negative ? `-${text}` : text;
+  }
+  function fixedPlaces(units, scale, places) {
+    const negative = units < 0n, kept = (negative ? -units : units) / 10n ** BigInt(scale - places);
+    const digits = kept.toString().padStart(places + 1, "0");
+    const text = places ? `${digits.slice(0, -places)}.${digits.slice(-places)}` : digits;
+    return negative && kept !== 0n ? `-${text}` : text;
+  }
+  function hex64(value, where) {
+    if (typeof value !== "string" || !HEX32.test(value)) fail(where, "expected 64 lowercase hex characters");
+    return value;
   }
   const describe = (s) => `snapshot ${JSON.stringify(s.snapshotId)} of ${JSON.stringify(s.exchange)}`;
 
@@ -316,7 +329,7 @@
     const wrong = s.root.sums.findIndex((v, i) => v !== current.sums[i]);
     if (wrong >= 0) {
       const d = s.assets[wrong].decimals;
-      return yield [5, "FAIL", `root sum of ${s.assets[wrong].symbol} differs`, format(s.root.sums[wrong], d), format(current.sums[wrong], d)];
+      return yield [5, "FAIL", `root sum of ${s.assets[wrong].symbol} differs`, stripZeros(s.root.sums[wrong], d), stripZeros(current.sums[wrong], d)];
     }
     yield [5, "PASS", `root ${current.hash}`];
     if (published) {
@@ -370,11 +383,7 @@
     const own = doc.get("self");
     return doc.size === 2 && doc.has("self") && doc.has("path") && own instanceof Map && !OTHER_SELF_KEYS.some((k) => own.has(k));
   }
-  const okxText = (units) => format(units, 18);
-  function okxHash(value, where) {
-    if (typeof value !== "string" || !HEX32.test(value)) fail(where, "expected 64 lowercase hex characters");
-    return value;
-  }
+  const okxText = (units) => stripZeros(units, 18);
   function okxBalances(value, where) {
     if (!(value instanceof Map) || value.size !== 3 || !OKX.assets.every((a) => value.has(a))) fail(where, "balances must have exactly the keys BTC, ETH, USDT");
     const units = OKX.assets.map((a) => amount(value.get(a), 18, `${where}.${a}`));
@@ -384,11 +393,11 @@
     if (!(value instanceof Map)) fail(where, "expected an object");
     for (const key of value.keys()) if (!["auditId", "balances", "type", "nonce", "hash", "height"].includes(key)) fail(where, `unknown key ${JSON.stringify(key)}`);
     for (const key of ["type", "height"]) if (typeof value.get(key) !== "bigint") fail(`${where}.${key}`, `${key} must be an integer`);
-    return { type: Number(value.get("type")), height: Number(value.get("height")), hash: okxHash(value.get("hash"), `${where}.hash`), balances: okxBalances(value.get("balances"), `${where}.balances`) };
+    return { type: Number(value.get("type")), height: Number(value.get("height")), hash: hex64(value.get("hash"), `${where}.hash`), balances: okxBalances(value.get("balances"), `${where}.balances`) };
   }
   function parseOkx(doc) {
     const own = doc.get("self");
-    const nonce = okxHash(own.get("nonce"), "proof $.self.nonce");
+    const nonce = hex64(own.get("nonce"), "proof $.self.nonce");
     const leaf = okxNode(own, "proof $.self");
     const path = doc.get("path");
     if (!Array.isArray(path) || path.length === 0) fail("proof $.path", "expected a non-empty array");
@@ -523,8 +532,8 @@
       checks.push({ step, id: STEPS[step][0], status: "SKIPPED", title: STEPS[step][1], detail: `not reached: step ${failed.step} failed` });
     }
     const s = proof.snapshot;
-    const balances = Object.fromEntries(s.assets.map((a, i) => [a.symbol, format(proof.account.balances[i], a.decimals)]));
-    const totals = Object.fromEntries(s.assets.map((a, i) => [a.symbol, format(s.root.sums[i], a.decimals)]));
+    const balances = Object.fromEntries(s.assets.map((a, i) => [a.symbol, stripZeros(proof.account.balances[i], a.decimals)]));
+    const totals = Object.fromEntries(s.assets.map((a, i) => [a.symbol, stripZeros(s.root.sums[i], a.decimals)]));
     const base = { format: "reserves-proof/1", steps: checks, balances, totals };
     if (failed) return { result: "FAIL", reason: `(${failed.step}) ${failed.title} failed: ${failed.detail}`, ...base };
     if (!published && !rootHex) return { result: "NOT_ANCHORED", reason: "consistent, but compared with no published snapshot or root", ...base };
@@ -563,7 +572,7 @@
 
   /* What the other formats' module (formats.js) shares with this one. */
   window.reservesCore = {
-    fail, NumberText, sha256Text, toHex, encoder, HEX32,
+    fail, NumberText, sha256Text, toHex, encoder, HEX32, stripZeros, fixedPlaces, hex64,
     anchored(step, supplied, computed) {
       if (!supplied) return [step, "SKIPPED", "not anchored: the root was compared with nothing published"];
       if (supplied !== computed) return [step, "FAIL", "the root differs from the one supplied", supplied, computed];

@@ -4,7 +4,7 @@
  * here (the page carries no table), inputs past 12 chained 12 at a time, output state[1]. */
 "use strict";
 (function () {
-  const { fail, NumberText, anchored, negatives } = window.reservesCore;
+  const { fail, NumberText, anchored, negatives, stripZeros } = window.reservesCore;
   const { isMap, finding } = window.reservesFormatHelpers;
   const P = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001n;
   const PARTIAL = { 3: 57, 4: 56, 5: 60, 6: 60, 7: 63, 8: 64, 9: 63, 10: 60, 11: 66, 12: 60, 13: 65 };
@@ -72,8 +72,10 @@
     4: ["totals-cover", "the published totals cover your balances"],
   };
   const LAYOUTS = {
-    "htx-zk": { title: "HTX zk-Merkle proof", keys: ["AccountIndex", "AccountIdHash", "TotalEquity", "TotalDebt", "Assets", "Root", "Proof"], amounts: ["Balance"], low: -(1n << 63n), high: (1n << 63n) - 1n, totals: ["TotalBalance"], twoDigit: ["ladys", "brise", "caw", "nft", "bonk", "xen", "lovely", "btt", "aidoge", "babydoge", "shib", "pepe"] },
-    "gate-zk": { title: "Gate zk-Merkle proof", keys: ["Arrangement", "UniqueIdentification", "TotalAssetEquity", "TotalAssetDebt", "AssetDetails", "TreeRootHash", "MerkleProofEncode"], amounts: ["Equity", "Debt"], low: 0n, high: (1n << 64n) - 1n, totals: ["TotalEquity", "TotalDebt"], twoDigit: ["bttc", "shib", "lunc", "xec", "win", "bidr", "spell", "hot", "doge"] },
+    /* Keys, amounts, bounds and two-digit assets come from reserves.formats.zkmerkle,
+     * written into the page (window.reservesConstants.zk). */
+    "htx-zk": { title: "HTX zk-Merkle proof", totals: ["TotalBalance"], ...window.reservesConstants.zk["htx-zk"] },
+    "gate-zk": { title: "Gate zk-Merkle proof", totals: ["TotalEquity", "TotalDebt"], ...window.reservesConstants.zk["gate-zk"] },
   };
   const integer = (value, where, low, high) => {
     const v = value instanceof NumberText ? BigInt(value.text) : value;
@@ -101,7 +103,7 @@
       if (!isMap(item) || item.size !== wanted.length || !wanted.every((w) => item.has(w))) fail(where, `expected ${wanted.join(", ")}`);
       const index = Number(integer(item.get("Index"), `${where}.Index`, 0n, 65535n));
       if (amounts.has(index)) fail(`${where}.Index`, `asset ${index} is listed twice`);
-      amounts.set(index, layout.amounts.map((a) => integer(item.get(a), `${where}.${a}`, layout.low, layout.high)));
+      amounts.set(index, layout.amounts.map((a) => integer(item.get(a), `${where}.${a}`, BigInt(layout.low), BigInt(layout.high))));
     });
     const siblings = doc.get(k[6]);
     if (!Array.isArray(siblings) || siblings.length !== 28) fail(`proof $.${k[6]}`, "expected 28 sibling hashes");
@@ -140,13 +142,7 @@
     return poseidon(proof.identity, proof.equity, proof.debt, poseidon(...elements));
   }
   const hex = (n) => n.toString(16).padStart(64, "0");
-  function whole(name, symbol, units) {
-    const places = LAYOUTS[name].twoDigit.includes(symbol) ? 2 : 8, negative = units < 0n;
-    const digits = (negative ? -units : units).toString().padStart(places + 1, "0");
-    const fraction = digits.slice(-places).replace(/0+$/, "");
-    const text = fraction ? `${digits.slice(0, -places)}.${fraction}` : digits.slice(0, -places);
-    return negative ? `-${text}` : text;
-  }
+  const whole = (name, symbol, units) => stripZeros(units, LAYOUTS[name].twoDigit.includes(symbol) ? 2 : 8);
   async function* check(doc, root, extra, name) {
     const proof = parse(doc, name);
     const assets = assetList(extra.published, name);
@@ -156,7 +152,7 @@
     const totals = Object.fromEntries(assets.filter((a) => a.totals[0] !== 0n).map((a) => [a.symbol, whole(name, a.symbol, a.totals[0])]));
     yield { balances, totals };
     yield [1, "PASS", `${proof.amounts.size} of your assets; ${assets.length} in the asset list`];
-    const counts = name === "htx-zk" ? [assets.length] : [800, 350];
+    const counts = name === "htx-zk" ? [assets.length] : window.reservesConstants.gateAssetCounts;
     let computed = null, first = null;
     for (const count of counts) {
       const own = leaf(proof, count);
