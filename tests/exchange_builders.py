@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -144,6 +145,12 @@ def zk_asset_list(kind: str, totals: dict[int, tuple[int, ...]], count: int) -> 
         for i in range(count)
     ]  # fmt: skip
     return {"ProofCsv": "proof.csv", "CexAssetsInfo": info}
+
+
+def json_with_numbers(document: dict[str, Any]) -> str:
+    """JSON with Decimal amounts written as JSON numbers, exactly as spelled (Bitget 2022)."""
+    text = json.dumps(document, default=lambda d: f"@@{d}@@", indent=1)
+    return re.sub(r'"@@(.*?)@@"', r"\1", text)
 
 
 def bitget_proof(

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from exchange_builders import bitget_proof
+from exchange_builders import bitget_proof, json_with_numbers
 
 from reserves.formats.bitget import hashmap_order
 from reserves.formats.decimals import JavaDecimal
@@ -21,9 +20,7 @@ from support import first_failure as failed
 
 
 def write(path: Path, document: dict[str, Any]) -> Path:
-    """JSON with Decimal amounts written as JSON numbers, exactly (Bitget 2022)."""
-    text = json.dumps(document, default=lambda d: f"@@{d}@@", indent=1)
-    path.write_text(re.sub(r'"@@(.*?)@@"', r"\1", text))
+    path.write_text(json_with_numbers(document))
     return path
 
 

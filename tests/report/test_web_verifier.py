@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from exchange_builders import bitget_proof, bybit_original_proof, coinex_proof, mexc_proof, zk_asset_list, zk_proof
+from exchange_builders import (
+    bitget_proof,
+    bybit_original_proof,
+    coinex_proof,
+    json_with_numbers,
+    mexc_proof,
+    zk_asset_list,
+    zk_proof,
+)
 
 from reserves.report.web_verifier import page_html
 from support import ROOT, cli
@@ -282,12 +290,6 @@ def okx_cases() -> dict[str, dict[str, Any]]:
     return cases
 
 
-def _as_text(document: dict[str, Any]) -> str:
-    """JSON with Decimal amounts written as JSON numbers, exactly (Bitget 2022)."""
-    text = json.dumps(document, default=lambda d: f"@@{d}@@", indent=1)
-    return re.sub(r'"@@(.*?)@@"', r"\1", text)
-
-
 def _root(document: dict[str, Any]) -> str:
     if "pathList" in document:
         return str(document["pathList"][-1]["hash"])
@@ -328,7 +330,7 @@ def exchange_cases() -> dict[str, dict[str, Any]]:
         node["balance"]["DOGE"] = "0"
     cases["bybit/unknown-version"] = {"proof": json.dumps(unknown), "snapshot": None, "root": "ab" * 32}
     for name, document in documents.items():
-        text, root = _as_text(document), _root(document)
+        text, root = json_with_numbers(document), _root(document)
         cases[f"{name}/valid"] = {"proof": text, "snapshot": None, "root": root.upper()}
         cases[f"{name}/alone"] = {"proof": text, "snapshot": None, "root": None}
         cases[f"{name}/other-root"] = {"proof": text, "snapshot": None, "root": "ab" * (len(root) // 2)}
