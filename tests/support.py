@@ -23,6 +23,16 @@ ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "fixtures" / "vectors"
 VECTOR_NAMES = ("single", "small", "unicode")
 DEMO_LIABILITIES = ROOT / "fixtures" / "demo" / "liabilities.csv"
+DEMO_OPTIONS = (  # the README's publish options for the demo liabilities
+    "--exchange",
+    "Demo Exchange",
+    "--snapshot-id",
+    "2026-11-21",
+    "--cutoff",
+    "2026-11-21T00:00:00Z",
+    "--decimals",
+    "BTC=8,ETH=18,USDT=6",
+)
 SECRET = SnapshotSecret(bytes(range(32)))
 """A fixed secret, so the test snapshots are reproducible."""
 

@@ -12,18 +12,7 @@ from pathlib import Path
 import pytest
 
 from reserves.publishing import smallest_height
-from support import DEMO_LIABILITIES, FIVE_ACCOUNTS, cli, flat
-
-DEMO_OPTIONS = (
-    "--exchange",
-    "Demo Exchange",
-    "--snapshot-id",
-    "2026-11-21",
-    "--cutoff",
-    "2026-11-21T00:00:00Z",
-    "--decimals",
-    "BTC=8,ETH=18,USDT=6",
-)
+from support import DEMO_LIABILITIES, DEMO_OPTIONS, FIVE_ACCOUNTS, cli, flat
 
 
 def run_publish(liabilities: Path, out: Path, *extra: str) -> object:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from support import DEMO_LIABILITIES, Published, cli, write_json
+from support import DEMO_LIABILITIES, DEMO_OPTIONS, Published, cli, write_json
 
 SCRIPT = Path(sys.executable).parent / "reserves"
 
@@ -25,14 +25,7 @@ def test_issue_walkthrough_with_the_console_script(tmp_path: Path) -> None:
     published = run(
         "publish",
         DEMO_LIABILITIES,
-        "--exchange",
-        "Demo Exchange",
-        "--snapshot-id",
-        "2026-11-21",
-        "--cutoff",
-        "2026-11-21T00:00:00Z",
-        "--decimals",
-        "BTC=8,ETH=18,USDT=6",
+        *DEMO_OPTIONS,
         "--out",
         "out/snap",
         cwd=tmp_path,

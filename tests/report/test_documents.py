@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from support import DEMO_LIABILITIES, ROOT, assert_valid, cli
+from support import DEMO_LIABILITIES, DEMO_OPTIONS, ROOT, assert_valid, cli
 
 EXAMPLES = ROOT / "fixtures" / "examples"
 
@@ -26,14 +26,7 @@ def snap(tmp_path_factory: pytest.TempPathFactory) -> Path:
     published = cli(
         "publish",
         DEMO_LIABILITIES,
-        "--exchange",
-        "Demo Exchange",
-        "--snapshot-id",
-        "2026-11-21",
-        "--cutoff",
-        "2026-11-21T00:00:00Z",
-        "--decimals",
-        "BTC=8,ETH=18,USDT=6",
+        *DEMO_OPTIONS,
         "--reserves",
         EXAMPLES / "reserves.json",
         "--out",
