@@ -45,7 +45,6 @@ from reserves.formats.registry import (
 from reserves.liabilities.proof import parse_proof
 from reserves.liabilities.snapshot import SnapshotStatement, fetch_snapshot, load_snapshot
 from reserves.report.documents import format_document, verification_document
-from reserves.report.web_verifier import write_page
 from reserves.strict_json import MAX_PROOF_BYTES, JsonValue, Numbers, load_json
 from reserves.verify import Anchor, ProofVerification, verify_proof
 
@@ -249,5 +248,7 @@ def web_verifier_command(
 
     Example: reserves web-verifier check-my-proof.html"""
     with errors_to_exit_codes(as_json=False):
+        from reserves.report.web_verifier import write_page
+
         write_page(out)
         say(f"Wrote {out}: open it in a browser, then drop your proof and the exchange's snapshot.json on it.")
