@@ -318,7 +318,7 @@
     yield anchored(5, root, audit.digest);
   }
 
-  window.reservesFormats = [
+  window.reservesFormats.push(
     { name: "swissborg", title: "SwissBorg proof of liabilities", steps: SWISSBORG_STEPS, anchorStep: 5, digits: 64, signed: false, fractional: false,
       published: "audit roots", recognises: (doc) => doc.size === 3 && ["audit_id", "liabilities", "user_id"].every((k) => doc.has(k)), check: swissborgCheck },
     { name: "bybit", title: "Bybit Merkle proof", steps: BYBIT_STEPS, anchorStep: 5, digits: 64, signed: false, fractional: false,
@@ -327,6 +327,6 @@
       recognises: (doc) => doc.size === 2 && doc.has("self") && doc.has("pathList"), check: mexcCheck },
     { name: "coinex", title: "CoinEx Merkle proof", steps: COINEX_STEPS, anchorStep: 3, digits: 64, signed: false, fractional: false,
       recognises: (doc) => doc.size === 3 && doc.has("root") && doc.has("self") && doc.has("path"), check: coinexCheck },
-  ];
+  );
   window.reservesFormatHelpers = { decimal, sorted, finding, isMap, ascii, CannotCheckHere };
 })();

@@ -418,9 +418,12 @@
     if (path.length < 2 || ![1, 2, 4].includes(path[0].type) || path[0].type === leaf.type) return ["path[0] must be the leaf's sibling, on the other side", `not type ${leaf.type}`, `type ${path[0].type}`];
     return null;
   }
-  async function* okxSteps(proof, rootHex) {
-    yield [1, "PASS", ""];
+  async function* okxCheck(doc, rootHex) {
+    const proof = parseOkx(doc);
     const { leaf, path } = proof;
+    const texts = (node) => Object.fromEntries(OKX.assets.map((a, i) => [a, node.balances.text[i]]));
+    yield { balances: texts(leaf), totals: texts(path[path.length - 1]) };
+    yield [1, "PASS", ""];
     const leafJson = "{" + OKX.assets.map((a, i) => `"${a}":"${leaf.balances.text[i]}"`).join(",") + "}";
     const computed = await sha256Text(proof.nonce + leafJson);
     if (computed !== leaf.hash) return yield [2, "FAIL", "self.hash is not SHA-256(nonce || balances)", computed, leaf.hash];
@@ -448,33 +451,6 @@
     if (rootHex !== hash) return yield [5, "FAIL", "the root differs from the one supplied", rootHex, hash];
     yield [5, "PASS", "equals the root hash supplied"];
   }
-  async function verifyOkx(doc, snapshotText, rootValue) {
-    if (snapshotText !== null && snapshotText !== undefined) fail("snapshot", "a snapshot.json anchors reserves-proof/1 files; for an OKX proof give the root OKX published");
-    const proof = parseOkx(doc);
-    const rootHex = rootOption(rootValue);
-    const checks = [];
-    for await (const [step, status, detail, expected, found] of okxSteps(proof, rootHex)) {
-      const check = { step, id: OKX.steps[step][0], status, title: OKX.steps[step][1], detail };
-      if (expected !== undefined) Object.assign(check, { expected, found });
-      checks.push(check);
-    }
-    const balances = Object.fromEntries(OKX.assets.map((a, i) => [a, proof.leaf.balances.text[i]]));
-    const top = proof.path[proof.path.length - 1];
-    const totals = Object.fromEntries(OKX.assets.map((a, i) => [a, top.balances.text[i]]));
-    const failed = checks.find((c) => c.status === "FAIL");
-    const base = { format: OKX.title, steps: checks, balances, totals };
-    if (failed) return { result: "FAIL", reason: `(${failed.step}) ${failed.title} failed: ${failed.detail}`, ...base };
-    if (!rootHex) return { result: "NOT_ANCHORED", reason: "the proof is consistent with its own root, which was not compared with a published one", ...base };
-    return { result: "PASS", reason: "your balances are included in the published root", ...base };
-  }
-
-  function rootOption(value) {
-    if (value === undefined || value === null || value === "") return null;
-    const spelled = (value.startsWith("0x") || value.startsWith("0X") ? value.slice(2) : value).toLowerCase();
-    if (!HEX32.test(spelled)) fail("root", "a root hash is 64 hex characters (0x and upper case accepted)");
-    return spelled;
-  }
-
   async function reservesVerify(proofText, snapshotText, options = {}) {
     try {
       if (typeof proofText !== "string" || proofText.length > MAX_PROOF_BYTES) fail("proof", "no proof text, or larger than 32 MiB");
@@ -486,7 +462,6 @@
         if (lenient.fractions.length && !fractions) fail("proof", `invalid JSON: number ${lenient.fractions[0]} is not an integer`);
       };
       if (doc.has("format")) { refuse(false, false); return await verifyNative(doc, snapshotText, options.root); }
-      if (isOkxV1(doc)) { refuse(false, false); return await verifyOkx(doc, snapshotText, options.root); }
       if (other) {
         refuse(other.signed, other.fractional);
         const given = snapshotText !== null && snapshotText !== undefined;
@@ -520,7 +495,7 @@
   async function verifyNative(doc, snapshotText, rootValue) {
     const proof = parseProof(doc);
     const published = snapshotText === null || snapshotText === undefined ? null : parseSnapshot(snapshotText);
-    const rootHex = published ? null : rootOption(rootValue);
+    const rootHex = published ? null : rootDigits(rootValue, 64);
     const checks = [];
     for await (const [step, status, detail, expected, found] of steps(proof, published, rootHex)) {
       const check = { step, id: STEPS[step][0], status, title: STEPS[step][1], detail };
@@ -584,5 +559,9 @@
       return [step, "WARN", `negative amounts (${where.slice(0, 5).join(", ")}): the published total may understate what is owed`, undefined, undefined, "negative-amounts", title];
     },
   };
+  window.reservesFormats = [
+    { name: "okx-v1", title: OKX.title, steps: OKX.steps, anchorStep: 5, digits: 64, signed: false, fractional: false,
+      recognises: isOkxV1, check: okxCheck },
+  ];
   window.reservesVerify = reservesVerify;
 })();
