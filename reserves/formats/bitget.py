@@ -83,7 +83,6 @@ def _recogniser(layout: Layout) -> Callable[[Any], bool]:
 
 BITGET = ProofFormat(BITGET_LAYOUT.name, _recogniser(BITGET_LAYOUT))
 BITUNIX = ProofFormat(BITUNIX_LAYOUT.name, _recogniser(BITUNIX_LAYOUT))
-HASH_KEYS = (BITGET_LAYOUT.hash_key, BITUNIX_LAYOUT.hash_key)
 
 
 @dataclass(frozen=True)
