@@ -38,6 +38,15 @@ class ProofFormat:
     """Does this parsed JSON document look like this format?"""
 
 
+def self_and_path(document: Any) -> dict[str, Any] | None:
+    """The ``self`` object of a document with exactly ``self`` and ``path`` (OKX v1, Bybit,
+    Bitget, Bitunix: their ``self`` keys tell them apart); ``None`` for any other document."""
+    if not isinstance(document, dict) or set(document) != {"self", "path"}:
+        return None
+    own = document["self"]
+    return own if isinstance(own, dict) else None
+
+
 def run_steps(
     format_name: str,
     steps: Iterator[Check],

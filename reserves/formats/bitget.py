@@ -42,7 +42,7 @@ from typing import Any
 
 from reserves.checks import Check, Status, step_checks
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat, anchored, negative_amounts, run_steps
+from reserves.formats import FormatVerification, ProofFormat, anchored, negative_amounts, run_steps, self_and_path
 from reserves.formats.decimals import JavaDecimal
 from reserves.strict_json import NumberText
 
@@ -75,8 +75,8 @@ BITUNIX_LAYOUT = Layout("bitunix", "Bitunix Merkle proof", "merkleLeaf", "height
 
 def _recogniser(layout: Layout) -> Callable[[Any], bool]:
     def recognises(document: Any) -> bool:
-        own = document.get("self") if isinstance(document, dict) else None
-        return set(document or ()) == {"self", "path"} and isinstance(own, dict) and layout.hash_key in own
+        own = self_and_path(document)
+        return own is not None and layout.hash_key in own
 
     return recognises
 

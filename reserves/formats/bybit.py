@@ -31,7 +31,7 @@ from typing import Any
 
 from reserves.checks import Check, Status, step_checks
 from reserves.errors import CannotCheck, InputError
-from reserves.formats import FormatVerification, ProofFormat, anchored, negative_amounts, run_steps
+from reserves.formats import FormatVerification, ProofFormat, anchored, negative_amounts, run_steps, self_and_path
 from reserves.formats.decimals import fixed_places, parse_decimal
 
 LEFT, RIGHT, ROOT = 1, 2, 3
@@ -199,8 +199,8 @@ _HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def _recognises(document: Any) -> bool:
-    own = document.get("self") if isinstance(document, dict) else None
-    return set(document or ()) == {"self", "path"} and isinstance(own, dict) and "userHash" in own
+    own = self_and_path(document)
+    return own is not None and "userHash" in own
 
 
 FORMAT = ProofFormat("bybit", _recognises)

@@ -24,7 +24,7 @@ from typing import Any
 
 from reserves.checks import Check, Status, step_checks
 from reserves.errors import InputError
-from reserves.formats import FormatVerification, ProofFormat, anchored, run_steps
+from reserves.formats import FormatVerification, ProofFormat, anchored, run_steps, self_and_path
 from reserves.formats.okx import Balances, node_hash, parse_balances, parse_hash, sha256_text
 
 LEFT, RIGHT, ROOT, PADDING = 1, 2, 3, 4
@@ -40,9 +40,9 @@ TITLE = "OKX Merkle v1 proof"
 
 
 def _recognises(document: Any) -> bool:
-    own = document.get("self") if isinstance(document, dict) else None
+    own = self_and_path(document)
     others = ("userHash", "merkelLeaf", "merkleLeaf")  # Bybit's, Bitget's and Bitunix's
-    return set(document or ()) == {"self", "path"} and isinstance(own, dict) and not any(k in own for k in others)
+    return own is not None and not any(k in own for k in others)
 
 
 FORMAT = ProofFormat("okx-v1", _recognises)
