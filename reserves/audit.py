@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reserves.checks import Check, Status, Verdict, join_words, passed, step_checks, verdict_of
 from reserves.encoding import format_amount
@@ -26,7 +27,10 @@ from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotStatement
 from reserves.onchain.reserve_audit import ReserveAudit, audit_reserves
 from reserves.onchain.sources import BalanceSource
-from reserves.progress import ProgressCallback
+from reserves.progress import ProgressCallback, silent
+
+if TYPE_CHECKING:
+    from reserves.liabilities.private_sums.files import PrivateStatement
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class AssetTotal:
 
 @dataclass(frozen=True)
 class LiabilitiesAudit:
-    statement: SnapshotStatement
+    statement: SnapshotStatement | PrivateStatement
     rows: int
     totals: list[AssetTotal]
     checks: list[Check]
@@ -51,13 +55,15 @@ class LiabilitiesAudit:
 
 
 def audit_liabilities(
-    statement: SnapshotStatement,
+    statement: SnapshotStatement | PrivateStatement,
     liabilities_path: Path,
     secret: SnapshotSecret,
     *,
     progress: ProgressCallback | None = None,
 ) -> LiabilitiesAudit:
-    """Steps (1) to (4) of the module docstring."""
+    """Steps (1) to (4) of the module docstring (FORMAT-2 §8's for a v2 snapshot)."""
+    if not isinstance(statement, SnapshotStatement):
+        return _audit_private_trees(statement, liabilities_path, secret, progress or silent)
     context = statement.context
     liabilities = read_liabilities(liabilities_path, context.decimals, order=context.symbols, progress=progress)
     rows = len(liabilities)
@@ -78,6 +84,19 @@ def audit_liabilities(
     checks += [_root_sum(total) for total in totals]  # (3)
     checks.append(_root_hash(tree.root.hash, statement.root.hash))  # (4)
     return LiabilitiesAudit(statement, rows, totals, checks)
+
+
+def _audit_private_trees(
+    statement: PrivateStatement, liabilities_path: Path, secret: SnapshotSecret, progress: ProgressCallback
+) -> LiabilitiesAudit:
+    """Format v2: every asset tree rebuilt from the file and the secret (``private_sums.auditing``)."""
+    from reserves.liabilities.private_sums.auditing import audit_private_trees  # noqa: PLC0415 - v2 only
+
+    context = statement.context
+    liabilities = read_liabilities(liabilities_path, context.decimals, order=context.symbols, progress=progress)
+    rebuilt, checks = audit_private_trees(statement.commitment, liabilities, secret.key, progress=progress)
+    totals = [AssetTotal(t.asset.symbol, t.asset.decimals, t.published, t.rebuilt) for t in rebuilt]
+    return LiabilitiesAudit(statement, len(liabilities), totals, checks)
 
 
 def _account_count(rows: int, accounts: int) -> Check:
@@ -169,7 +188,7 @@ an asset with no verdict is named as such)."""
 
 
 def audit_snapshot(
-    statement: SnapshotStatement,
+    statement: SnapshotStatement | PrivateStatement,
     liabilities_path: Path,
     secret: SnapshotSecret,
     sources: Mapping[str, BalanceSource],
@@ -184,9 +203,7 @@ def audit_snapshot(
     liabilities = audit_liabilities(statement, liabilities_path, secret, progress=progress)
     if liabilities_only or (not statement.reserves.wallets and not statement.reserves.chains):
         return AuditReport(liabilities, None, liabilities_only=liabilities_only)
-    totals = {t.symbol: t.rebuilt for t in liabilities.totals} or {
-        a.symbol: s for a, s in zip(statement.context.assets, statement.root.sums, strict=True)
-    }
+    totals = {t.symbol: t.rebuilt for t in liabilities.totals} or statement.liability_totals()
     reserves = audit_reserves(
         statement, totals, sources, progress=progress, custody_ks=custody_ks, unreachable=unreachable
     )

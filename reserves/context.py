@@ -35,6 +35,24 @@ class Asset:
     """Number of decimals ``d``: an amount counts units of ``10^-d`` of one whole unit."""
 
 
+def check_identity(exchange: str, snapshot_id: str, cutoff: int, assets: tuple[Asset, ...]) -> None:
+    """The fields both formats' contexts share: exchange, snapshot id, cut-off and assets."""
+    check_text(exchange, what="exchange", min_bytes=1, max_bytes=200, where="exchange")
+    check_text(snapshot_id, what="snapshot_id", min_bytes=1, max_bytes=200, where="snapshot_id")
+    if not 0 <= cutoff < 1 << 64:
+        raise InputError(f"cutoff {cutoff} is out of range", where="cutoff")
+    if not 1 <= len(assets) <= MAX_ASSETS:
+        raise InputError(f"a snapshot has 1 to {MAX_ASSETS} assets, found {len(assets)}", where="assets")
+    seen: set[str] = set()
+    for position, asset in enumerate(assets):
+        where = f"assets[{position}]"
+        check_symbol(asset.symbol, where=where)
+        check_decimals(asset.decimals, where=where)
+        if asset.symbol in seen:
+            raise InputError(f"asset {asset.symbol} is listed twice", where=where)
+        seen.add(asset.symbol)
+
+
 @dataclass(frozen=True)
 class SnapshotContext:
     """Exchange, snapshot id, cut-off, height and asset list: the §3 context."""
@@ -53,22 +71,9 @@ class SnapshotContext:
     """``TH("reserves/v1/context", …)``, computed once."""
 
     def __post_init__(self) -> None:
-        check_text(self.exchange, what="exchange", min_bytes=1, max_bytes=200, where="exchange")
-        check_text(self.snapshot_id, what="snapshot_id", min_bytes=1, max_bytes=200, where="snapshot_id")
-        if not 0 <= self.cutoff < 1 << 64:
-            raise InputError(f"cutoff {self.cutoff} is out of range", where="cutoff")
+        check_identity(self.exchange, self.snapshot_id, self.cutoff, self.assets)
         if not 1 <= self.height <= MAX_HEIGHT:
             raise InputError(f"height must be 1 to {MAX_HEIGHT}, found {self.height}", where="height")
-        if not 1 <= len(self.assets) <= MAX_ASSETS:
-            raise InputError(f"a snapshot has 1 to {MAX_ASSETS} assets, found {len(self.assets)}", where="assets")
-        seen: set[str] = set()
-        for position, asset in enumerate(self.assets):
-            where = f"assets[{position}]"
-            check_symbol(asset.symbol, where=where)
-            check_decimals(asset.decimals, where=where)
-            if asset.symbol in seen:
-                raise InputError(f"asset {asset.symbol} is listed twice", where=where)
-            seen.add(asset.symbol)
         preimage = [lp(self.exchange), lp(self.snapshot_id), u64(self.cutoff), u8(self.height)]
         preimage.append(u16(len(self.assets)))
         for asset in self.assets:

@@ -21,12 +21,12 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reserves.atomic_file import write_text_atomically
 from reserves.context import Asset, SnapshotContext
 from reserves.errors import InputError
-from reserves.liabilities.csv_file import read_liabilities
+from reserves.liabilities.csv_file import LiabilitiesFile, read_liabilities
 from reserves.liabilities.liability_tree import build_liability_tree
 from reserves.liabilities.proof_store import (
     PRIVATE_DIR,
@@ -39,8 +39,11 @@ from reserves.liabilities.proof_store import (
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotCommitment, SnapshotStatement
 from reserves.onchain.reserve_sections import ReserveSections, parse_reserve_sections
-from reserves.progress import ProgressCallback
+from reserves.progress import ProgressCallback, silent
 from reserves.strict_json import JsonValue, load_json
+
+if TYPE_CHECKING:
+    from reserves.liabilities.private_sums.files import PrivateStatement
 
 
 class OutputExists(InputError):
@@ -61,6 +64,8 @@ class SnapshotRequest:
     """Tree height; ``None`` for the smallest that fits (at least 1)."""
     reserves: ReserveSections = field(default_factory=ReserveSections)
     """Chains (with pinned blocks), tokens, wallets and keyholders."""
+    private_sums: bool = False
+    """Format v2 (FORMAT-2.md): hidden sums, one tree per asset; ``height`` must be ``None``."""
 
 
 def smallest_height(accounts: int) -> int:
@@ -75,7 +80,7 @@ def publish(
     secret: SnapshotSecret | None = None,
     replace: bool = False,
     progress: ProgressCallback | None = None,
-) -> SnapshotStatement:
+) -> SnapshotStatement | PrivateStatement:
     """Build and write the snapshot directory ``out``; return its statement."""
     if out.exists() or out.is_symlink():
         if not replace:
@@ -85,15 +90,8 @@ def publish(
                 f"{out} is not a snapshot directory (public/snapshot.json and private/store/): it is never replaced"
             )
     liabilities = read_liabilities(liabilities_path, request.decimals, progress=progress)
-    height = request.height if request.height is not None else smallest_height(len(liabilities))
-    context = SnapshotContext(request.exchange, request.snapshot_id, request.cutoff, height, liabilities.assets)
-    if len(liabilities) > context.capacity:
-        raise InputError(
-            f"a tree of height {height} has {context.capacity} slots, fewer than the "
-            f"{len(liabilities)} accounts of {liabilities.source}"
-        )
     secret = secret or SnapshotSecret.generate()
-
+    write = _write_private_trees if request.private_sums else _write_tree
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         remove_dead_staging(out)
@@ -104,10 +102,7 @@ def publish(
         (staging / PRIVATE_DIR).mkdir()
         (staging / PUBLIC_DIR).mkdir()
         _write_secret(staging / SECRET_FILE, secret)
-        with ProofStoreWriter(staging / STORE_DIR) as writer:
-            tree = build_liability_tree(context, liabilities, secret, sink=writer, progress=progress)
-            statement = SnapshotStatement(SnapshotCommitment(context, tree.root), len(liabilities), request.reserves)
-            writer.finish(tree.order_keys(), statement)
+        statement = write(staging, liabilities, request, secret, progress or silent)
         (staging / SNAPSHOT_FILE).write_text(statement.to_text(), encoding="ascii")
         _set_modes(staging)
         _move_into_place(staging, out)
@@ -117,6 +112,48 @@ def publish(
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return statement
+
+
+def _write_tree(
+    staging: Path,
+    liabilities: LiabilitiesFile,
+    request: SnapshotRequest,
+    secret: SnapshotSecret,
+    progress: ProgressCallback,
+) -> SnapshotStatement:
+    """Format v1: one Merkle sum tree and its proof store."""
+    height = request.height if request.height is not None else smallest_height(len(liabilities))
+    context = SnapshotContext(request.exchange, request.snapshot_id, request.cutoff, height, liabilities.assets)
+    if len(liabilities) > context.capacity:
+        raise InputError(
+            f"a tree of height {height} has {context.capacity} slots, fewer than the "
+            f"{len(liabilities)} accounts of {liabilities.source}"
+        )
+    with ProofStoreWriter(staging / STORE_DIR) as writer:
+        tree = build_liability_tree(context, liabilities, secret, sink=writer, progress=progress)
+        statement = SnapshotStatement(SnapshotCommitment(context, tree.root), len(liabilities), request.reserves)
+        writer.finish(tree.order_keys(), statement)
+    return statement
+
+
+def _write_private_trees(
+    staging: Path,
+    liabilities: LiabilitiesFile,
+    request: SnapshotRequest,
+    secret: SnapshotSecret,
+    progress: ProgressCallback,
+) -> PrivateStatement:
+    """Format v2 (FORMAT-2.md): a tree per asset with hidden sums, and its store."""
+    from reserves.liabilities.private_sums.building import Identity, build_private_trees
+    from reserves.liabilities.private_sums.files import PrivateStatement
+    from reserves.liabilities.private_sums.store import write_store
+
+    if request.height is not None:
+        raise InputError("format v2 sizes each asset's tree to its holders: a height cannot be chosen")
+    identity = Identity(request.exchange, request.snapshot_id, request.cutoff)
+    build = build_private_trees(liabilities, identity, secret.key, progress=progress)
+    write_store(staging / STORE_DIR, build, secret.key, progress=progress)
+    return PrivateStatement(build.commitment, request.reserves)
 
 
 def _write_secret(path: Path, secret: SnapshotSecret) -> None:
@@ -232,6 +269,6 @@ def _pin(value: JsonValue, name: str, entry: Any, rpc: Mapping[str, str], esplor
     return {**entry, "block": number, "block_hash": block_hash.hex()}
 
 
-def rewrite_statement(path: Path, statement: SnapshotStatement) -> None:
+def rewrite_statement(path: Path, statement: SnapshotStatement | PrivateStatement) -> None:
     """Replace ``snapshot.json`` atomically."""
     write_text_atomically(path, statement.to_text(), encoding="ascii")

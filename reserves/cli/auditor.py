@@ -38,8 +38,8 @@ from reserves.cli.output import (
 )
 from reserves.encoding import format_amount, format_share
 from reserves.errors import InputError
+from reserves.liabilities.published import PublishedSnapshot, load_statement
 from reserves.liabilities.secret import SnapshotSecret
-from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
 from reserves.onchain.sources import DEFAULT_TIMEOUT, Endpoint, endpoints_by_name
 from reserves.report.documents import audit_document, custody_document, envelope
 from reserves.report.inputs import AuditInputs
@@ -86,7 +86,7 @@ def audit_command(
     with errors_to_exit_codes(as_json=as_json):
         from reserves.audit import audit_snapshot
 
-        statement = load_snapshot(snapshot)
+        statement = load_statement(snapshot)
         given = SnapshotSecret.load(secret)
         if liabilities_only and (rpc or esplora):
             raise InputError("--liabilities-only reads no chain: leave out --rpc and --esplora")
@@ -117,7 +117,7 @@ def audit_command(
 
 
 def _sources(
-    statement: SnapshotStatement,
+    statement: PublishedSnapshot,
     rpc: list[Endpoint] | None,
     esplora: list[Endpoint] | None,
     timeout: float,
@@ -172,9 +172,9 @@ def custody_command(
         from reserves.audit import custody_verdict
         from reserves.onchain.reserve_audit import audit_reserves
 
-        statement = load_snapshot(snapshot)
+        statement = load_statement(snapshot)
         sources = _sources(statement, rpc, esplora, timeout, max_time)
-        sums = dict(zip(statement.context.symbols, statement.root.sums, strict=True))
+        sums = statement.liability_totals()
         with progress_bars() as progress:
             result = audit_reserves(
                 statement,
@@ -202,7 +202,7 @@ CUSTODY_STEPS = (8, 12)
 """The audit's steps that the custody command reports: ownership (who signs) and custody."""
 
 
-def print_custody(custody: CustodyReport, statement: SnapshotStatement) -> None:
+def print_custody(custody: CustodyReport, statement: PublishedSnapshot) -> None:
     from reserves.control.custody import holder_of
 
     decimals = statement.context.decimals
@@ -270,7 +270,7 @@ def print_audit(result: AuditReport, verdict: Verdict) -> None:
     say_outcome(verdict)
 
 
-def _print_reserves(reserves: ReserveAudit, statement: SnapshotStatement) -> None:
+def _print_reserves(reserves: ReserveAudit, statement: PublishedSnapshot) -> None:
     decimals = statement.context.decimals
     table = new_table(
         "Reserves per asset (at the pinned blocks)",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,7 +18,9 @@ from reserves.cli.output import (
     JsonOption,
     RpcOption,
     amounts_table,
+    cell,
     errors_to_exit_codes,
+    new_table,
     print_json,
     progress_bars,
     register_secret_urls,
@@ -26,13 +28,19 @@ from reserves.cli.output import (
     stdout,
 )
 from reserves.context import Asset
-from reserves.encoding import parse_cutoff
+from reserves.encoding import format_amount, parse_cutoff
 from reserves.errors import InputError
+from reserves.liabilities.published import load_statement
 from reserves.liabilities.secret import SnapshotSecret
-from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
+from reserves.liabilities.snapshot import SnapshotStatement
 from reserves.onchain.reserve_sections import ReserveSections
 from reserves.onchain.sources import Endpoint, endpoints_by_name
 from reserves.report.documents import envelope
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from reserves.liabilities.private_sums.files import PrivateStatement
 
 PANEL = "Exchange"
 
@@ -64,12 +72,21 @@ def publish_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace --out if it holds a snapshot (never any other directory).")
     ] = False,
+    private_sums: Annotated[
+        bool,
+        typer.Option(
+            "--private-sums",
+            help="Format v2 (docs/spec/FORMAT-2.md): hidden sums, so a user's proof shows nothing of other "
+            "accounts. One tree per asset; every asset's total must be below 2^64 smallest units.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Publish a snapshot of the liabilities (Merkle sum tree, proof store, secret).
 
     Writes OUT/public/snapshot.json (upload the public folder) and, apart, OUT/private/:
     the secret (auditors only) and the proof store (every account's balances), mode 0700.
+    With --private-sums, format v2: sibling sums are Pedersen commitments with range proofs.
 
     Example: reserves publish liabilities.csv --exchange "Demo Exchange" --snapshot-id 2026-11-21
     --cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=18,USDT=6 --out out/snap"""
@@ -78,7 +95,9 @@ def publish_command(
 
         reserves = _reserve_sections(reserves_file, decimals.by_symbol, rpc, esplora)
         when = parse_cutoff(cutoff, where="--cutoff")
-        request = SnapshotRequest(exchange, snapshot_id, when, decimals.by_symbol, height, reserves)
+        if private_sums and height is not None:
+            raise InputError("--private-sums sizes each asset's tree to its holders: leave out --height")
+        request = SnapshotRequest(exchange, snapshot_id, when, decimals.by_symbol, height, reserves, private_sums)
         given = SnapshotSecret.load(secret) if secret is not None else None
         if secret is not None:
             refuse_reused_secret(secret, snapshot_id)
@@ -112,16 +131,31 @@ def _reserve_sections(
     return load_reserves_file(path, assets, rpc_urls, esplora_urls)
 
 
-def print_statement(statement: SnapshotStatement, out: Path) -> None:
-    context = statement.context
-    say(f"Published snapshot {context.snapshot_id!r} of {context.exchange!r} to {out}/")
-    say(f"  accounts: {statement.accounts}   height: {context.height}   cut-off: {context.cutoff_text}")
-    say(f"  root:     {statement.root.hash.hex()}")
-    stdout.print(amounts_table("Liabilities (root sums)", context.assets, {"total": statement.root.sums}))
+def print_statement(statement: SnapshotStatement | PrivateStatement, out: Path) -> None:
+    say(f"Published snapshot {statement.context.snapshot_id!r} of {statement.context.exchange!r} to {out}/")
+    if isinstance(statement, SnapshotStatement):
+        context = statement.context
+        say(f"  accounts: {statement.accounts}   height: {context.height}   cut-off: {context.cutoff_text}")
+        say(f"  root:     {statement.root.hash.hex()}")
+        stdout.print(amounts_table("Liabilities (root sums)", context.assets, {"total": statement.root.sums}))
+    else:
+        say(f"  format v2 (private sums)   cut-off: {statement.context.cutoff_text}")
+        say(f"  root:     {statement.root.hash.hex()}")
+        stdout.print(private_totals_table(statement))
     say(
         f"Publish {out / 'public'} (snapshot.json); keep {out / 'private'} private: give its secret only to your "
         "auditors, and serve proofs from its store."
     )
+
+
+def private_totals_table(statement: PrivateStatement) -> Table:
+    """Format v2's public figures per asset: holders, tree height, range bits and total."""
+    table = new_table("Liabilities (opened root commitments)", ("asset", "holders", "height", "range bits", "total"))
+    context = statement.context
+    for asset, shape, root in zip(context.assets, context.shapes, statement.commitment.roots, strict=True):
+        total = format_amount(root.total, asset.decimals)
+        table.add_row(*(cell(str(v)) for v in (asset.symbol, shape.holders, shape.height, shape.range_bits, total)))
+    return table
 
 
 @app.command("proof", epilog=EXIT_CODES_HELP, rich_help_panel="Exchange")
@@ -132,11 +166,17 @@ def proof_command(
     """Print one account's inclusion proof (JSON) to hand to its user.
 
     The path is read from the snapshot's proof store and checked to climb to its root first.
+    Format v2: one path per asset the account holds, with the range proofs of its siblings
+    (made on the first request for them and kept in the store).
 
     Example: reserves proof out/snap user-000042@example.com > alice-proof.json"""
     with errors_to_exit_codes():
+        from reserves.liabilities.private_sums.store import STORE_FORMAT, PrivateStore, store_format
         from reserves.liabilities.proof_store import ProofStore
 
+        if store_format(snapshot_dir) == STORE_FORMAT:
+            sys.stdout.write(PrivateStore.open(snapshot_dir).proof(account).to_text())
+            return
         proof = ProofStore.open(snapshot_dir).proof(account)
         sys.stdout.write(proof.to_text())
 
@@ -182,7 +222,7 @@ def messages_command(
     with errors_to_exit_codes(as_json=as_json):
         from reserves.control.ownership import wallet_messages
 
-        pairs = wallet_messages(load_snapshot(snapshot))
+        pairs = wallet_messages(load_statement(snapshot))
         if as_json:
             messages = [{"label": w.label, "chain": w.chain, "address": w.address, "message": m} for w, m in pairs]
             print_json(envelope("messages", "OK", messages=messages))
@@ -213,7 +253,7 @@ def sign_command(
         from reserves.control.ownership import load_signing_keys, sign_snapshot
         from reserves.publishing import rewrite_statement
 
-        statement = sign_snapshot(load_snapshot(snapshot), load_signing_keys(keys))
+        statement = sign_snapshot(load_statement(snapshot), load_signing_keys(keys))
         rewrite_statement(snapshot, statement)
         signed = [w.label for w in statement.reserves.wallets if w.ownership is not None]
         say(f"Signed ownership of {', '.join(signed) or 'no wallet'} in {snapshot}")

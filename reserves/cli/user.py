@@ -43,7 +43,7 @@ from reserves.formats.registry import (
     verify_other,
 )
 from reserves.liabilities.proof import parse_proof
-from reserves.liabilities.snapshot import SnapshotStatement, fetch_snapshot, load_snapshot
+from reserves.liabilities.snapshot import SnapshotStatement, fetch_json, fetch_snapshot, load_snapshot
 from reserves.report.documents import format_document, verification_document
 from reserves.strict_json import MAX_PROOF_BYTES, JsonValue, Numbers, load_json
 from reserves.verify import Anchor, ProofVerification, verify_proof
@@ -74,7 +74,8 @@ NO_ANCHOR = (
 @app.command("verify", epilog=EXIT_CODES_HELP, rich_help_panel="User")
 def verify_command(
     proof_file: Annotated[
-        Path, typer.Argument(help="Your proof file: reserves-proof/1, or another exchange's (recognised by content).")
+        Path,
+        typer.Argument(help="Your proof file: reserves-proof/1 or /2, or another exchange's (recognised by content)."),
     ],
     snapshot: SnapshotOption = None,
     root: Annotated[
@@ -103,8 +104,8 @@ def verify_command(
 ) -> None:
     """Check that your balances are counted in the root the exchange published.
 
-    FORMAT §6.3's steps, or another exchange's format (OKX, Bybit, MEXC, SwissBorg, CoinEx, Bitget,
-    Bitunix, HTX and Gate zk-Merkle).
+    FORMAT §6.3's steps (FORMAT-2 §7 for a reserves-proof/2 file), or another exchange's
+    format (OKX, Bybit, MEXC, SwissBorg, CoinEx, Bitget, Bitunix, HTX and Gate zk-Merkle).
 
     Example: reserves verify alice-proof.json --snapshot snapshot.json"""
     with errors_to_exit_codes(as_json=as_json):
@@ -115,6 +116,8 @@ def verify_command(
         if problem is not None:
             raise InputError(anchor_message(problem, found.name))
         how = "forced by --format" if found.forced else "recognised by its content"
+        if found.name == NATIVE and _is_private(document.value):
+            _report_format(_verify_private(document, snapshot, root), how, as_json, strict)
         if found.name != NATIVE:
             other = _verify_other(found.name, document.value, proof_file, root, tree, _local(snapshot), credential)
             _report_format(other, how, as_json, strict)
@@ -130,6 +133,26 @@ def verify_command(
             say(f"Format: reserves-proof/1 ({how})")
             print_verification(result, strict)
         raise typer.Exit(verdict.exit_code)
+
+
+def _is_private(document: Any) -> bool:
+    """A reserves-proof/2 file (format v2, private sums)."""
+    from reserves.liabilities.private_sums.files import PROOF_FORMAT
+
+    return isinstance(document, dict) and document.get("format") == PROOF_FORMAT
+
+
+def _verify_private(document: JsonValue, snapshot: str | None, root: str | None) -> FormatVerification:
+    """FORMAT-2 §7 against the published v2 snapshot.json or snapshot root."""
+    from reserves.liabilities.private_sums.checking import verify_private_proof
+    from reserves.liabilities.private_sums.files import parse_private_proof, parse_statement
+
+    published = None
+    if snapshot is not None:
+        is_url = snapshot.startswith(("https://", "http://"))
+        published = parse_statement(fetch_json(snapshot) if is_url else load_json(Path(snapshot))).commitment
+    expected = parse_root(root) if root is not None else None
+    return verify_private_proof(parse_private_proof(document), published=published, root=expected)
 
 
 def _published_snapshot(location: str | None) -> SnapshotStatement | None:

@@ -20,7 +20,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from embit.script import address_to_scriptpubkey
 
@@ -41,7 +41,11 @@ from reserves.onchain.sources import ContractSigners
 from reserves.strict_json import load_json
 
 if TYPE_CHECKING:
+    from reserves.liabilities.private_sums.files import PrivateStatement
+    from reserves.liabilities.published import PublishedSnapshot
     from reserves.liabilities.snapshot import SnapshotStatement
+
+    Statement = TypeVar("Statement", bound=SnapshotStatement | PrivateStatement)
 
 MESSAGE_TITLE = "reserves ownership proof"
 
@@ -181,7 +185,7 @@ def sign_wallet(wallet: Wallet, chain: Chain, message: str, private_keys: list[b
     return Ownership(message, tuple(bitcoin_sign(message, key, kind) for key in private_keys))
 
 
-def wallet_messages(statement: SnapshotStatement) -> list[tuple[Wallet, str]]:
+def wallet_messages(statement: PublishedSnapshot) -> list[tuple[Wallet, str]]:
     """Each wallet with the canonical message its signers must sign for this snapshot."""
     context = statement.context
     return [
@@ -190,7 +194,7 @@ def wallet_messages(statement: SnapshotStatement) -> list[tuple[Wallet, str]]:
     ]
 
 
-def sign_snapshot(statement: SnapshotStatement, keys: Mapping[str, list[bytes]]) -> SnapshotStatement:
+def sign_snapshot(statement: Statement, keys: Mapping[str, list[bytes]]) -> Statement:
     """Sign every wallet named in ``keys`` (by label) over its canonical message.
 
     A helper for exchanges, tests and the demo: the keys never leave this process, and

@@ -66,6 +66,10 @@ class SnapshotStatement:
     def root(self) -> Node:
         return self.commitment.root
 
+    def liability_totals(self) -> dict[str, int]:
+        """Each asset's published total (the root's sums), smallest units."""
+        return dict(zip(self.context.symbols, self.root.sums, strict=True))
+
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {"format": SNAPSHOT_FORMAT}
         document.update(self.commitment.to_json())
@@ -177,9 +181,15 @@ FETCH_TIMEOUT = 30
 
 
 def fetch_snapshot(url: str, *, timeout: float = FETCH_TIMEOUT) -> SnapshotStatement:
-    """The snapshot.json an exchange publishes on its site: ``https://`` only, the server's
+    """The snapshot.json an exchange publishes on its site (``fetch_json``), parsed as
+    strictly as a local file."""
+    return parse_snapshot(fetch_json(url, timeout=timeout))
+
+
+def fetch_json(url: str, *, timeout: float = FETCH_TIMEOUT) -> JsonValue:
+    """A JSON file an exchange publishes on its site: ``https://`` only, the server's
     certificate verified against the system's trusted authorities, no redirects, at most
-    ``MAX_JSON_BYTES``; then parsed as strictly as a local file."""
+    ``MAX_JSON_BYTES``."""
     if not url.startswith("https://"):
         raise InputError(f"a snapshot URL must start with https://, found {url!r}")
     try:
@@ -201,7 +211,7 @@ def fetch_snapshot(url: str, *, timeout: float = FETCH_TIMEOUT) -> SnapshotState
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
         raise SourceError(f"{url}: {reason}") from None
-    return parse_snapshot(parse_json(raw, source=url))
+    return parse_json(raw, source=url)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -27,7 +27,7 @@ from reserves.control.custody import CustodyReport, CustodyWallet, analyse
 from reserves.control.ownership import OwnershipResult, canonical_message, verify_ownership
 from reserves.encoding import format_amount, format_share
 from reserves.errors import SourceError
-from reserves.liabilities.snapshot import SnapshotStatement
+from reserves.liabilities.published import PublishedSnapshot
 from reserves.onchain.reserve_sections import EvmChain, ReserveSections, Token, Wallet
 from reserves.onchain.sources import BalanceQuery, BalanceSource, BatchProgress
 
@@ -103,7 +103,7 @@ def _power_of_ten(exponent: int) -> int:
 class _Run:
     """What the steps of one reserves audit share as they go."""
 
-    statement: SnapshotStatement
+    statement: PublishedSnapshot
     sources: Mapping[str, BalanceSource]
     checks: list[Check] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
@@ -131,7 +131,7 @@ class _Run:
 
 
 def audit_reserves(
-    statement: SnapshotStatement,
+    statement: PublishedSnapshot,
     liabilities: Mapping[str, int],
     sources: Mapping[str, BalanceSource],
     *,
@@ -370,7 +370,7 @@ def _custody_step(run: _Run, ks: Sequence[int], unreachable: Sequence[str]) -> C
 
 def _custody(
     sections: ReserveSections,
-    statement: SnapshotStatement,
+    statement: PublishedSnapshot,
     readings: list[WalletReading],
     ownership: list[OwnershipResult],
     ks: Sequence[int],

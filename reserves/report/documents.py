@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from reserves.control.custody import CustodyReport
     from reserves.formats import FormatVerification
     from reserves.formats.okx_addresses import AddressReport
+    from reserves.liabilities.private_sums.files import PrivateStatement
+    from reserves.liabilities.published import PublishedSnapshot
     from reserves.liabilities.snapshot import SnapshotStatement
     from reserves.onchain.reserve_audit import ReserveAudit
     from reserves.report.inputs import AuditInputs
@@ -35,7 +37,7 @@ def envelope(kind: str, result: Verdict | str, checks: Iterable[Check] = (), **b
     return {**head, **body, "checks": [check.to_json() for check in checks]}
 
 
-def custody_document(custody: CustodyReport | None, statement: SnapshotStatement) -> dict[str, Any] | None:
+def custody_document(custody: CustodyReport | None, statement: PublishedSnapshot) -> dict[str, Any] | None:
     if custody is None:
         return None
     decimals = statement.context.decimals
@@ -72,6 +74,16 @@ def custody_document(custody: CustodyReport | None, statement: SnapshotStatement
     return document
 
 
+def _counts(statement: SnapshotStatement | PrivateStatement) -> dict[str, Any]:
+    """What a snapshot says of its size: v1 its account count, v2 each asset's holders."""
+    from reserves.liabilities.snapshot import SnapshotStatement  # noqa: PLC0415 - loaded by then
+
+    if isinstance(statement, SnapshotStatement):
+        return {"accounts": statement.accounts}
+    shapes = zip(statement.context.assets, statement.context.shapes, strict=True)
+    return {"holders": {asset.symbol: shape.holders for asset, shape in shapes}}
+
+
 def audit_document(result: AuditReport, verdict: Verdict, inputs: AuditInputs) -> dict[str, Any]:
     statement = result.liabilities.statement
     context = statement.context
@@ -83,7 +95,7 @@ def audit_document(result: AuditReport, verdict: Verdict, inputs: AuditInputs) -
             "snapshot_id": context.snapshot_id,
             "cutoff": context.cutoff_text,
             "root": statement.root.hash.hex(),
-            "accounts": statement.accounts,
+            **_counts(statement),
         },
         "rows": result.liabilities.rows,
         "liabilities": {
@@ -99,7 +111,7 @@ def audit_document(result: AuditReport, verdict: Verdict, inputs: AuditInputs) -
     return envelope("audit", verdict, result.checks, **body)
 
 
-def _reserves_document(reserves: ReserveAudit, statement: SnapshotStatement) -> dict[str, Any]:
+def _reserves_document(reserves: ReserveAudit, statement: PublishedSnapshot) -> dict[str, Any]:
     decimals = statement.context.decimals
     return {
         "reserves": {

@@ -1,0 +1,217 @@
+"""The publisher's v2 store: every node of every asset tree, and a cache of range proofs.
+
+    private/store/manifest.json        format, snapshot root, per asset: nodes per level
+    private/store/accounts.bin         every account's key (``account/2``), sorted
+    private/store/A-keys.bin           asset A's holders' order keys, in slot order
+    private/store/A-level-LL.bin       asset A's level LL: ``hash || C || u64(v) || u256(r)``
+    private/store/A-ranges-LL.bin      range proofs of level LL's nodes, one fixed-size slot
+                                       each (all zero until made): the top levels are made
+                                       at publish, the rest on the first request
+
+``A`` is the asset's position, ``LL`` the level. A proof reads ``H_a`` records per held
+asset by offset, makes the range proofs it lacks, and is checked (FORMAT-2 §7 without the
+anchor) before it is handed out.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reserves.errors import InputError, VerificationError
+from reserves.liabilities.private_sums import curve
+from reserves.liabilities.private_sums.building import PrivateBuild, sibling_range_proof
+from reserves.liabilities.private_sums.checking import verify_private_proof
+from reserves.liabilities.private_sums.files import (
+    Holding,
+    PrivateProof,
+    PrivateStatement,
+    Sibling,
+    parse_statement,
+)
+from reserves.liabilities.private_sums.tree import Node, OpenNode, PrivateSecrets, padding
+from reserves.liabilities.proof import check_account_id
+from reserves.liabilities.proof_store import SECRET_FILE, SNAPSHOT_FILE, STORE_DIR
+from reserves.liabilities.secret import SnapshotSecret
+from reserves.progress import ProgressCallback, silent
+from reserves.strict_json import load_json
+
+STORE_FORMAT = "reserves-proof-store/2"
+RECORD_SIZE = 32 + 33 + 8 + 32
+EAGER_LEVEL = 12
+"""Range proofs of nodes at this level and above are made at publish: each is on the path
+of at least 4,096 holders, so nearly every proof needs them."""
+
+
+def write_store(
+    directory: Path,
+    build: PrivateBuild,
+    key: bytes,
+    *,
+    eager_level: int = EAGER_LEVEL,
+    progress: ProgressCallback = silent,
+) -> None:
+    """The store of a new snapshot, with the range proofs of levels ``>= eager_level``."""
+    directory.mkdir(parents=True)
+    (directory / "accounts.bin").write_bytes(b"".join(build.account_keys))
+    context, secrets = build.commitment.context, PrivateSecrets(key)
+    for asset, tree in enumerate(build.trees):
+        (directory / f"{asset}-keys.bin").write_bytes(b"".join(tree.order_keys))
+        length = curve.range_proof_length(context.shapes[asset].range_bits)
+        for level, nodes in enumerate(tree.levels):
+            (directory / f"{asset}-level-{level:02d}.bin").write_bytes(b"".join(map(_record, nodes)))
+            with (directory / f"{asset}-ranges-{level:02d}.bin").open("wb") as ranges:
+                ranges.truncate(length * len(nodes))  # sparse: zero until made
+                if level < eager_level or level == len(tree.levels) - 1:
+                    continue
+                for index, node in enumerate(nodes):
+                    ranges.seek(index * length)
+                    ranges.write(sibling_range_proof(context, secrets, asset, level, index, node))
+        progress("range proofs of the top levels", asset + 1, len(build.trees))
+    manifest = {
+        "format": STORE_FORMAT,
+        "root": build.commitment.root.hex(),
+        "levels": [[len(nodes) for nodes in tree.levels] for tree in build.trees],
+    }
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def _record(node: OpenNode) -> bytes:
+    return node.hash + node.commitment + node.value.to_bytes(8, "big") + node.blinding.to_bytes(32, "big")
+
+
+def _node(record: bytes) -> OpenNode:
+    return OpenNode(record[:32], record[32:65], int.from_bytes(record[65:73]), int.from_bytes(record[73:105]))
+
+
+def store_format(directory: Path) -> str | None:
+    """The ``format`` a snapshot directory's store states, or ``None`` if it states none."""
+    try:
+        value = json.loads((directory / STORE_DIR / "manifest.json").read_text(encoding="utf-8")).get("format")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class PrivateStore:
+    """A published v2 snapshot directory, opened for proofs."""
+
+    directory: Path
+    statement: PrivateStatement
+    secrets: PrivateSecrets
+    levels: tuple[tuple[int, ...], ...]
+
+    @classmethod
+    def open(cls, directory: Path) -> PrivateStore:
+        if not directory.is_dir():
+            raise InputError(f"{directory} is not a snapshot directory (made by 'reserves publish')")
+        statement = parse_statement(load_json(directory / SNAPSHOT_FILE))
+        secret = SnapshotSecret.load(directory / SECRET_FILE)
+        manifest = load_json(directory / STORE_DIR / "manifest.json").object(("format", "root", "levels"))
+        if manifest["format"].value != STORE_FORMAT or manifest["root"].value != statement.commitment.root.hex():
+            manifest.fail(f"is not the {STORE_FORMAT} store of {SNAPSHOT_FILE}")
+        levels = tuple(tuple(count.integer() for count in asset.items()) for asset in manifest["levels"].items())
+        context = statement.context
+        expected = [() if s.holders == 0 else tuple(_level_sizes(s.holders)) for s in context.shapes]
+        if list(levels) != expected:
+            manifest["levels"].fail(f"does not match the trees of {SNAPSHOT_FILE}")
+        return cls(directory, statement, PrivateSecrets(secret.key), levels)
+
+    def _path(self, name: str) -> Path:
+        return self.directory / STORE_DIR / name
+
+    def _read(self, name: str, offset: int, size: int) -> bytes:
+        with self._path(name).open("rb") as handle:
+            handle.seek(offset)
+            data = handle.read(size)
+        if len(data) != size:
+            raise InputError(f"{self._path(name)} is shorter than its manifest says")
+        return data
+
+    def _slot(self, asset: int, account_id: str) -> int | None:
+        """Where the account sits in the asset's tree, or ``None`` if it does not hold it."""
+        holders = self.levels[asset][0] if self.levels[asset] else 0
+        keys = _SortedKeys(self, f"{asset}-keys.bin", holders)
+        return keys.find(self.secrets.order_key(asset, account_id))
+
+    def proof(self, account_id: str) -> PrivateProof:
+        """The account's v2 proof, checked to climb and open before it is returned."""
+        check_account_id(account_id, where="account id")
+        accounts = (self._path("accounts.bin").stat().st_size) // 32
+        if _SortedKeys(self, "accounts.bin", accounts).find(self.secrets.account_key(account_id)) is None:
+            raise InputError(f"no account {account_id!r} in this snapshot")
+        holdings = []
+        for asset in range(len(self.levels)):
+            index = self._slot(asset, account_id)
+            if index is not None:
+                holdings.append(self._holding(asset, index))
+        proof = PrivateProof(self.statement.commitment, account_id, self.secrets.salt(account_id), tuple(holdings))
+        result = verify_private_proof(proof)
+        failed = [c for c in result.checks if c.status.value == "FAIL"]
+        if failed:
+            raise VerificationError(
+                f"the store gives a proof that does not verify: {failed[0].title} ({failed[0].detail})"
+            )
+        return proof
+
+    def _holding(self, asset: int, index: int) -> Holding:
+        leaf = _node(self._read(f"{asset}-level-00.bin", index * RECORD_SIZE, RECORD_SIZE))
+        ctx, path = self.statement.context.ctx, []
+        for level, count in enumerate(self.levels[asset][:-1]):
+            position = (index >> level) ^ 1
+            if position >= count:
+                path.append(Sibling(padding(ctx, asset, level, position).public, None))
+                continue
+            node = _node(self._read(f"{asset}-level-{level:02d}.bin", position * RECORD_SIZE, RECORD_SIZE))
+            path.append(Sibling(Node(node.hash, node.commitment), self._range_proof(asset, level, position, node)))
+        return Holding(asset, index, leaf.value, leaf.blinding, tuple(path))
+
+    def _range_proof(self, asset: int, level: int, index: int, node: OpenNode) -> bytes:
+        """The cached range proof, or a new one written into the cache."""
+        length = curve.range_proof_length(self.statement.context.shapes[asset].range_bits)
+        name = f"{asset}-ranges-{level:02d}.bin"
+        cached = self._read(name, index * length, length)
+        if any(cached):
+            return cached
+        made = sibling_range_proof(self.statement.context, self.secrets, asset, level, index, node)
+        with self._path(name).open("r+b") as handle:
+            handle.seek(index * length)
+            handle.write(made)
+        return made
+
+
+def _level_sizes(holders: int) -> list[int]:
+    """Nodes per level of a tree over ``holders`` leaves, up to the root."""
+    sizes = [holders]
+    while sizes[-1] > 1:
+        sizes.append((sizes[-1] + 1) // 2)
+    return sizes
+
+
+@dataclass(frozen=True)
+class _SortedKeys:
+    """A file of sorted 32-byte keys, searched without loading it."""
+
+    store: PrivateStore
+    name: str
+    count: int
+
+    def find(self, key: bytes) -> int | None:
+        keys = _KeyView(self)
+        index = bisect.bisect_left(keys, key)
+        return index if index < self.count and keys[index] == key else None
+
+
+class _KeyView(Sequence[bytes]):
+    def __init__(self, keys: _SortedKeys) -> None:
+        self._keys = keys
+
+    def __len__(self) -> int:
+        return self._keys.count
+
+    def __getitem__(self, index: int) -> bytes:  # type: ignore[override]
+        return self._keys.store._read(self._keys.name, index * 32, 32)
