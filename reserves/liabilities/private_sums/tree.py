@@ -35,7 +35,7 @@ MAX_TOTAL = 1 << curve.MAX_RANGE_BITS
 
 def tree_height(holders: int) -> int:
     """``H_a``: the smallest height whose ``2^H`` slots hold every holder (0 for one)."""
-    return max(0, (holders - 1).bit_length())
+    return (holders - 1).bit_length() if holders > 1 else 0
 
 
 @dataclass(frozen=True)
