@@ -15,12 +15,14 @@ import hashlib
 import hmac
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from coincurve import PublicKey
 from embit.util import ctypes_secp256k1 as zkp
+
+from reserves.liabilities.csv_file import read_liabilities
 
 P = 2**256 - 2**32 - 977
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -70,6 +72,7 @@ class Snapshot:
     ids: list[str]
     rows: list[list[int]]
     secret: bytes
+    memo: dict[tuple[int, int, int], dict[str, Any]] = field(default_factory=dict)
 
     def holders(self, a: int) -> list[tuple[bytes, str, int]]:
         """(order_key, id, balance) of the asset's holders, in slot order (§5)."""
@@ -116,26 +119,35 @@ class Snapshot:
         return _node(self, a, level, index)
 
 
-_MEMO: dict[tuple[int, int, int, int], dict[str, Any]] = {}
-
-
 def _node(s: Snapshot, a: int, level: int, index: int) -> dict[str, Any]:
-    key = (id(s), a, level, index)
-    if key in _MEMO:
-        return _MEMO[key]
+    key = (a, level, index)
+    if key in s.memo:
+        return s.memo[key]
     ctx = s.ctx2
     holders = s.holders(a)
     if index << level >= len(holders):
         r = 1 + int.from_bytes(th("reserves/v2/pad-blind", ctx, u16(a), u8(level), u64(index)), "big") % (N - 1)
         c = PublicKey.from_secret(u256(r)).format()
-        node = {"hash": th("reserves/v2/pad", ctx, u16(a), u8(level), u64(index), c), "C": c, "v": 0, "r": r, "pad": True}
+        node = {
+            "hash": th("reserves/v2/pad", ctx, u16(a), u8(level), u64(index), c),
+            "C": c,
+            "v": 0,
+            "r": r,
+            "pad": True,
+        }
     elif level == 0:
         _, account_id, v = holders[index]
         salt = s.mac(b"salt/2", lp(account_id))
         account = th("reserves/v2/account", ctx, lp(account_id), salt)
         r = 1 + int.from_bytes(s.mac(b"blind/2", u16(a), lp(account_id)), "big") % (N - 1)
         c = s.commitment(r, v, a)
-        node = {"hash": th("reserves/v2/leaf", ctx, u16(a), u64(index), account, c), "C": c, "v": v, "r": r, "pad": False}
+        node = {
+            "hash": th("reserves/v2/leaf", ctx, u16(a), u64(index), account, c),
+            "C": c,
+            "v": v,
+            "r": r,
+            "pad": False,
+        }
     else:
         left, right = _node(s, a, level - 1, 2 * index), _node(s, a, level - 1, 2 * index + 1)
         c = PublicKey.combine_keys([PublicKey(left["C"]), PublicKey(right["C"])]).format()
@@ -143,7 +155,7 @@ def _node(s: Snapshot, a: int, level: int, index: int) -> dict[str, Any]:
             "reserves/v2/node", ctx, u16(a), u8(level), u64(index), left["hash"], left["C"], right["hash"], right["C"]
         )
         node = {"hash": digest, "C": c, "v": left["v"] + right["v"], "r": (left["r"] + right["r"]) % N, "pad": False}
-    _MEMO[key] = node
+    s.memo[key] = node
     return node
 
 
@@ -266,8 +278,6 @@ def dump(document: dict[str, Any]) -> str:
 
 def load(folder: Path, spec: dict[str, Any]) -> Snapshot:
     """A vector folder's inputs: ``liabilities.csv``, ``secret`` and the identity in ``spec``."""
-    from reserves.liabilities.csv_file import read_liabilities
-
     decimals = dict(spec["assets"])
     liabilities = read_liabilities(folder / "liabilities.csv", decimals)
     return Snapshot(

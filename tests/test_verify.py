@@ -405,7 +405,7 @@ def _mutations() -> list[Any]:
             lambda t: t.replace('"id": "alice"', '"id": "alice\\u0301"'), "is not in Unicode NFC", id="non-nfc-id"
         ),
         pytest.param(
-            lambda t: t.replace('"format": "reserves-proof/1"', '"format": "reserves-proof/2"'),
+            lambda t: t.replace('"format": "reserves-proof/1"', '"format": "reserves-proof/3"'),
             "$.format: expected 'reserves-proof/1'",
             id="format-version",
         ),

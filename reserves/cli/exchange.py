@@ -43,6 +43,10 @@ if TYPE_CHECKING:
     from reserves.liabilities.private_sums.files import PrivateStatement
 
 PANEL = "Exchange"
+PRIVATE_SUMS_HELP = (
+    "Format v2 (docs/spec/FORMAT-2.md): hidden sums, so a user's proof shows nothing of other accounts. "
+    "One tree per asset, sized to its holders (no --height); every asset's total must be below 2^64 smallest units."
+)
 
 
 @app.command("publish", epilog=EXIT_CODES_HELP, rich_help_panel="Exchange")
@@ -72,14 +76,7 @@ def publish_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace --out if it holds a snapshot (never any other directory).")
     ] = False,
-    private_sums: Annotated[
-        bool,
-        typer.Option(
-            "--private-sums",
-            help="Format v2 (docs/spec/FORMAT-2.md): hidden sums, so a user's proof shows nothing of other "
-            "accounts. One tree per asset; every asset's total must be below 2^64 smallest units.",
-        ),
-    ] = False,
+    private_sums: Annotated[bool, typer.Option("--private-sums", help=PRIVATE_SUMS_HELP)] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Publish a snapshot of the liabilities (Merkle sum tree, proof store, secret).
@@ -95,8 +92,6 @@ def publish_command(
 
         reserves = _reserve_sections(reserves_file, decimals.by_symbol, rpc, esplora)
         when = parse_cutoff(cutoff, where="--cutoff")
-        if private_sums and height is not None:
-            raise InputError("--private-sums sizes each asset's tree to its holders: leave out --height")
         request = SnapshotRequest(exchange, snapshot_id, when, decimals.by_symbol, height, reserves, private_sums)
         given = SnapshotSecret.load(secret) if secret is not None else None
         if secret is not None:

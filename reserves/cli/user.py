@@ -42,6 +42,7 @@ from reserves.formats.registry import (
     recognise,
     verify_other,
 )
+from reserves.liabilities.private_sums import PROOF_FORMAT
 from reserves.liabilities.proof import parse_proof
 from reserves.liabilities.snapshot import SnapshotStatement, fetch_json, fetch_snapshot, load_snapshot
 from reserves.report.documents import format_document, verification_document
@@ -121,10 +122,7 @@ def verify_command(
         if found.name != NATIVE:
             other = _verify_other(found.name, document.value, proof_file, root, tree, _local(snapshot), credential)
             _report_format(other, how, as_json, strict)
-        anchor = Anchor(
-            snapshot=_published_snapshot(snapshot),
-            root_hash=parse_root(root) if root is not None else None,
-        )
+        anchor = Anchor(_published_snapshot(snapshot), parse_root(root) if root is not None else None)
         result = verify_proof(parse_proof(document), anchor)
         verdict = result.verdict(strict=strict)
         if as_json:
@@ -137,8 +135,6 @@ def verify_command(
 
 def _is_private(document: Any) -> bool:
     """A reserves-proof/2 file (format v2, private sums)."""
-    from reserves.liabilities.private_sums.files import PROOF_FORMAT
-
     return isinstance(document, dict) and document.get("format") == PROOF_FORMAT
 
 

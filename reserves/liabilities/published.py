@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from reserves.context import Asset
+from reserves.liabilities.private_sums import SNAPSHOT_FORMAT
 from reserves.liabilities.snapshot import SnapshotStatement, parse_snapshot
 from reserves.onchain.reserve_sections import ReserveSections
 from reserves.strict_json import JsonValue, load_json
@@ -53,10 +54,10 @@ class PublishedSnapshot(Protocol):
 
 def parse_statement(document: JsonValue) -> SnapshotStatement | PrivateStatement:
     """``snapshot.json`` in format v1 or v2, by its ``format``."""
-    from reserves.liabilities.private_sums import files  # noqa: PLC0415 - v2 needs coincurve
+    if isinstance(document.value, dict) and document.value.get("format") == SNAPSHOT_FORMAT:
+        from reserves.liabilities.private_sums.files import parse_statement as parse_v2  # noqa: PLC0415 - needs coincurve
 
-    if isinstance(document.value, dict) and document.value.get("format") == files.SNAPSHOT_FORMAT:
-        return files.parse_statement(document)
+        return parse_v2(document)
     return parse_snapshot(document)
 
 

@@ -9,9 +9,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import private_reference
 import pytest
 
-import private_reference
 from reserves.liabilities.csv_file import read_liabilities
 from support import ROOT, cli
 
@@ -67,7 +67,9 @@ def test_the_reference_makes_the_committed_vectors(name: str, tmp_path: Path) ->
 @pytest.mark.parametrize("name", NAMES)
 def test_publish_and_proof_reproduce_the_vectors_byte_for_byte(name: str, tmp_path: Path) -> None:
     folder, out = VECTORS_V2 / name, tmp_path / "snap"
-    result = cli("publish", folder / "liabilities.csv", *publish_options(name), "--secret", folder / "secret", "--out", out)
+    result = cli(
+        "publish", folder / "liabilities.csv", *publish_options(name), "--secret", folder / "secret", "--out", out
+    )
     assert result.exit_code == 0, result.output
     assert (out / "public" / "snapshot.json").read_bytes() == (folder / "snapshot.json").read_bytes()
     for number, account_id in enumerate(account_ids(name)):

@@ -7,4 +7,12 @@ user's path, so a proof shows its user her own balances and nothing about anyone
     files       ``reserves-snapshot/2`` and ``reserves-proof/2``
     store       the publisher's store: every node and a cache of range proofs
     checking    the user's numbered verification steps
+    building    the trees from the liabilities (publish and audit)
+    auditing    the auditor's rebuild and comparison
+
+Only this package's ``__init__`` loads without coincurve and embit: the format names, so
+a verify-only install tells a v2 file from a v1 file and says what it needs.
 """
+
+SNAPSHOT_FORMAT = "reserves-snapshot/2"
+PROOF_FORMAT = "reserves-proof/2"

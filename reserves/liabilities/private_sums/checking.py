@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from reserves.checks import Check, Status, step_checks
 from reserves.encoding import format_amount
 from reserves.formats import FormatVerification, run_steps
-from reserves.liabilities.private_sums import curve
-from reserves.liabilities.private_sums.files import PROOF_FORMAT, Holding, PrivateCommitment, PrivateProof
+from reserves.liabilities.private_sums import PROOF_FORMAT, curve
+from reserves.liabilities.private_sums.files import Holding, PrivateCommitment, PrivateProof
 from reserves.liabilities.private_sums.tree import (
     Node,
     account_commitment,

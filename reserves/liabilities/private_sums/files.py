@@ -24,15 +24,13 @@ from reserves.encoding import (
     parse_hex32,
 )
 from reserves.errors import InputError
-from reserves.liabilities.private_sums import curve
+from reserves.liabilities.private_sums import PROOF_FORMAT, SNAPSHOT_FORMAT, curve
 from reserves.liabilities.private_sums.tree import AssetRoot, AssetShape, Node, PrivateContext, snapshot_root
 from reserves.liabilities.proof import check_account_id
 from reserves.liabilities.snapshot import dump_json
 from reserves.onchain.reserve_sections import ReserveSections, parse_reserve_sections
 from reserves.strict_json import JsonValue
 
-SNAPSHOT_FORMAT = "reserves-snapshot/2"
-PROOF_FORMAT = "reserves-proof/2"
 _COMMITMENT_KEYS = ("exchange", "snapshot_id", "cutoff", "assets", "trees", "root")
 _RESERVE_KEYS = ("chains", "tokens", "wallets", "keyholders")
 
