@@ -9,6 +9,10 @@
 4. Funds move after the pinned blocks; the auditor rebuilds the liabilities, reads every
    wallet at the pinned blocks and writes out/demo/report.html.
 5. A week later the exchange is short of USDT: the audit says so (out/demo/report-short.html).
+6. The same book published with private sums (format v2, docs/spec/FORMAT-2.md): a user's
+   proof carries commitments and range proofs instead of other customers' sums; she
+   verifies it and learns nothing about anyone else; the auditor rebuilds every tree
+   (out/demo/report-v2.html).
 
 The chains live in this process, so the demo drives the library directly; each step
 prints what the matching `reserves` command prints.
@@ -16,6 +20,7 @@ prints what the matching `reserves` command prints.
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import sys
@@ -26,11 +31,15 @@ from rich.console import Console
 from web3 import EthereumTesterProvider, Web3
 
 from reserves.audit import audit_snapshot
-from reserves.cli import print_audit, print_statement, print_verification
+from reserves.cli import print_audit, print_format_verification, print_statement, print_verification
 from reserves.control.ownership import sign_snapshot
 from reserves.control.signatures import bitcoin_public_key
-from reserves.encoding import parse_cutoff
-from reserves.liabilities.proof import parse_proof_text
+from reserves.encoding import format_amount, parse_cutoff
+from reserves.liabilities.csv_file import read_liabilities
+from reserves.liabilities.private_sums.checking import verify_private_proof
+from reserves.liabilities.private_sums.files import PrivateStatement, parse_private_proof
+from reserves.liabilities.private_sums.store import PrivateStore
+from reserves.liabilities.proof import InclusionProof, parse_proof_text
 from reserves.liabilities.proof_store import ProofStore
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotStatement
@@ -39,6 +48,7 @@ from reserves.onchain.sources.connect import connect_sources
 from reserves.publishing import SnapshotRequest, publish, rewrite_statement
 from reserves.report.html import render_html, write_report
 from reserves.report.inputs import AuditInputs
+from reserves.strict_json import parse_json
 from reserves.testing.evm_loopback import EvmLoopbackNode
 from reserves.testing.regtest import EsploraServer, RegtestChain, key, multisig_p2wsh, p2wpkh_address
 from reserves.verify import Anchor, verify_proof
@@ -49,6 +59,9 @@ TOKEN = json.loads((ROOT / "fixtures" / "contracts" / "DemoToken.json").read_tex
 OUT = ROOT / "out" / "demo"
 ETHER, USDT, BTC = 10**18, 10**6, 10**8
 DECIMALS = {"BTC": 8, "ETH": 18, "USDT": 6}
+PRIVATE_DECIMALS = {"BTC": 8, "ETH": 9, "USDT": 6}
+PRIVATE_LIABILITIES = OUT / "liabilities-v2.csv"
+Statement = SnapshotStatement | PrivateStatement
 ETH_COLD_KEY, ETH_HOT_KEY = b"\x11" * 32, b"\x22" * 32
 VAULT_SEEDS = (10, 11, 12)
 
@@ -140,16 +153,18 @@ def reserves(ethereum: Ethereum, evm: EvmChain, bitcoin: Bitcoin, btc: BitcoinCh
     return ReserveSections({"ethereum": evm, "bitcoin": btc}, (token,), wallets, keyholders)
 
 
-def publish_snapshot(snapshot_id: str, sections: ReserveSections, out: Path) -> SnapshotStatement:
+def publish_snapshot(snapshot_id: str, sections: ReserveSections, out: Path, *, private: bool = False) -> Statement:
     """Publish, then sign every wallet's canonical ownership message (the root is known only now)."""
     request = SnapshotRequest(
         "Demo Exchange",
         snapshot_id,
-        parse_cutoff(f"{snapshot_id}T00:00:00Z", where="demo"),
-        DECIMALS,
+        parse_cutoff(f"{snapshot_id[:10]}T00:00:00Z", where="demo"),
+        PRIVATE_DECIMALS if private else DECIMALS,
         reserves=sections,
+        private_sums=private,
     )
-    statement = publish(LIABILITIES, request, out, secret=SnapshotSecret.generate())
+    liabilities = PRIVATE_LIABILITIES if private else LIABILITIES
+    statement: Statement = publish(liabilities, request, out, secret=SnapshotSecret.generate())
     keys = {
         "eth-cold": [ETH_COLD_KEY],
         "eth-hot": [ETH_HOT_KEY],
@@ -161,14 +176,78 @@ def publish_snapshot(snapshot_id: str, sections: ReserveSections, out: Path) -> 
     return signed
 
 
-def audit(statement: SnapshotStatement, out: Path, node: EvmLoopbackNode, server: EsploraServer, report: Path) -> None:
+def audit(statement: Statement, out: Path, node: EvmLoopbackNode, server: EsploraServer, report: Path) -> None:
     sources = connect_sources(statement.reserves.chains, {"ethereum": node.url}, {"bitcoin": server.url})
-    result = audit_snapshot(statement, LIABILITIES, SnapshotSecret.load(out / "private" / "secret"), sources)
+    liabilities = LIABILITIES if isinstance(statement, SnapshotStatement) else PRIVATE_LIABILITIES
+    result = audit_snapshot(statement, liabilities, SnapshotSecret.load(out / "private" / "secret"), sources)
     verdict = result.verdict()
     print_audit(result, verdict)
-    inputs = AuditInputs.describe(out / "public" / "snapshot.json", LIABILITIES, sources)
+    inputs = AuditInputs.describe(out / "public" / "snapshot.json", liabilities, sources)
     write_report(report, render_html(result, verdict, inputs))
     console.print(f"Report written to {report.relative_to(ROOT)}")
+
+
+def write_private_liabilities() -> None:
+    """The demo's book with ETH in gwei (9 decimals), each balance rounded up: format v2's
+    range proofs cover totals below 2^64 smallest units, and 1.4 million ETH in wei does not."""
+    liabilities = read_liabilities(LIABILITIES, DECIMALS)
+    with PRIVATE_LIABILITIES.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["account", "BTC", "ETH", "USDT"])
+        for account_id, (btc, wei, usdt) in zip(liabilities.ids, liabilities.balances, strict=True):
+            gwei = -(-wei // 10**9)
+            writer.writerow([account_id, format_amount(btc, 8), format_amount(gwei, 9), format_amount(usdt, 6)])
+
+
+def private_sums(
+    proof: InclusionProof, sections: ReserveSections, node: EvmLoopbackNode, server: EsploraServer
+) -> None:
+    """Step 6: format v2 on the same book and wallets."""
+    step(
+        "6. The same book with private sums (format v2): ETH in gwei, each balance rounded up",
+        "reserves publish out/demo/liabilities-v2.csv --exchange 'Demo Exchange' --snapshot-id 2026-11-21-private "
+        "--cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=9,USDT=6 --private-sums --reserves reserves.json "
+        "--out out/demo/snap-v2",
+    )
+    write_private_liabilities()
+    snap = OUT / "snap-v2"
+    statement = publish_snapshot("2026-11-21-private", sections, snap, private=True)
+    print_statement(statement, snap.relative_to(ROOT))
+    neighbour = proof.path[0].sums
+    shown = ", ".join(
+        f"{a.symbol} {format_amount(v, a.decimals)}"
+        for a, v in zip(proof.snapshot.context.assets, neighbour, strict=True)
+    )
+    console.print(
+        f"In v1 (step 3) the same user's proof showed one other customer's exact balances ({shown}) and the "
+        f"sums of {len(proof.path) - 1} ever larger groups."
+    )
+    step(
+        "   The user checks her v2 proof",
+        "reserves proof out/demo/snap-v2 user-000042@example.com > out/demo/alice-proof-v2.json",
+    )
+    private = PrivateStore.open(snap).proof("user-000042@example.com")
+    (OUT / "alice-proof-v2.json").write_text(private.to_text())
+    siblings = sum(len(h.path) for h in private.holdings)
+    console.print(
+        f"Her proof ({len(private.to_text()) // 1000} kB) holds her own balances and, for each of {siblings} siblings, "
+        "a commitment and a range proof showing it is not negative: no amount of anyone else's."
+    )
+    console.print(
+        "[dim]$ reserves verify out/demo/alice-proof-v2.json --snapshot out/demo/snap-v2/public/snapshot.json[/]"
+    )
+    print_format_verification(
+        verify_private_proof(private, published=statement.commitment), "recognised by its content", False
+    )
+    step("   ... and a v2 proof that shows her a higher BTC balance than the tree holds fails")
+    tampered = private.to_json()
+    tampered["holdings"][0]["balance"] = "1000"
+    forged = parse_private_proof(parse_json(json.dumps(tampered).encode(), source="tampered-proof-v2.json"))
+    print_format_verification(
+        verify_private_proof(forged, published=statement.commitment), "recognised by its content", False
+    )
+    step("   The auditor rebuilds every asset's tree and reads the same pinned blocks")
+    audit(statement, snap, node, server, OUT / "report-v2.html")
 
 
 def main() -> None:
@@ -228,7 +307,12 @@ def main() -> None:
         )
         audit(short, OUT / "snap-short", node, server, OUT / "report-short.html")
 
-    console.print("\n[bold]Demo complete.[/] Open out/demo/report.html and out/demo/report-short.html in a browser.")
+        private_sums(proof, reserves(ethereum, evm, bitcoin, btc), node, server)
+
+    console.print(
+        "\n[bold]Demo complete.[/] Open out/demo/report.html, out/demo/report-short.html and out/demo/report-v2.html "
+        "in a browser."
+    )
 
 
 if __name__ == "__main__":

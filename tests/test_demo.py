@@ -20,7 +20,20 @@ def test_demo_runs_the_whole_story() -> None:
     assert "FAIL: (11) reserves cover liabilities: USDT failed" in out
     assert "FAIL    (11) reserves cover liabilities: USDT" in out
     assert "reserves 1100000, liabilities 1451294.872996: under-reserved, 75.79%" in out
+    # step 6: format v2 on the same book; the user's proof verifies, a raised balance does not
+    story = out[out.index("== 6. The same book with private sums") :]
+    assert "format v2 (private sums)" in story
+    assert "Format: reserves-proof/2 (recognised by its content)" in story
+    assert story.count("PASS: your balances are included in the published root") == 1
+    assert "FAIL: (6) each path climbs to its tree's published root failed" in story
+    assert "PASS    (3) tree root equals the rebuilt one (each non-zero cell once, no zero cell): ETH" in story
+    assert story.rstrip().endswith("report-v2.html in a browser.")
+    assert "PASS: liabilities match the snapshot and every asset's reserves cover its liabilities (1 warning)" in story
+    proof = (ROOT / "out" / "demo" / "alice-proof-v2.json").read_text()
+    assert '"format": "reserves-proof/2"' in proof and '"sums"' not in proof
     for name in (
+        "report-v2.html",
+        "snap-v2/public/snapshot.json",
         "report.html",
         "report-short.html",
         "alice-proof.json",

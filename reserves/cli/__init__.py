@@ -24,7 +24,7 @@ from reserves.cli import exchange, user, auditor, other_exchanges
 from reserves.cli.app import app
 from reserves.cli.auditor import print_audit, print_custody
 from reserves.cli.exchange import print_statement
-from reserves.cli.user import print_verification
+from reserves.cli.user import print_format_verification, print_verification
 
 __all__ = [
     "app",
@@ -34,6 +34,7 @@ __all__ = [
     "other_exchanges",
     "print_audit",
     "print_custody",
+    "print_format_verification",
     "print_statement",
     "print_verification",
     "user",

@@ -225,16 +225,19 @@ def _report_format(result: FormatVerification, how: str, as_json: bool, strict: 
     if as_json:
         print_json(format_document(result, verdict))
     else:
-        say(f"Format: {result.format_name} ({how})")
-        table = new_table(
-            "Balances", ["asset", "your balance", "exchange total"], right=["your balance", "exchange total"]
-        )
-        for asset, amount in result.balances.items():
-            table.add_row(cell(asset), cell(amount), cell(result.totals.get(asset, "—")))
-        stdout.print(table)
-        print_checks(result.checks)
-        say_outcome(verdict)
+        print_format_verification(result, how, strict)
     raise typer.Exit(verdict.exit_code)
+
+
+def print_format_verification(result: FormatVerification, how: str, strict: bool) -> None:
+    """A reserves-proof/2 file's or another exchange's check: balances, steps, outcome."""
+    say(f"Format: {result.format_name} ({how})")
+    table = new_table("Balances", ["asset", "your balance", "exchange total"], right=["your balance", "exchange total"])
+    for asset, amount in result.balances.items():
+        table.add_row(cell(asset), cell(amount), cell(result.totals.get(asset, "—")))
+    stdout.print(table)
+    print_checks(result.checks)
+    say_outcome(result.verdict(strict=strict))
 
 
 def print_verification(result: ProofVerification, strict: bool) -> None:

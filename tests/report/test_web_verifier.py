@@ -149,7 +149,7 @@ def generated_cases() -> dict[str, dict[str, Any]]:
         "not-nfc-id": lambda d: d["account"].update(id="Cafe\u0301"),
         "bad-cutoff": lambda d: d["snapshot"].update(cutoff="2026-02-30T00:00:00Z"),
         "height-zero": lambda d: d["snapshot"].update(height=0),
-        "wrong-format": lambda d: d.update(format="reserves-proof/2"),
+        "wrong-format": lambda d: d.update(format="reserves-proof/3"),
         "symbol": lambda d: d["snapshot"]["assets"][0].update(symbol="btc"),
     }
     cases = {
@@ -413,6 +413,13 @@ def test_binance_zk_files_are_left_to_the_cli(tmp_path: Path) -> None:
     outcomes = run_in_chromium(
         tmp_path, [{"proof": json.dumps(document), "snapshot": None, "root": "ab" * 32, "credential": None}]
     )
+    assert outcomes == [{"result": "CANNOT_CHECK", "steps": []}]
+
+
+def test_format_v2_proofs_are_left_to_the_cli(tmp_path: Path) -> None:
+    folder = ROOT / "fixtures" / "vectors-v2" / "small"
+    case = {"proof": (folder / "proofs" / "0.json").read_text(), "snapshot": (folder / "snapshot.json").read_text()}
+    outcomes = run_in_chromium(tmp_path, [{**case, "root": None, "credential": None}])
     assert outcomes == [{"result": "CANNOT_CHECK", "steps": []}]
 
 

@@ -461,6 +461,10 @@
         if (lenient.negatives.length && !negatives) fail("proof", `invalid JSON: negative number ${lenient.negatives[0]}`);
         if (lenient.fractions.length && !fractions) fail("proof", `invalid JSON: number ${lenient.fractions[0]} is not an integer`);
       };
+      if (doc.get("format") === "reserves-proof/2") {
+        const reason = "format v2 (private sums) is checked with secp256k1-zkp's range proofs, which this page does not carry; use 'reserves verify'";
+        return { result: "CANNOT_CHECK", reason, steps: [] };
+      }
       if (doc.has("format")) { refuse(false, false); return await verifyNative(doc, snapshotText, options.root); }
       if (other) {
         refuse(other.signed, other.fractional);
