@@ -237,17 +237,17 @@ def parse_point(value: JsonValue) -> bytes:
 
 
 def parse_statement(document: JsonValue) -> PrivateStatement:
-    document.object(("format", *_COMMITMENT_KEYS, *_RESERVE_KEYS))
-    if document["format"].string() != SNAPSHOT_FORMAT:
+    if isinstance(document.value, dict) and document.value.get("format") != SNAPSHOT_FORMAT:
         document["format"].fail(f"expected {SNAPSHOT_FORMAT!r}, found {document['format'].value!r}")
+    document.object(("format", *_COMMITMENT_KEYS, *_RESERVE_KEYS))
     commitment = parse_commitment(document)
     return PrivateStatement(commitment, parse_reserve_sections(document, commitment.context.assets))
 
 
 def parse_private_proof(document: JsonValue) -> PrivateProof:
-    document.object(("format", "snapshot", "account", "holdings"))
-    if document["format"].string() != PROOF_FORMAT:
+    if isinstance(document.value, dict) and document.value.get("format") != PROOF_FORMAT:
         document["format"].fail(f"expected {PROOF_FORMAT!r}, found {document['format'].value!r}")
+    document.object(("format", "snapshot", "account", "holdings"))
     snapshot = parse_commitment(document["snapshot"].object(_COMMITMENT_KEYS))
     account = document["account"].object(("id", "salt"))
     account_id = check_account_id(account["id"].string(), where=account["id"].where)
