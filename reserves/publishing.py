@@ -146,14 +146,15 @@ def _write_private_trees(
     """Format v2 (FORMAT-2.md): a tree per asset with hidden sums, and its store."""
     from reserves.liabilities.private_sums.building import Identity, build_private_trees
     from reserves.liabilities.private_sums.files import PrivateStatement
-    from reserves.liabilities.private_sums.store import write_store
+    from reserves.liabilities.private_sums.store import StoreWriter
 
     if request.height is not None:
         raise InputError("format v2 sizes each asset's tree to its holders: a height cannot be chosen")
     identity = Identity(request.exchange, request.snapshot_id, request.cutoff)
-    build = build_private_trees(liabilities, identity, secret.key, progress=progress)
-    write_store(staging / STORE_DIR, build, secret.key, progress=progress)
-    return PrivateStatement(build.commitment, request.reserves)
+    writer = StoreWriter(staging / STORE_DIR)
+    commitment = build_private_trees(liabilities, identity, secret.key, sink=writer, progress=progress)
+    writer.finish(commitment, secret.key, progress=progress)
+    return PrivateStatement(commitment, request.reserves)
 
 
 def _write_secret(path: Path, secret: SnapshotSecret) -> None:

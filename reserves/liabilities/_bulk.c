@@ -27,11 +27,9 @@
  * CSV_FIELD_LIMIT) and a test asserts they are equal.
  */
 #define PY_SSIZE_T_CLEAN
-#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init & co.: fast, stable, still in OpenSSL 3 */
 #include <Python.h>
-#include <openssl/sha.h>
-#include <stdint.h>
-#include <string.h>
+
+#include "_hashing.h" /* OpenSSL's SHA-256, stdint, string */
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "reserves.liabilities._bulk assumes a little-endian machine"
@@ -42,28 +40,11 @@ typedef unsigned __int128 u128;
 enum { MAX_DECIMALS = 36 };    /* encoding.MAX_DECIMALS */
 enum { MAX_LP_BYTES = 65535 }; /* encoding.MAX_LP_BYTES: lp() prefixes a u16 length */
 
-static void put_u64(unsigned char *out, uint64_t value) {
-    value = __builtin_bswap64(value); /* big-endian (x86-64 and arm64 are little-endian) */
-    memcpy(out, &value, 8);
-}
-
-static uint64_t get_u64(const unsigned char *in) {
-    uint64_t value;
-    memcpy(&value, in, 8);
-    return __builtin_bswap64(value);
-}
-
 static u128 get_u128(const unsigned char *in) { return ((u128)get_u64(in) << 64) | get_u64(in + 8); }
 
 static void put_u128(unsigned char *out, u128 value) {
     put_u64(out, (uint64_t)(value >> 64));
     put_u64(out + 8, (uint64_t)value);
-}
-
-/* A state that has absorbed `prefix` (the 64-byte tag prefix and the context). */
-static void prefixed(SHA256_CTX *state, const Py_buffer *prefix) {
-    SHA256_Init(state);
-    SHA256_Update(state, prefix->buf, (size_t)prefix->len);
 }
 
 static int check_range(Py_ssize_t start, Py_ssize_t stop, Py_ssize_t count) {
@@ -427,33 +408,6 @@ done:
     return result;
 }
 
-/* HMAC-SHA256 (RFC 2104) with the key's inner and outer pad states precomputed. */
-typedef struct {
-    SHA256_CTX inner, outer;
-} hmac_state;
-
-static void hmac_init(hmac_state *state, const unsigned char *key, size_t key_length, const char *label) {
-    unsigned char pad[64];
-    memset(pad, 0, sizeof pad);
-    memcpy(pad, key, key_length); /* key_length <= 64: no pre-hashing (ours is 32 bytes) */
-    for (int i = 0; i < 64; i++) pad[i] ^= 0x36;
-    SHA256_Init(&state->inner);
-    SHA256_Update(&state->inner, pad, 64);
-    SHA256_Update(&state->inner, label, strlen(label));
-    for (int i = 0; i < 64; i++) pad[i] ^= 0x36 ^ 0x5c;
-    SHA256_Init(&state->outer);
-    SHA256_Update(&state->outer, pad, 64);
-}
-
-static void hmac_finish(const hmac_state *state, const unsigned char *lp_id, size_t length, unsigned char *out) {
-    SHA256_CTX inner = state->inner, outer = state->outer;
-    unsigned char digest[32];
-    SHA256_Update(&inner, lp_id, length);
-    SHA256_Final(digest, &inner);
-    SHA256_Update(&outer, digest, 32);
-    SHA256_Final(out, &outer);
-}
-
 /*
  * account_hashes(offsets, data, key, account_prefix, out, start, stop)
  *
@@ -483,8 +437,8 @@ static PyObject *account_hashes(PyObject *self, PyObject *args) {
     }
     Py_BEGIN_ALLOW_THREADS
     hmac_state order, salt;
-    hmac_init(&order, key.buf, 32, "order");
-    hmac_init(&salt, key.buf, 32, "salt");
+    hmac_init(&order, key.buf, 32, (const unsigned char *)"order", 5);
+    hmac_init(&salt, key.buf, 32, (const unsigned char *)"salt", 4);
     SHA256_CTX account_state;
     prefixed(&account_state, &prefix);
     unsigned char lp_id[2 + MAX_LP_BYTES], salt_bytes[32];

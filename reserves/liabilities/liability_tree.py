@@ -72,7 +72,7 @@ def build_liability_tree(
 
     bulk_tree.in_ranges(hash_accounts, count)
     order_keys = hashes[:, :32]
-    slot_rows = _ascending(order_keys)
+    slot_rows = ascending(order_keys)
     duplicates = _repeats(hashes[:, 32:])
     report("placing accounts", count, count)
 
@@ -101,7 +101,7 @@ def build_liability_tree(
     return LiabilityTree(root, slot_rows, hashes, duplicates)
 
 
-def _ascending(keys: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
+def ascending(keys: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
     """Row order that sorts 32-byte keys by their bytes.
 
     Keys are HMAC outputs, so their first 8 bytes almost never tie: sort by those as one

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reserves.liabilities.liability_tree import _ascending, _repeats
+from reserves.liabilities.liability_tree import _repeats, ascending
 
 
 def keys_with_ties() -> np.ndarray:  # type: ignore[type-arg]
@@ -18,7 +18,7 @@ def keys_with_ties() -> np.ndarray:  # type: ignore[type-arg]
 
 def test_slots_ascend_by_the_whole_key_even_when_prefixes_tie() -> None:
     keys = keys_with_ties()
-    order = _ascending(keys)
+    order = ascending(keys)
     assert [keys[row].tobytes() for row in order] == sorted(keys[row].tobytes() for row in range(len(keys)))
 
 

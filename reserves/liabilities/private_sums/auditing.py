@@ -48,7 +48,7 @@ def audit_private_trees(
     """Steps (1) to (4); ``liabilities`` is read with the snapshot's decimals and asset order."""
     context = published.context
     identity = Identity(context.exchange, context.snapshot_id, context.cutoff)
-    rebuilt = build_private_trees(liabilities, identity, key, progress=progress).commitment
+    rebuilt = build_private_trees(liabilities, identity, key, progress=progress)
     totals = [
         RebuiltTotals(asset, mine.total, theirs.total)
         for asset, mine, theirs in zip(context.assets, published.roots, rebuilt.roots, strict=True)

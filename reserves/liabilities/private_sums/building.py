@@ -1,22 +1,41 @@
 """From the liabilities to the v2 trees (FORMAT-2 §5): the publisher's and the auditor's build.
 
-(1) per asset, the holders (non-zero balances) and the total, which must be below 2^64
-(2) ``ctx2`` from the identity and every tree's shape
-(3) per asset, holders in order-key order, their leaves and every level above them
-(4) the published roots: hash, commitment, total and blinding of each tree
+    (1) per asset, the holders (non-zero balances) and the total, which must be below 2^64
+    (2) ``ctx2`` from the identity and every tree's shape
+    (3) per asset, holders in order-key order, their leaves and every level above them,
+        each level handed to the sink (the store) as records as soon as it is made
+    (4) the published roots: hash, commitment, total and blinding of each tree
+
+Step (3) runs on the compiled loops (``_private``, libsecp256k1 through its public API,
+one thread per core) when they were built, else on ``tree``'s plain Python, which gives the
+same bytes far more slowly. Balances stay in the liabilities file's flat arrays: an asset's
+column is read as 64-bit integers, so hundreds of assets cost their holders, not their zeros.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from types import ModuleType
 
+import numpy as np
+import numpy.typing as npt
+
+from reserves.encoding import u16
 from reserves.errors import InputError
 from reserves.liabilities.csv_file import LiabilitiesFile
+from reserves.liabilities.liability_tree import ascending
 from reserves.liabilities.private_sums import curve
 from reserves.liabilities.private_sums.files import PrivateCommitment
 from reserves.liabilities.private_sums.tree import (
+    ACCOUNT,
+    LEAF,
     MAX_TOTAL,
+    NODE,
     AssetRoot,
     AssetShape,
     OpenNode,
@@ -25,8 +44,20 @@ from reserves.liabilities.private_sums.tree import (
     account_commitment,
     build_levels,
     leaf,
+    padding,
 )
 from reserves.progress import ProgressCallback, silent
+
+compiled: ModuleType | None
+try:
+    from reserves.liabilities import _private as compiled
+except ImportError:  # built without a C compiler
+    compiled = None
+
+RECORD = 105
+"""A node as the store holds it: hash (32) || C (33) || u64(v) || u256(r)."""
+LARGE_HOLDINGS = 20_000
+"""From this many holdings a build without the compiled loops says it is slow."""
 
 
 @dataclass(frozen=True)
@@ -38,55 +69,66 @@ class Identity:
     cutoff: int
 
 
-@dataclass(frozen=True)
-class AssetTree:
-    """One asset's tree: its holders' order keys (slot order) and every level."""
+class TreeSink:
+    """Where the build hands what the store keeps; the auditor's build keeps nothing."""
 
-    order_keys: list[bytes]
-    levels: list[list[OpenNode]]
+    def accounts(self, keys: bytes) -> None:
+        """Every account's store key (``account/2``), sorted."""
 
+    def holders(self, asset: int, order_keys: bytes) -> None:
+        """The asset's holders' order keys, in slot order."""
 
-@dataclass(frozen=True)
-class PrivateBuild:
-    """Everything ``publish`` writes and ``audit`` compares."""
-
-    commitment: PrivateCommitment
-    trees: list[AssetTree]
-    account_keys: list[bytes]
-    """Every account's store key (``account/2``), sorted: which ids are accounts at all."""
+    def level(self, asset: int, level: int, records: bytes) -> None:
+        """One whole level of the asset's tree, as records."""
 
 
 def build_private_trees(
-    liabilities: LiabilitiesFile, identity: Identity, key: bytes, *, progress: ProgressCallback = silent
-) -> PrivateBuild:
+    liabilities: LiabilitiesFile,
+    identity: Identity,
+    key: bytes,
+    *,
+    sink: TreeSink | None = None,
+    progress: ProgressCallback = silent,
+) -> PrivateCommitment:
     """Steps (1) to (4) of the module docstring."""
-    ids, rows = liabilities.ids, liabilities.balances
-    secrets = PrivateSecrets(key)
-    shapes = [_shape(liabilities, rows, asset) for asset in range(len(liabilities.assets))]  # (1)
-    context = PrivateContext(
-        identity.exchange, identity.snapshot_id, identity.cutoff, liabilities.assets, tuple(shapes)
-    )
-    progress("building trees", 0, len(shapes))
-    trees, roots = [], []
-    for asset in range(len(shapes)):  # (3)
-        tree = _asset_tree(context, secrets, asset, ids, [row[asset] for row in rows])
-        top = tree.levels[-1][0] if tree.levels else None
-        roots.append(
-            AssetRoot(sum(row[asset] for row in rows), top.public if top else None, top.blinding if top else 0)
-        )
-        trees.append(tree)
-        progress("building trees", asset + 1, len(shapes))
-    account_keys = sorted(secrets.account_key(account_id) for account_id in ids)
-    return PrivateBuild(PrivateCommitment(context, tuple(roots)), trees, account_keys)  # (4)
+    sink = sink or TreeSink()
+    columns = [_column(liabilities, asset) for asset in range(len(liabilities.assets))]  # (1)
+    shapes = tuple(AssetShape(len(rows), total.bit_length()) for rows, _, total in columns)
+    context = PrivateContext(identity.exchange, identity.snapshot_id, identity.cutoff, liabilities.assets, shapes)
+    holdings = sum(shape.holders for shape in shapes)
+    engine = _Compiled(liabilities, context, key) if compiled is not None else _Python(liabilities, context, key)
+    if compiled is None and holdings >= LARGE_HOLDINGS:
+        print(f"reserves: the compiled extension is not installed: {holdings} holdings run on plain Python, "
+              "which is far slower", file=sys.stderr)  # fmt: skip
+    sink.accounts(engine.account_keys())
+    roots, done = [], 0
+    progress("building trees", 0, holdings)
+    for asset, (rows, values, total) in enumerate(columns):  # (3)
+        top = engine.tree(asset, rows, values, sink) if len(rows) else None
+        roots.append(AssetRoot(total, top.public if top else None, top.blinding if top else 0))
+        done += len(rows)
+        progress("building trees", done, holdings)
+    return PrivateCommitment(context, tuple(roots))  # (4)
 
 
-def _shape(liabilities: LiabilitiesFile, rows: Sequence[tuple[int, ...]], asset: int) -> AssetShape:
-    """(1) Holders and range bits, refusing a total that a 64-bit range proof cannot cover."""
-    values = [row[asset] for row in rows if row[asset]]
-    total = sum(values)
+def _column(liabilities: LiabilitiesFile, asset: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], int]:
+    """(1) The holders' rows, their balances (native 64-bit) and the total, checked below 2^64."""
+    cells = liabilities.amounts[:, 16 * asset : 16 * asset + 16]
+    symbol, decimals = liabilities.assets[asset].symbol, liabilities.assets[asset].decimals
+    if cells[:, :8].any():  # a balance of 2^64 or more: so is the total
+        raise InputError(too_large(symbol, decimals, _python_values(cells)))
+    values = np.ascontiguousarray(cells[:, 8:]).view(">u8").ravel().astype(np.uint64)
+    rows = np.flatnonzero(values).astype(np.int64)
+    held = values[rows]
+    total = int((held >> np.uint64(32)).sum(dtype=np.uint64)) << 32
+    total += int((held & np.uint64(0xFFFFFFFF)).sum(dtype=np.uint64))
     if total >= MAX_TOTAL:
-        raise InputError(too_large(liabilities.assets[asset].symbol, liabilities.assets[asset].decimals, values))
-    return AssetShape(len(values), total.bit_length())
+        raise InputError(too_large(symbol, decimals, [int(v) for v in held]))
+    return rows, held, total
+
+
+def _python_values(cells: npt.NDArray[np.uint8]) -> list[int]:
+    return [int.from_bytes(row.tobytes(), "big") for row in cells if row.any()]
 
 
 def too_large(symbol: str, decimals: int, values: Sequence[int]) -> str:
@@ -102,31 +144,154 @@ def too_large(symbol: str, decimals: int, values: Sequence[int]) -> str:
     return f"{message} and does not fit in whole units either: format v2 cannot publish it"
 
 
-def _asset_tree(
-    context: PrivateContext, secrets: PrivateSecrets, asset: int, ids: Sequence[str], values: Sequence[int]
-) -> AssetTree:
-    """(3) One asset's holders in order-key order, their leaves and every level above."""
-    holders = sorted(
-        (secrets.order_key(asset, account_id), account_id, value)
-        for account_id, value in zip(ids, values, strict=True)
-        if value
-    )
-    if not holders:
-        return AssetTree([], [])
-    value_generator = context.generator(asset)
-    leaves = [
-        leaf(
-            context,
-            asset,
-            index,
-            account_commitment(context.ctx, account_id, secrets.salt(account_id)),
-            value,
-            secrets.blinding(asset, account_id),
-            value_generator,
+class _Python:
+    """Step (3) node by node with ``tree``'s functions: small files, and machines without a compiler."""
+
+    def __init__(self, liabilities: LiabilitiesFile, context: PrivateContext, key: bytes) -> None:
+        self.ids, self.context, self.secrets = liabilities.ids, context, PrivateSecrets(key)
+
+    def account_keys(self) -> bytes:
+        return b"".join(sorted(self.secrets.account_key(account_id) for account_id in self.ids))
+
+    def tree(self, asset: int, rows: npt.NDArray[np.int64], values: npt.NDArray[np.uint64], sink: TreeSink) -> OpenNode:
+        secrets, context = self.secrets, self.context
+        holders = sorted(
+            (secrets.order_key(asset, self.ids[r]), self.ids[r], int(v)) for r, v in zip(rows, values, strict=True)
         )
-        for index, (_, account_id, value) in enumerate(holders)
-    ]
-    return AssetTree([key for key, _, _ in holders], build_levels(context, asset, leaves))
+        sink.holders(asset, b"".join(key for key, _, _ in holders))
+        value_generator = context.generator(asset)
+        leaves = [
+            leaf(
+                context,
+                asset,
+                index,
+                account_commitment(context.ctx, account_id, secrets.salt(account_id)),
+                value,
+                secrets.blinding(asset, account_id),
+                value_generator,
+            )
+            for index, (_, account_id, value) in enumerate(holders)
+        ]
+        levels = build_levels(context, asset, leaves)
+        for level, nodes in enumerate(levels):
+            sink.level(asset, level, b"".join(map(record, nodes)))
+        return levels[-1][0]
+
+
+class _Compiled:
+    """Step (3) on ``_private``: the liabilities' flat arrays in, records out, a thread per core."""
+
+    def __init__(self, liabilities: LiabilitiesFile, context: PrivateContext, key: bytes) -> None:
+        assert compiled is not None
+        compiled.load(library_path())
+        self.module, self.liabilities, self.context, self.key = compiled, liabilities, context, key
+        self.threads = max(1, min(4, os.cpu_count() or 1))
+        self.accounts = np.zeros((len(liabilities), 64), dtype=np.uint8)
+        self.module.account_hashes(
+            liabilities.id_offsets, liabilities.id_bytes, key, ACCOUNT.prefix + context.ctx, self.accounts
+        )
+
+    def account_keys(self) -> bytes:
+        return ascending_bytes(np.ascontiguousarray(self.accounts[:, 32:]))
+
+    def tree(self, asset: int, rows: npt.NDArray[np.int64], values: npt.NDArray[np.uint64], sink: TreeSink) -> OpenNode:
+        liabilities, module = self.liabilities, self.module
+        keys = np.zeros((len(rows), 32), dtype=np.uint8)
+        label = b"order/2" + u16(asset)
+        module.order_keys(liabilities.id_offsets, liabilities.id_bytes, rows, self.key, label, keys)
+        order = ascending(keys)
+        sink.holders(asset, np.ascontiguousarray(keys[order]).tobytes())
+        records, points = self._leaves(asset, np.ascontiguousarray(rows[order]), np.ascontiguousarray(values[order]))
+        sink.level(asset, 0, records)
+        for level in range(1, self.context.shapes[asset].height + 1):
+            records, points = self._parents(asset, level, records, points)
+            sink.level(asset, level, records)
+        return node_of(records)
+
+    def _leaves(
+        self, asset: int, slot_rows: npt.NDArray[np.int64], values: npt.NDArray[np.uint64]
+    ) -> tuple[bytes, bytes]:
+        liabilities, context = self.liabilities, self.context
+        table = self.module.generator_table(context.generator(asset).sec1)
+        prefix, label = LEAF.prefix + context.ctx, b"blind/2" + u16(asset)
+
+        def run(start: int, stop: int, records: memoryview, points: memoryview) -> int:
+            return int(
+                self.module.leaves(
+                    liabilities.id_offsets,
+                    liabilities.id_bytes,
+                    slot_rows[start:stop],
+                    values[start:stop],
+                    self.accounts,
+                    self.key,
+                    label,
+                    prefix,
+                    u16(asset),
+                    table,
+                    start,
+                    records,
+                    points,
+                )
+            )
+
+        return self._split(len(slot_rows), run, "a leaf commitment is the point at infinity")
+
+    def _parents(self, asset: int, level: int, records: bytes, points: bytes) -> tuple[bytes, bytes]:
+        count = len(records) // RECORD
+        if count % 2:
+            pad = record(padding(self.context.ctx, asset, level - 1, count))
+            records, points = records + pad, points + self.module.points(pad)
+        prefix = NODE.prefix + self.context.ctx
+
+        def run(start: int, stop: int, out: memoryview, out_points: memoryview) -> int:
+            children = memoryview(records)[2 * start * RECORD : 2 * stop * RECORD]
+            child_points = memoryview(points)[2 * start * 64 : 2 * stop * 64]
+            return int(self.module.parents(prefix, u16(asset), level, start, children, child_points, out, out_points))
+
+        return self._split((count + 1) // 2, run, "a node's commitment is the point at infinity")
+
+    def _split(
+        self, count: int, run: Callable[[int, int, memoryview, memoryview], int], failure: str
+    ) -> tuple[bytes, bytes]:
+        """``run`` over ``count`` outputs in one slice per thread, into one records and one points buffer."""
+        records, points = bytearray(count * RECORD), bytearray(count * 64)
+        bounds = [count * part // self.threads for part in range(self.threads + 1)]
+        slices = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+        out, out_points = memoryview(records), memoryview(points)
+        with ThreadPoolExecutor(len(slices) or 1) as pool:
+            results = list(
+                pool.map(
+                    lambda s: run(s[0], s[1], out[s[0] * RECORD : s[1] * RECORD], out_points[s[0] * 64 : s[1] * 64]),
+                    slices,
+                )
+            )
+        if any(result >= 0 for result in results):
+            raise InputError(failure)  # probability about 2^-256 for honest inputs
+        return bytes(records), bytes(points)
+
+
+def library_path() -> str:
+    """The libsecp256k1(-zkp) build embit bundles: the one the range proofs come from too."""
+    curve.zkp()  # says clearly if it does not load
+    from embit.util import ctypes_secp256k1  # noqa: PLC0415 - loaded with the library
+
+    path = ctypes_secp256k1._find_library()
+    if not path:
+        raise curve.RangeProofsUnavailable("embit's bundled libsecp256k1 was not found")
+    return str(path)
+
+
+def ascending_bytes(keys: npt.NDArray[np.uint8]) -> bytes:
+    return np.ascontiguousarray(keys[ascending(keys)]).tobytes()
+
+
+def record(node: OpenNode) -> bytes:
+    return node.hash + node.commitment + node.value.to_bytes(8, "big") + node.blinding.to_bytes(32, "big")
+
+
+def node_of(records: bytes, index: int = 0) -> OpenNode:
+    at = records[index * RECORD : (index + 1) * RECORD]
+    return OpenNode(at[:32], at[32:65], int.from_bytes(at[65:73]), int.from_bytes(at[73:105]))
 
 
 def sibling_range_proof(

@@ -23,10 +23,11 @@ from pathlib import Path
 
 from reserves.errors import InputError, VerificationError
 from reserves.liabilities.private_sums import curve
-from reserves.liabilities.private_sums.building import PrivateBuild, sibling_range_proof
+from reserves.liabilities.private_sums.building import TreeSink, node_of, sibling_range_proof
 from reserves.liabilities.private_sums.checking import verify_private_proof
 from reserves.liabilities.private_sums.files import (
     Holding,
+    PrivateCommitment,
     PrivateProof,
     PrivateStatement,
     Sibling,
@@ -46,45 +47,51 @@ EAGER_LEVEL = 12
 of at least 4,096 holders, so nearly every proof needs them."""
 
 
-def write_store(
-    directory: Path,
-    build: PrivateBuild,
-    key: bytes,
-    *,
-    eager_level: int = EAGER_LEVEL,
-    progress: ProgressCallback = silent,
-) -> None:
-    """The store of a new snapshot, with the range proofs of levels ``>= eager_level``."""
-    directory.mkdir(parents=True)
-    (directory / "accounts.bin").write_bytes(b"".join(build.account_keys))
-    context, secrets = build.commitment.context, PrivateSecrets(key)
-    for asset, tree in enumerate(build.trees):
-        (directory / f"{asset}-keys.bin").write_bytes(b"".join(tree.order_keys))
-        length = curve.range_proof_length(context.shapes[asset].range_bits)
-        for level, nodes in enumerate(tree.levels):
-            (directory / f"{asset}-level-{level:02d}.bin").write_bytes(b"".join(map(_record, nodes)))
-            with (directory / f"{asset}-ranges-{level:02d}.bin").open("wb") as ranges:
-                ranges.truncate(length * len(nodes))  # sparse: zero until made
-                if level < eager_level or level == len(tree.levels) - 1:
-                    continue
-                for index, node in enumerate(nodes):
-                    ranges.seek(index * length)
-                    ranges.write(sibling_range_proof(context, secrets, asset, level, index, node))
-        progress("range proofs of the top levels", asset + 1, len(build.trees))
-    manifest = {
-        "format": STORE_FORMAT,
-        "root": build.commitment.root.hex(),
-        "levels": [[len(nodes) for nodes in tree.levels] for tree in build.trees],
-    }
-    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+class StoreWriter(TreeSink):
+    """The build's sink: every level into its file as it comes; then the range proofs of the
+    top levels, the empty range-proof caches and the manifest (``finish``)."""
 
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True)
+        self.counts: dict[int, list[int]] = {}
+        self.top: dict[tuple[int, int], bytes] = {}
 
-def _record(node: OpenNode) -> bytes:
-    return node.hash + node.commitment + node.value.to_bytes(8, "big") + node.blinding.to_bytes(32, "big")
+    def accounts(self, keys: bytes) -> None:
+        (self.directory / "accounts.bin").write_bytes(keys)
 
+    def holders(self, asset: int, order_keys: bytes) -> None:
+        (self.directory / f"{asset}-keys.bin").write_bytes(order_keys)
 
-def _node(record: bytes) -> OpenNode:
-    return OpenNode(record[:32], record[32:65], int.from_bytes(record[65:73]), int.from_bytes(record[73:105]))
+    def level(self, asset: int, level: int, records: bytes) -> None:
+        (self.directory / f"{asset}-level-{level:02d}.bin").write_bytes(records)
+        self.counts.setdefault(asset, []).append(len(records) // RECORD_SIZE)
+        if level >= EAGER_LEVEL:
+            self.top[asset, level] = records
+
+    def finish(self, commitment: PrivateCommitment, key: bytes, *, progress: ProgressCallback = silent) -> None:
+        """Range proofs for every node at ``EAGER_LEVEL`` and above (but the roots), the other
+        levels' caches left empty (sparse files), and the manifest."""
+        context, secrets = commitment.context, PrivateSecrets(key)
+        eager = [(a, level) for (a, level) in self.top if level < len(self.counts[a]) - 1]
+        total, done = sum(len(self.top[k]) // RECORD_SIZE for k in eager), 0
+        progress("range proofs of the top levels", 0, total)
+        for asset, counts in self.counts.items():
+            length = curve.range_proof_length(context.shapes[asset].range_bits)
+            for level, count in enumerate(counts):
+                with (self.directory / f"{asset}-ranges-{level:02d}.bin").open("wb") as ranges:
+                    ranges.truncate(length * count)  # sparse: zero until made
+                    if (asset, level) not in eager:
+                        continue
+                    for index in range(count):
+                        node = node_of(self.top[asset, level], index)
+                        ranges.seek(index * length)
+                        ranges.write(sibling_range_proof(context, secrets, asset, level, index, node))
+                    done += count
+                    progress("range proofs of the top levels", done, total)
+        levels = [self.counts.get(asset, []) for asset in range(len(context.assets))]
+        manifest = {"format": STORE_FORMAT, "root": commitment.root.hex(), "levels": levels}
+        (self.directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 def store_format(directory: Path) -> str | None:
@@ -159,14 +166,14 @@ class PrivateStore:
         return proof
 
     def _holding(self, asset: int, index: int) -> Holding:
-        leaf = _node(self._read(f"{asset}-level-00.bin", index * RECORD_SIZE, RECORD_SIZE))
+        leaf = node_of(self._read(f"{asset}-level-00.bin", index * RECORD_SIZE, RECORD_SIZE))
         ctx, path = self.statement.context.ctx, []
         for level, count in enumerate(self.levels[asset][:-1]):
             position = (index >> level) ^ 1
             if position >= count:
                 path.append(Sibling(padding(ctx, asset, level, position).public, None))
                 continue
-            node = _node(self._read(f"{asset}-level-{level:02d}.bin", position * RECORD_SIZE, RECORD_SIZE))
+            node = node_of(self._read(f"{asset}-level-{level:02d}.bin", position * RECORD_SIZE, RECORD_SIZE))
             path.append(Sibling(Node(node.hash, node.commitment), self._range_proof(asset, level, position, node)))
         return Holding(asset, index, leaf.value, leaf.blinding, tuple(path))
 

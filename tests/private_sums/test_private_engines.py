@@ -1,0 +1,70 @@
+"""The two engines of the v2 build give the same bytes: the compiled loops (``_private``, on
+libsecp256k1's public API, a thread per core) and the plain-Python twin (``tree``'s
+functions, for machines without a compiler). Every level, every order key, every root."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from reserves.liabilities.csv_file import parse_liabilities
+from reserves.liabilities.private_sums import building
+from reserves.liabilities.private_sums.building import Identity, TreeSink, build_private_trees
+
+pytestmark = pytest.mark.skipif(building.compiled is None, reason="the compiled loops were not built")
+
+
+class Recorder(TreeSink):
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, int, bytes]] = []
+
+    def accounts(self, keys: bytes) -> None:
+        self.calls.append(("accounts", -1, -1, keys))
+
+    def holders(self, asset: int, order_keys: bytes) -> None:
+        self.calls.append(("holders", asset, -1, order_keys))
+
+    def level(self, asset: int, level: int, records: bytes) -> None:
+        self.calls.append(("level", asset, level, records))
+
+
+def liabilities_text(accounts: int, seed: int) -> str:
+    rng = random.Random(seed)
+    lines = ["account,BTC,ETH,DOGE"]
+    for n in range(accounts):
+        cells = []
+        for _ in range(3):
+            roll = rng.random()
+            value = 0 if roll < 0.4 else rng.randrange(1, 256) if roll < 0.6 else rng.randrange(1, 2**52)
+            cells.append(f"{value // 10**8}.{value % 10**8:08d}".rstrip("0").rstrip("."))
+        lines.append(f"user-{n}," + ",".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("accounts", "seed"), [(1, 1), (2, 2), (3, 3), (17, 4), (64, 5), (65, 6), (300, 7)])
+def test_the_compiled_and_the_python_engine_write_the_same_bytes(
+    accounts: int, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = liabilities_text(accounts, seed).encode()
+    liabilities = parse_liabilities(raw, {"BTC": 8, "ETH": 8, "DOGE": 8}, source="l.csv")
+    identity, key = Identity("Twin", "t-1", 1_790_000_000), bytes([seed]) * 32
+    fast = Recorder()
+    fast_commitment = build_private_trees(liabilities, identity, key, sink=fast)
+    monkeypatch.setattr(building, "compiled", None)  # what a machine without a compiler runs
+    slow = Recorder()
+    slow_commitment = build_private_trees(liabilities, identity, key, sink=slow)
+    assert fast_commitment == slow_commitment
+    assert [c[:3] for c in fast.calls] == [c[:3] for c in slow.calls]
+    for mine, theirs in zip(fast.calls, slow.calls, strict=True):
+        assert mine[3] == theirs[3], mine[:3]
+
+
+def test_small_values_take_one_table_entry_and_large_ones_eight(monkeypatch: pytest.MonkeyPatch) -> None:
+    # values whose bytes are all non-zero, and values with a single non-zero byte, both match
+    lines = ["account,BTC", "a,0.00000001", "b,0.00000255", "c,184467.44073709", "d,72057.59403792"]
+    liabilities = parse_liabilities(("\n".join(lines) + "\n").encode(), {"BTC": 8}, source="l.csv")
+    identity, key = Identity("Twin", "t-2", 0), b"\x05" * 32
+    fast = build_private_trees(liabilities, identity, key)
+    monkeypatch.setattr(building, "compiled", None)
+    assert build_private_trees(liabilities, identity, key) == fast
