@@ -4,13 +4,19 @@ functions, for machines without a compiler). Every level, every order key, every
 
 from __future__ import annotations
 
+import json
 import random
+import shutil
+from pathlib import Path
 
 import pytest
 
-from reserves.liabilities.csv_file import parse_liabilities
+from reserves.liabilities.csv_file import parse_liabilities, read_liabilities
 from reserves.liabilities.private_sums import building
+from reserves.liabilities.private_sums import store as store_module
 from reserves.liabilities.private_sums.building import Identity, TreeSink, build_private_trees
+from reserves.liabilities.private_sums.store import PrivateStore, StoreWriter
+from support import ROOT
 
 pytestmark = pytest.mark.skipif(building.compiled is None, reason="the compiled loops were not built")
 
@@ -68,3 +74,34 @@ def test_small_values_take_one_table_entry_and_large_ones_eight(monkeypatch: pyt
     fast = build_private_trees(liabilities, identity, key)
     monkeypatch.setattr(building, "compiled", None)
     assert build_private_trees(liabilities, identity, key) == fast
+
+
+@pytest.mark.parametrize("processes", [False, True])
+def test_range_proofs_made_at_publish_are_the_ones_made_on_request(
+    tmp_path: Path, processes: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if processes:
+        monkeypatch.setattr(store_module, "PARALLEL_PROOFS", 1)  # one process per core, however few
+    folder = ROOT / "fixtures" / "vectors-v2" / "small"
+    spec = json.loads((ROOT / "fixtures" / "vectors-v2" / "identities.json").read_text())["small"]
+    liabilities = read_liabilities(folder / "liabilities.csv", dict(spec["assets"]))
+    identity = Identity(spec["exchange"], spec["snapshot_id"], spec["cutoff"])
+    key = bytes.fromhex((folder / "secret").read_text()[:64])
+    snap = tmp_path / "snap"
+    (snap / "public").mkdir(parents=True)
+    shutil.copy(folder / "secret", tmp_path / "secret")
+    (snap / "private").mkdir()
+    shutil.copy(folder / "secret", snap / "private" / "secret")
+    writer = StoreWriter(snap / "private" / "store", eager_level=0)  # every level made at publish
+    commitment = build_private_trees(liabilities, identity, key, sink=writer)
+    writer.finish(commitment, key)
+    shutil.copy(folder / "snapshot.json", snap / "public" / "snapshot.json")
+    store = snap / "private" / "store"
+    made = {p.name: p.read_bytes() for p in sorted(store.glob("*-ranges-*.bin"))}
+    levels = json.loads((store / "manifest.json").read_text())["levels"]
+    below_roots = [f"{a}-ranges-{level:02d}.bin" for a, counts in enumerate(levels) for level in range(len(counts) - 1)]
+    assert below_roots and all(made[name].count(0) < len(made[name]) // 8 for name in below_roots)
+    for number, account_id in enumerate(liabilities.ids):
+        proof = PrivateStore.open(snap).proof(account_id)
+        assert proof.to_text() == (folder / "proofs" / f"{number}.json").read_text()
+    assert {p.name: p.read_bytes() for p in sorted(store.glob("*-ranges-*.bin"))} == made  # nothing left to make

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import bisect
 import json
+import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +36,7 @@ from reserves.liabilities.private_sums.files import (
     Sibling,
     parse_statement,
 )
-from reserves.liabilities.private_sums.tree import Node, OpenNode, PrivateSecrets, padding
+from reserves.liabilities.private_sums.tree import Node, OpenNode, PrivateContext, PrivateSecrets, padding
 from reserves.liabilities.proof import check_account_id
 from reserves.liabilities.proof_store import SECRET_FILE, SNAPSHOT_FILE, STORE_DIR
 from reserves.liabilities.secret import SnapshotSecret
@@ -51,8 +54,8 @@ class StoreWriter(TreeSink):
     """The build's sink: every level into its file as it comes; then the range proofs of the
     top levels, the empty range-proof caches and the manifest (``finish``)."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self, directory: Path, *, eager_level: int = EAGER_LEVEL) -> None:
+        self.directory, self.eager_level = directory, eager_level
         directory.mkdir(parents=True)
         self.counts: dict[int, list[int]] = {}
         self.top: dict[tuple[int, int], bytes] = {}
@@ -66,32 +69,58 @@ class StoreWriter(TreeSink):
     def level(self, asset: int, level: int, records: bytes) -> None:
         (self.directory / f"{asset}-level-{level:02d}.bin").write_bytes(records)
         self.counts.setdefault(asset, []).append(len(records) // RECORD_SIZE)
-        if level >= EAGER_LEVEL:
+        if level >= self.eager_level:
             self.top[asset, level] = records
 
     def finish(self, commitment: PrivateCommitment, key: bytes, *, progress: ProgressCallback = silent) -> None:
-        """Range proofs for every node at ``EAGER_LEVEL`` and above (but the roots), the other
+        """Range proofs for every node at the eager level and above (but the roots), the other
         levels' caches left empty (sparse files), and the manifest."""
-        context, secrets = commitment.context, PrivateSecrets(key)
-        eager = [(a, level) for (a, level) in self.top if level < len(self.counts[a]) - 1]
-        total, done = sum(len(self.top[k]) // RECORD_SIZE for k in eager), 0
-        progress("range proofs of the top levels", 0, total)
+        context = commitment.context
+        eager = {(a, level): records for (a, level), records in self.top.items() if level < len(self.counts[a]) - 1}
+        made = _eager_range_proofs(context, key, eager, progress)
         for asset, counts in self.counts.items():
             length = curve.range_proof_length(context.shapes[asset].range_bits)
             for level, count in enumerate(counts):
                 with (self.directory / f"{asset}-ranges-{level:02d}.bin").open("wb") as ranges:
                     ranges.truncate(length * count)  # sparse: zero until made
-                    if (asset, level) not in eager:
-                        continue
-                    for index in range(count):
-                        node = node_of(self.top[asset, level], index)
-                        ranges.seek(index * length)
-                        ranges.write(sibling_range_proof(context, secrets, asset, level, index, node))
-                    done += count
-                    progress("range proofs of the top levels", done, total)
+                    if (asset, level) in made:
+                        ranges.seek(0)
+                        ranges.write(b"".join(made[asset, level]))
         levels = [self.counts.get(asset, []) for asset in range(len(context.assets))]
         manifest = {"format": STORE_FORMAT, "root": commitment.root.hex(), "levels": levels}
         (self.directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+PARALLEL_PROOFS = 64
+"""From this many range proofs at publish, they are made in one process per core."""
+
+
+def _eager_range_proofs(
+    context: PrivateContext, key: bytes, levels: dict[tuple[int, int], bytes], progress: ProgressCallback
+) -> dict[tuple[int, int], list[bytes]]:
+    """Every node's range proof of the given levels, in index order; in one process per core
+    when there are many (secp256k1-zkp's binding serialises calls within a process)."""
+    tasks = [(context, key, asset, level, records) for (asset, level), records in levels.items()]
+    total, done = sum(len(records) // RECORD_SIZE for *_, records in tasks), 0
+    progress("range proofs of the top levels", 0, total)
+    made: dict[tuple[int, int], list[bytes]] = {}
+    workers = min(4, os.cpu_count() or 1) if total >= PARALLEL_PROOFS else 1
+    with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
+        results = pool.map(_level_range_proofs, tasks) if pool is not None else map(_level_range_proofs, tasks)
+        for (_, _, asset, level, records), proofs in zip(tasks, results, strict=True):
+            made[asset, level] = proofs
+            done += len(records) // RECORD_SIZE
+            progress("range proofs of the top levels", done, total)
+    return made
+
+
+def _level_range_proofs(task: tuple[PrivateContext, bytes, int, int, bytes]) -> list[bytes]:
+    context, key, asset, level, records = task
+    secrets = PrivateSecrets(key)
+    return [
+        sibling_range_proof(context, secrets, asset, level, index, node_of(records, index))
+        for index in range(len(records) // RECORD_SIZE)
+    ]
 
 
 def store_format(directory: Path) -> str | None:
