@@ -196,10 +196,13 @@ def proofs_command(
 
     Example: reserves proofs out/snap --ids ids.txt --jsonl proofs.jsonl"""
     with errors_to_exit_codes(), progress_bars() as progress:
+        from reserves.liabilities.private_sums.store import STORE_FORMAT, PrivateStore, store_format
         from reserves.liabilities.proof_store import ProofStore, read_ids, write_proofs
 
         started = time.perf_counter()
-        count = write_proofs(ProofStore.open(snapshot_dir), read_ids(ids), jsonl=jsonl, out=out, progress=progress)
+        private = store_format(snapshot_dir) == STORE_FORMAT
+        store = PrivateStore.open(snapshot_dir) if private else ProofStore.open(snapshot_dir)
+        count = write_proofs(store, read_ids(ids), jsonl=jsonl, out=out, progress=progress)
         seconds = time.perf_counter() - started
         say(f"Wrote {count} proofs to {jsonl or out} in {seconds:.1f} s.")
 

@@ -26,10 +26,10 @@ import mmap
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -246,8 +246,23 @@ def read_ids(path: Path) -> list[str]:
     return ids
 
 
+class ServedProof(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+    def to_text(self) -> str: ...
+
+
+class ServingStore(Protocol):
+    """A store that serves proofs by account id: format v1's ``ProofStore`` or v2's ``PrivateStore``."""
+
+    def proof(self, account_id: str) -> ServedProof: ...
+
+
+class ServableStore(Protocol):
+    def serving(self) -> AbstractContextManager[ServingStore]: ...
+
+
 def write_proofs(
-    store: ProofStore,
+    store: ServableStore,
     ids: list[str],
     *,
     jsonl: Path | None = None,

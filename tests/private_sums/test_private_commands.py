@@ -167,3 +167,18 @@ def test_the_canonical_range_proof_length_is_the_librarys(bits: int) -> None:
     proof = curve.range_proof(value, 12345, commitment, generator, nonce=bytes(32), extra=b"x", bits=bits)
     assert len(proof) == curve.range_proof_length(bits)
     assert curve.verified_range(proof, commitment, generator, extra=b"x") == (0, (1 << bits) - 1)
+
+
+def test_proofs_in_bulk_from_a_v2_store(tmp_path: Path) -> None:
+    out = publish_v2(tmp_path)
+    (tmp_path / "ids.txt").write_text("alice\ncarol\ndave\n")
+    result = cli("proofs", out, "--ids", tmp_path / "ids.txt", "--jsonl", tmp_path / "proofs.jsonl")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in (tmp_path / "proofs.jsonl").read_text().splitlines()]
+    assert [line["id"] for line in lines] == ["alice", "carol", "dave"]
+    for line in lines:
+        assert line["proof"] == json.loads(cli("proof", out, line["id"]).stdout)
+    (tmp_path / "bad.txt").write_text("alice\nmallory\n")
+    failed = cli("proofs", out, "--ids", tmp_path / "bad.txt", "--out", tmp_path / "folder")
+    assert failed.exit_code == 2 and "no account 'mallory' in this snapshot" in failed.stderr
+    assert not (tmp_path / "folder").exists()

@@ -18,12 +18,13 @@ from __future__ import annotations
 import bisect
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from reserves.checks import Status
 from reserves.errors import InputError, VerificationError
 from reserves.liabilities.private_sums import curve
 from reserves.liabilities.private_sums.building import TreeSink, node_of, sibling_range_proof
@@ -157,6 +158,12 @@ class PrivateStore:
             manifest["levels"].fail(f"does not match the trees of {SNAPSHOT_FILE}")
         return cls(directory, statement, PrivateSecrets(secret.key), levels)
 
+    @contextmanager
+    def serving(self) -> Iterator[PrivateStore]:
+        """This store, for many proofs (``reserves proofs``): each proof reads its records by
+        offset and may write range proofs into the cache (the same bytes whoever writes them)."""
+        yield self
+
     def _path(self, name: str) -> Path:
         return self.directory / STORE_DIR / name
 
@@ -187,7 +194,7 @@ class PrivateStore:
                 holdings.append(self._holding(asset, index))
         proof = PrivateProof(self.statement.commitment, account_id, self.secrets.salt(account_id), tuple(holdings))
         result = verify_private_proof(proof)
-        failed = [c for c in result.checks if c.status.value == "FAIL"]
+        failed = [c for c in result.checks if c.status is Status.FAIL]
         if failed:
             raise VerificationError(
                 f"the store gives a proof that does not verify: {failed[0].title} ({failed[0].detail})"
