@@ -53,8 +53,28 @@ def check_identity(exchange: str, snapshot_id: str, cutoff: int, assets: tuple[A
         seen.add(asset.symbol)
 
 
+class AssetList:
+    """What both formats' contexts derive from their assets and cut-off."""
+
+    assets: tuple[Asset, ...]
+    cutoff: int
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(asset.symbol for asset in self.assets)
+
+    @property
+    def decimals(self) -> dict[str, int]:
+        """``{symbol: decimals}`` of every asset."""
+        return {asset.symbol: asset.decimals for asset in self.assets}
+
+    @property
+    def cutoff_text(self) -> str:
+        return format_cutoff(self.cutoff)
+
+
 @dataclass(frozen=True)
-class SnapshotContext:
+class SnapshotContext(AssetList):
     """Exchange, snapshot id, cut-off, height and asset list: the §3 context."""
 
     exchange: str
@@ -81,19 +101,6 @@ class SnapshotContext:
         object.__setattr__(self, "ctx", hashing.CONTEXT.hash(b"".join(preimage)))
 
     @property
-    def symbols(self) -> tuple[str, ...]:
-        return tuple(asset.symbol for asset in self.assets)
-
-    @property
-    def decimals(self) -> dict[str, int]:
-        """``{symbol: decimals}`` of every asset."""
-        return {asset.symbol: asset.decimals for asset in self.assets}
-
-    @property
     def capacity(self) -> int:
         """Number of leaf slots, ``2^H``."""
         return 1 << self.height
-
-    @property
-    def cutoff_text(self) -> str:
-        return format_cutoff(self.cutoff)

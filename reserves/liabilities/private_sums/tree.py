@@ -13,8 +13,8 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from reserves.context import Asset, check_identity
-from reserves.encoding import format_cutoff, lp, u8, u16, u64
+from reserves.context import Asset, AssetList, check_identity
+from reserves.encoding import lp, u8, u16, u64
 from reserves.errors import InputError
 from reserves.hashing import Tag
 from reserves.liabilities.private_sums import curve
@@ -53,7 +53,7 @@ class AssetShape:
 
 
 @dataclass(frozen=True)
-class PrivateContext:
+class PrivateContext(AssetList):
     """``ctx2`` (FORMAT-2 §3): v1's identity fields and every asset tree's shape."""
 
     exchange: str
@@ -76,19 +76,6 @@ class PrivateContext:
             preimage += [lp(asset.symbol), u8(asset.decimals)]
             preimage += [u64(shape.holders), u8(shape.height), u8(shape.range_bits)]
         object.__setattr__(self, "ctx", CONTEXT.hash(b"".join(preimage)))
-
-    @property
-    def symbols(self) -> tuple[str, ...]:
-        return tuple(asset.symbol for asset in self.assets)
-
-    @property
-    def decimals(self) -> dict[str, int]:
-        """``{symbol: decimals}`` of every asset."""
-        return {asset.symbol: asset.decimals for asset in self.assets}
-
-    @property
-    def cutoff_text(self) -> str:
-        return format_cutoff(self.cutoff)
 
     def generator(self, asset: int) -> curve.Generator:
         """``H_a = generator_generate(TH("reserves/v2/generator", ctx2 || u16(a)))``."""
