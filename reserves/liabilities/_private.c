@@ -5,8 +5,9 @@
  * one (the tests hold them byte for byte against it and against the plain reference), in
  * one C loop with the GIL released, so that a Python thread per core runs them side by side.
  *
- * The curve is libsecp256k1's public API, never our own arithmetic: this module opens the
- * libsecp256k1(-zkp) build embit bundles (`load(path)`) and calls
+ * The curve is libsecp256k1's public API, never our own arithmetic: Python hands this module
+ * the functions of a libsecp256k1 it has loaded (`load`: coincurve's build, else the one
+ * embit bundles) and it calls
  *   secp256k1_ec_pubkey_create   r·G
  *   secp256k1_ec_pubkey_combine  sums of points (v·H from a table of the library's points)
  *   secp256k1_ec_pubkey_tweak_mul the table's rows, 256^k·H, once per asset
@@ -28,17 +29,14 @@
 
 #include "_hashing.h" /* OpenSSL's SHA-256, stdint, string */
 
-#include <dlfcn.h>
-
 enum { RECORD = 105, POINT = 64, TABLE_ROWS = 8, MAX_LP_BYTES = 65535 };
-enum { CONTEXT_SIGN_VERIFY = 0x301, COMPRESSED = 0x102 }; /* SECP256K1_CONTEXT_*, SECP256K1_EC_COMPRESSED */
+enum { COMPRESSED = 0x102 }; /* SECP256K1_EC_COMPRESSED */
 
 typedef struct {
     unsigned char data[64];
 } point;
 
 static void *context;
-static void *(*context_create)(unsigned int);
 static int (*pubkey_create)(const void *, point *, const unsigned char *);
 static int (*pubkey_parse)(const void *, point *, const unsigned char *, size_t);
 static int (*pubkey_serialize)(const void *, unsigned char *, size_t *, const point *, unsigned int);
@@ -91,33 +89,35 @@ static void add_mod_order(unsigned char *r, const unsigned char *a, const unsign
 
 static int loaded(void) {
     if (context == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "call load() with libsecp256k1's path first");
+        PyErr_SetString(PyExc_RuntimeError, "call load() with libsecp256k1's functions first");
         return 0;
     }
     return 1;
 }
 
+/*
+ * load(context, create, parse, serialize, combine, tweak_mul): the addresses of a
+ * secp256k1_context and of libsecp256k1's functions, from a library Python has loaded
+ * (coincurve's build, or embit's); they stay valid while that library is loaded, which is
+ * for the life of the process.
+ */
 static PyObject *load(PyObject *self, PyObject *args) {
-    const char *path;
-    if (!PyArg_ParseTuple(args, "s", &path)) return NULL;
-    if (context != NULL) Py_RETURN_NONE;
-    void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (library == NULL) {
-        PyErr_Format(PyExc_OSError, "cannot open %s: %s", path, dlerror());
+    unsigned long long addresses[6];
+    if (!PyArg_ParseTuple(args, "KKKKKK", &addresses[0], &addresses[1], &addresses[2], &addresses[3], &addresses[4],
+                          &addresses[5]))
         return NULL;
+    for (int i = 0; i < 6; i++) {
+        if (addresses[i] == 0) {
+            PyErr_SetString(PyExc_ValueError, "a null address");
+            return NULL;
+        }
     }
-    *(void **)&context_create = dlsym(library, "secp256k1_context_create");
-    *(void **)&pubkey_create = dlsym(library, "secp256k1_ec_pubkey_create");
-    *(void **)&pubkey_parse = dlsym(library, "secp256k1_ec_pubkey_parse");
-    *(void **)&pubkey_serialize = dlsym(library, "secp256k1_ec_pubkey_serialize");
-    *(void **)&pubkey_combine = dlsym(library, "secp256k1_ec_pubkey_combine");
-    *(void **)&pubkey_tweak_mul = dlsym(library, "secp256k1_ec_pubkey_tweak_mul");
-    if (!context_create || !pubkey_create || !pubkey_parse || !pubkey_serialize || !pubkey_combine ||
-        !pubkey_tweak_mul) {
-        PyErr_Format(PyExc_OSError, "%s lacks libsecp256k1's public key functions", path);
-        return NULL;
-    }
-    context = context_create(CONTEXT_SIGN_VERIFY);
+    context = (void *)(uintptr_t)addresses[0];
+    *(void **)&pubkey_create = (void *)(uintptr_t)addresses[1];
+    *(void **)&pubkey_parse = (void *)(uintptr_t)addresses[2];
+    *(void **)&pubkey_serialize = (void *)(uintptr_t)addresses[3];
+    *(void **)&pubkey_combine = (void *)(uintptr_t)addresses[4];
+    *(void **)&pubkey_tweak_mul = (void *)(uintptr_t)addresses[5];
     Py_RETURN_NONE;
 }
 
@@ -448,7 +448,7 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"load", load, METH_VARARGS, "Open libsecp256k1 at this path (once)."},
+    {"load", load, METH_VARARGS, "Take a secp256k1 context and libsecp256k1's functions by address."},
     {"generator_table", generator_table, METH_VARARGS, "b·256^k·H for k < 8, b < 256."},
     {"account_hashes", account_hashes, METH_VARARGS, "v2 account hashes and store keys, 64 bytes a row."},
     {"order_keys", order_keys, METH_VARARGS, "HMAC order keys of the given rows."},

@@ -105,3 +105,16 @@ def test_range_proofs_made_at_publish_are_the_ones_made_on_request(
         proof = PrivateStore.open(snap).proof(account_id)
         assert proof.to_text() == (folder / "proofs" / f"{number}.json").read_text()
     assert {p.name: p.read_bytes() for p in sorted(store.glob("*-ranges-*.bin"))} == made  # nothing left to make
+
+
+def test_embits_libsecp256k1_gives_the_same_bytes_as_coincurves(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = liabilities_text(40, 9).encode()
+    liabilities = parse_liabilities(raw, {"BTC": 8, "ETH": 8, "DOGE": 8}, source="l.csv")
+    identity, key = Identity("Twin", "t-3", 0), b"\x09" * 32
+    with_coincurve = Recorder()
+    build_private_trees(liabilities, identity, key, sink=with_coincurve)
+    monkeypatch.setattr(building, "library_functions", building.embit_functions)
+    with_embit = Recorder()
+    build_private_trees(liabilities, identity, key, sink=with_embit)
+    assert building.coincurve_functions() != building.embit_functions()
+    assert with_coincurve.calls == with_embit.calls

@@ -14,6 +14,7 @@ column is read as 64-bit integers, so hundreds of assets cost their holders, not
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import os
 import sys
@@ -183,7 +184,7 @@ class _Compiled:
 
     def __init__(self, liabilities: LiabilitiesFile, context: PrivateContext, key: bytes) -> None:
         assert compiled is not None
-        compiled.load(library_path())
+        compiled.load(*library_functions())
         self.module, self.liabilities, self.context, self.key = compiled, liabilities, context, key
         self.threads = max(1, min(4, os.cpu_count() or 1))
         self.accounts = np.zeros((len(liabilities), 64), dtype=np.uint8)
@@ -270,15 +271,34 @@ class _Compiled:
         return bytes(records), bytes(points)
 
 
-def library_path() -> str:
-    """The libsecp256k1(-zkp) build embit bundles: the one the range proofs come from too."""
-    curve.zkp()  # says clearly if it does not load
-    from embit.util import ctypes_secp256k1  # noqa: PLC0415 - loaded with the library
+_FUNCTIONS = ("pubkey_create", "pubkey_parse", "pubkey_serialize", "pubkey_combine", "pubkey_tweak_mul")
 
-    path = ctypes_secp256k1._find_library()
-    if not path:
-        raise curve.RangeProofsUnavailable("embit's bundled libsecp256k1 was not found")
-    return str(path)
+
+def library_functions() -> tuple[int, ...]:
+    """A secp256k1 context and the addresses of libsecp256k1's public-key functions, from
+    coincurve's build (maintained, and about 1.4x faster here than embit's 2021 build) or,
+    where coincurve is laid out otherwise, from embit's."""
+    try:
+        return coincurve_functions()
+    except (ImportError, AttributeError):
+        return embit_functions()
+
+
+def coincurve_functions() -> tuple[int, ...]:
+    from coincurve._libsecp256k1 import ffi, lib  # noqa: PLC0415 - the library behind coincurve
+    from coincurve.context import GLOBAL_CONTEXT  # noqa: PLC0415
+
+    addresses = [int(ffi.cast("uintptr_t", ffi.addressof(lib, f"secp256k1_ec_{f}"))) for f in _FUNCTIONS]
+    return (int(ffi.cast("uintptr_t", GLOBAL_CONTEXT.ctx)), *addresses)
+
+
+def embit_functions() -> tuple[int, ...]:
+    curve.zkp()  # says clearly if it does not load
+    from embit.util import ctypes_secp256k1  # noqa: PLC0415
+
+    library = ctypes_secp256k1._secp
+    addresses = [ctypes.cast(getattr(library, f"secp256k1_ec_{f}"), ctypes.c_void_p).value or 0 for f in _FUNCTIONS]
+    return (int(library.ctx), *addresses)
 
 
 def ascending_bytes(keys: npt.NDArray[np.uint8]) -> bytes:
