@@ -27,6 +27,9 @@ from pathlib import Path
 
 from coincurve import PublicKey
 
+from reserves.liabilities.private_sums.checking import verify_private_proof
+from reserves.liabilities.private_sums.store import PrivateStore
+
 BIN = Path(sys.executable).parent / "reserves"
 OPTIONS = ["--exchange", "Bench", "--snapshot-id", "b-1", "--cutoff", "2026-11-21T00:00:00Z"]
 
@@ -80,9 +83,6 @@ def proofs(work: Path, snap: Path, accounts: int, count: int) -> dict[str, float
     """``proof`` and ``verify`` of ``count`` random accounts, per asset held: the work in this
     process (the store opened once, the first request for each account's lower-level range
     proofs: a cold cache), and one CLI run of each (Python start-up included)."""
-    from reserves.liabilities.private_sums.checking import verify_private_proof
-    from reserves.liabilities.private_sums.store import PrivateStore
-
     store = PrivateStore.open(snap)
     published = store.statement.commitment
     rng = random.Random(5)
