@@ -1,4 +1,4 @@
-"""reserves: proof-of-reserves toolkit (FORMAT v1).
+"""reserves: proof-of-reserves toolkit (FORMAT v1, and FORMAT-2: private sums).
 
 The public Python surface is ``__all__``: publish a snapshot, open its proof store, verify
 a proof, audit a snapshot, and the results and errors they give (see ``docs/api.md``).
@@ -23,6 +23,9 @@ __all__ = [
     "InclusionProof",
     "InputError",
     "Outcome",
+    "PrivateProof",
+    "PrivateStatement",
+    "PrivateStore",
     "ProofStore",
     "ProofVerification",
     "ReservesError",
@@ -36,10 +39,13 @@ __all__ = [
     "__version__",
     "audit_snapshot",
     "connect_sources",
+    "load_private_proof",
     "load_proof",
     "load_snapshot",
+    "load_statement",
     "parse_proof_text",
     "publish",
+    "verify_private_proof",
     "verify_proof",
 ]
 
@@ -50,6 +56,9 @@ _HOMES = {
     "InclusionProof": "reserves.liabilities.proof",
     "InputError": "reserves.errors",
     "Outcome": "reserves.checks",
+    "PrivateProof": "reserves.liabilities.private_sums.files",
+    "PrivateStatement": "reserves.liabilities.private_sums.files",
+    "PrivateStore": "reserves.liabilities.private_sums.store",
     "ProofStore": "reserves.liabilities.proof_store",
     "ProofVerification": "reserves.verify",
     "ReservesError": "reserves.errors",
@@ -62,10 +71,13 @@ _HOMES = {
     "VerificationError": "reserves.errors",
     "audit_snapshot": "reserves.audit",
     "connect_sources": "reserves.onchain.sources.connect",
+    "load_private_proof": "reserves.liabilities.private_sums.files",
     "load_proof": "reserves.liabilities.proof",
     "load_snapshot": "reserves.liabilities.snapshot",
+    "load_statement": "reserves.liabilities.published",
     "parse_proof_text": "reserves.liabilities.proof",
     "publish": "reserves.publishing",
+    "verify_private_proof": "reserves.liabilities.private_sums.checking",
     "verify_proof": "reserves.verify",
 }
 """Where each public name is defined."""
@@ -74,8 +86,12 @@ if TYPE_CHECKING:
     from reserves.audit import AuditReport, audit_snapshot
     from reserves.checks import Check, Outcome, Status, Verdict
     from reserves.errors import InputError, ReservesError, SourceError, VerificationError
+    from reserves.liabilities.private_sums.checking import verify_private_proof
+    from reserves.liabilities.private_sums.files import PrivateProof, PrivateStatement, load_private_proof
+    from reserves.liabilities.private_sums.store import PrivateStore
     from reserves.liabilities.proof import InclusionProof, load_proof, parse_proof_text
     from reserves.liabilities.proof_store import ProofStore
+    from reserves.liabilities.published import load_statement
     from reserves.liabilities.secret import SnapshotSecret
     from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
     from reserves.onchain.sources.connect import connect_sources

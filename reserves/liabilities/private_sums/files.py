@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from reserves.context import Asset
@@ -29,7 +30,7 @@ from reserves.liabilities.private_sums.tree import AssetRoot, AssetShape, Node, 
 from reserves.liabilities.proof import check_account_id
 from reserves.liabilities.snapshot import dump_json
 from reserves.onchain.reserve_sections import ReserveSections, parse_reserve_sections
-from reserves.strict_json import JsonValue
+from reserves.strict_json import MAX_PROOF_BYTES, JsonValue, load_json
 
 _COMMITMENT_KEYS = ("exchange", "snapshot_id", "cutoff", "assets", "trees", "root")
 _RESERVE_KEYS = ("chains", "tokens", "wallets", "keyholders")
@@ -297,3 +298,8 @@ def parse_base64(value: JsonValue) -> bytes:
     if base64.b64encode(raw).decode("ascii") != text:
         value.fail("is not in canonical base64 (unused bits must be zero)")
     return raw
+
+
+def load_private_proof(path: Path) -> PrivateProof:
+    """A user's ``reserves-proof/2`` file."""
+    return parse_private_proof(load_json(path, max_bytes=MAX_PROOF_BYTES))
