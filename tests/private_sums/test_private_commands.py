@@ -182,3 +182,15 @@ def test_proofs_in_bulk_from_a_v2_store(tmp_path: Path) -> None:
     failed = cli("proofs", out, "--ids", tmp_path / "bad.txt", "--out", tmp_path / "folder")
     assert failed.exit_code == 2 and "no account 'mallory' in this snapshot" in failed.stderr
     assert not (tmp_path / "folder").exists()
+
+
+def test_an_audit_of_a_file_whose_total_does_not_fit_fails_the_total_check(tmp_path: Path) -> None:
+    out = publish_v2(tmp_path, "account,ETH\nalice,10\nbob,0\n", "ETH=18")
+    (tmp_path / "bigger.csv").write_text("account,ETH\nalice,10\nbob,9\n")
+    snapshot, secret = out / "public" / "snapshot.json", out / "private" / "secret"
+    result = cli("audit", snapshot, "--liabilities", tmp_path / "bigger.csv", "--secret", secret, "--json")
+    assert result.exit_code == 1
+    failed = [c for c in json.loads(result.stdout)["checks"] if c["status"] == "FAIL"]
+    assert [(c["id"], c["detail"][:52]) for c in failed] == [
+        ("root-sum", "the liabilities file does not fit format v2: ETH: th")
+    ]

@@ -19,7 +19,7 @@ from reserves.checks import Check, Status, step_checks
 from reserves.context import Asset
 from reserves.encoding import format_amount
 from reserves.liabilities.csv_file import LiabilitiesFile
-from reserves.liabilities.private_sums.building import Identity, build_private_trees
+from reserves.liabilities.private_sums.building import Identity, TotalTooLarge, build_private_trees
 from reserves.liabilities.private_sums.files import PrivateCommitment
 from reserves.liabilities.private_sums.tree import AssetRoot
 from reserves.progress import ProgressCallback, silent
@@ -48,7 +48,10 @@ def audit_private_trees(
     """Steps (1) to (4); ``liabilities`` is read with the snapshot's decimals and asset order."""
     context = published.context
     identity = Identity(context.exchange, context.snapshot_id, context.cutoff)
-    rebuilt = build_private_trees(liabilities, identity, key, progress=progress)
+    try:
+        rebuilt = build_private_trees(liabilities, identity, key, progress=progress)
+    except TotalTooLarge as exc:  # the file's total cannot be the published one, which fits
+        return [], [_check(2, Status.FAIL, f"the liabilities file does not fit format v2: {exc.message}")]
     totals = [
         RebuiltTotals(asset, mine.total, theirs.total)
         for asset, mine, theirs in zip(context.assets, published.roots, rebuilt.roots, strict=True)

@@ -70,6 +70,10 @@ class Identity:
     cutoff: int
 
 
+class TotalTooLarge(InputError):
+    """An asset's total is not below 2^64 smallest units: v2's range proofs cannot cover it."""
+
+
 class TreeSink:
     """Where the build hands what the store keeps; the auditor's build keeps nothing."""
 
@@ -117,14 +121,14 @@ def _column(liabilities: LiabilitiesFile, asset: int) -> tuple[npt.NDArray[np.in
     cells = liabilities.amounts[:, 16 * asset : 16 * asset + 16]
     symbol, decimals = liabilities.assets[asset].symbol, liabilities.assets[asset].decimals
     if cells[:, :8].any():  # a balance of 2^64 or more: so is the total
-        raise InputError(too_large(symbol, decimals, _python_values(cells)))
+        raise TotalTooLarge(too_large(symbol, decimals, _python_values(cells)))
     values = np.ascontiguousarray(cells[:, 8:]).view(">u8").ravel().astype(np.uint64)
     rows = np.flatnonzero(values).astype(np.int64)
     held = values[rows]
     total = int((held >> np.uint64(32)).sum(dtype=np.uint64)) << 32
     total += int((held & np.uint64(0xFFFFFFFF)).sum(dtype=np.uint64))
     if total >= MAX_TOTAL:
-        raise InputError(too_large(symbol, decimals, [int(v) for v in held]))
+        raise TotalTooLarge(too_large(symbol, decimals, [int(v) for v in held]))
     return rows, held, total
 
 

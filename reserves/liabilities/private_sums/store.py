@@ -27,7 +27,7 @@ from pathlib import Path
 from reserves.checks import Status
 from reserves.errors import InputError, VerificationError
 from reserves.liabilities.private_sums import curve
-from reserves.liabilities.private_sums.building import TreeSink, node_of, sibling_range_proof
+from reserves.liabilities.private_sums.building import RECORD, TreeSink, node_of, sibling_range_proof
 from reserves.liabilities.private_sums.checking import verify_private_proof
 from reserves.liabilities.private_sums.files import (
     Holding,
@@ -45,7 +45,6 @@ from reserves.progress import ProgressCallback, silent
 from reserves.strict_json import load_json
 
 STORE_FORMAT = "reserves-proof-store/2"
-RECORD_SIZE = 32 + 33 + 8 + 32
 EAGER_LEVEL = 12
 """Range proofs of nodes at this level and above are made at publish: each is on the path
 of at least 4,096 holders, so nearly every proof needs them."""
@@ -69,7 +68,7 @@ class StoreWriter(TreeSink):
 
     def level(self, asset: int, level: int, records: bytes) -> None:
         (self.directory / f"{asset}-level-{level:02d}.bin").write_bytes(records)
-        self.counts.setdefault(asset, []).append(len(records) // RECORD_SIZE)
+        self.counts.setdefault(asset, []).append(len(records) // RECORD)
         if level >= self.eager_level:
             self.top[asset, level] = records
 
@@ -102,7 +101,7 @@ def _eager_range_proofs(
     """Every node's range proof of the given levels, in index order; in one process per core
     when there are many (secp256k1-zkp's binding serialises calls within a process)."""
     tasks = [(context, key, asset, level, records) for (asset, level), records in levels.items()]
-    total, done = sum(len(records) // RECORD_SIZE for *_, records in tasks), 0
+    total, done = sum(len(records) // RECORD for *_, records in tasks), 0
     progress("range proofs of the top levels", 0, total)
     made: dict[tuple[int, int], list[bytes]] = {}
     workers = min(4, os.cpu_count() or 1) if total >= PARALLEL_PROOFS else 1
@@ -110,7 +109,7 @@ def _eager_range_proofs(
         results = pool.map(_level_range_proofs, tasks) if pool is not None else map(_level_range_proofs, tasks)
         for (_, _, asset, level, records), proofs in zip(tasks, results, strict=True):
             made[asset, level] = proofs
-            done += len(records) // RECORD_SIZE
+            done += len(records) // RECORD
             progress("range proofs of the top levels", done, total)
     return made
 
@@ -120,7 +119,7 @@ def _level_range_proofs(task: tuple[PrivateContext, bytes, int, int, bytes]) -> 
     secrets = PrivateSecrets(key)
     return [
         sibling_range_proof(context, secrets, asset, level, index, node_of(records, index))
-        for index in range(len(records) // RECORD_SIZE)
+        for index in range(len(records) // RECORD)
     ]
 
 
@@ -202,14 +201,14 @@ class PrivateStore:
         return proof
 
     def _holding(self, asset: int, index: int) -> Holding:
-        leaf = node_of(self._read(f"{asset}-level-00.bin", index * RECORD_SIZE, RECORD_SIZE))
+        leaf = node_of(self._read(f"{asset}-level-00.bin", index * RECORD, RECORD))
         ctx, path = self.statement.context.ctx, []
         for level, count in enumerate(self.levels[asset][:-1]):
             position = (index >> level) ^ 1
             if position >= count:
                 path.append(Sibling(padding(ctx, asset, level, position).public, None))
                 continue
-            node = node_of(self._read(f"{asset}-level-{level:02d}.bin", position * RECORD_SIZE, RECORD_SIZE))
+            node = node_of(self._read(f"{asset}-level-{level:02d}.bin", position * RECORD, RECORD))
             path.append(Sibling(Node(node.hash, node.commitment), self._range_proof(asset, level, position, node)))
         return Holding(asset, index, leaf.value, leaf.blinding, tuple(path))
 
