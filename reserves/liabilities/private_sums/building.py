@@ -192,8 +192,12 @@ class _Compiled:
         self.module, self.liabilities, self.context, self.key = compiled, liabilities, context, key
         self.threads = max(1, min(4, os.cpu_count() or 1))
         self.accounts = np.zeros((len(liabilities), 64), dtype=np.uint8)
-        self.module.account_hashes(
-            liabilities.id_offsets, liabilities.id_bytes, key, ACCOUNT.prefix + context.ctx, self.accounts
+        prefix, offsets = ACCOUNT.prefix + context.ctx, liabilities.id_offsets
+        self._each_slice(
+            len(liabilities),
+            lambda a, b: self.module.account_hashes(
+                offsets[a : b + 1], liabilities.id_bytes, key, prefix, self.accounts[a:b]
+            ),
         )
 
     def account_keys(self) -> bytes:
@@ -203,7 +207,12 @@ class _Compiled:
         liabilities, module = self.liabilities, self.module
         keys = np.zeros((len(rows), 32), dtype=np.uint8)
         label = b"order/2" + u16(asset)
-        module.order_keys(liabilities.id_offsets, liabilities.id_bytes, rows, self.key, label, keys)
+        self._each_slice(
+            len(rows),
+            lambda a, b: module.order_keys(
+                liabilities.id_offsets, liabilities.id_bytes, rows[a:b], self.key, label, keys[a:b]
+            ),
+        )
         order = ascending(keys)
         sink.holders(asset, np.ascontiguousarray(keys[order]).tobytes())
         records, points = self._leaves(asset, np.ascontiguousarray(rows[order]), np.ascontiguousarray(values[order]))
@@ -255,13 +264,22 @@ class _Compiled:
 
         return self._split((count + 1) // 2, run, "a node's commitment is the point at infinity")
 
+    def _slices(self, count: int) -> list[tuple[int, int]]:
+        """``count`` items cut into one ``(start, stop)`` slice per thread."""
+        bounds = [count * part // self.threads for part in range(self.threads + 1)]
+        return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+    def _each_slice(self, count: int, run: Callable[[int, int], object]) -> None:
+        """``run(start, stop)`` over ``count`` items, one slice per thread."""
+        with ThreadPoolExecutor(self.threads) as pool:
+            list(pool.map(lambda pair: run(*pair), self._slices(count)))
+
     def _split(
         self, count: int, run: Callable[[int, int, memoryview, memoryview], int], failure: str
     ) -> tuple[bytes, bytes]:
         """``run`` over ``count`` outputs in one slice per thread, into one records and one points buffer."""
         records, points = bytearray(count * RECORD), bytearray(count * 64)
-        bounds = [count * part // self.threads for part in range(self.threads + 1)]
-        slices = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+        slices = self._slices(count)
         out, out_points = memoryview(records), memoryview(points)
         with ThreadPoolExecutor(len(slices) or 1) as pool:
             results = list(
