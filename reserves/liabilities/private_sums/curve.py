@@ -13,6 +13,10 @@ serialisations, which differ only in how they name ``y``).
 
 from __future__ import annotations
 
+import ctypes
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
@@ -45,7 +49,7 @@ def zkp() -> ModuleType:
         raise RangeProofsUnavailable(
             f"format v2 needs secp256k1-zkp's range proofs, and embit's bundled library did not load ({exc})"
         ) from None
-    missing = [name for name in _ZKP_FUNCTIONS if not hasattr(library, name)]
+    missing = [name for name in (*_ZKP_FUNCTIONS, "_secp") if not hasattr(library, name)]
     if missing:
         raise RangeProofsUnavailable(
             f"format v2 needs secp256k1-zkp's range proofs; embit's library lacks {', '.join(missing)}"
@@ -141,21 +145,49 @@ def range_proof(
     value: int, blinding: int, commitment: bytes, value_generator: Generator, *, nonce: bytes, extra: bytes, bits: int
 ) -> bytes:
     """A Borromean proof that ``commitment`` (which is ``blinding·G + value·H_a``) holds a
-    value in ``[0, 2^bits)``: minimum 0, exponent 0, mantissa ``bits``, no message."""
-    return bytes(
-        zkp().rangeproof_sign(
-            nonce,
-            value,
-            _native_commitment(commitment),
-            (blinding % ORDER).to_bytes(32, "big"),
-            b"",
-            extra,
-            value_generator.native,
-            min_value=0,
-            exp=0,
-            min_bits=bits,
-        )
+    value in ``[0, 2^bits)``: minimum 0, exponent 0, mantissa ``bits``, no message. The C
+    function is called directly (as embit's wrapper does, without its per-process lock), so
+    that threads make proofs side by side."""
+    library = zkp()._secp
+    proof, length = ctypes.create_string_buffer(MAX_PROOF_BYTES), ctypes.c_uint64(MAX_PROOF_BYTES)
+    ok = library.secp256k1_rangeproof_sign(
+        library.ctx,
+        proof,
+        ctypes.byref(length),
+        0,
+        _native_commitment(commitment),
+        (blinding % ORDER).to_bytes(32, "big"),
+        nonce,
+        0,
+        bits,
+        value,
+        b"",
+        0,
+        extra,
+        len(extra),
+        value_generator.native,
     )
+    if ok != 1:
+        raise ValueError(f"secp256k1-zkp refused to prove {bits} bits for this commitment")
+    return proof.raw[: length.value]
+
+
+MAX_PROOF_BYTES = 5134
+"""Room for the longest proof (64 bits: 5,126 bytes), as embit's wrapper allows."""
+
+
+def range_proofs(wanted: Sequence[tuple[int, int, bytes, Generator, bytes, bytes, int]]) -> list[bytes]:
+    """``range_proof`` of each ``(value, blinding, commitment, generator, nonce, extra, bits)``,
+    one thread per core (signing only reads the shared context)."""
+
+    def made(item: tuple[int, int, bytes, Generator, bytes, bytes, int]) -> bytes:
+        value, blinding, commitment, generator, nonce, extra, bits = item
+        return range_proof(value, blinding, commitment, generator, nonce=nonce, extra=extra, bits=bits)
+
+    if len(wanted) < 2:
+        return [made(item) for item in wanted]
+    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
+        return list(pool.map(made, wanted))
 
 
 def verified_range(
@@ -163,10 +195,36 @@ def verified_range(
 ) -> tuple[int, int] | None:
     """The ``(min, max)`` a valid range proof for ``commitment`` shows, or ``None``."""
     try:
-        low, high = zkp().rangeproof_verify(proof, _native_commitment(commitment), extra, value_generator.native)
-    except (RuntimeError, ValueError):
+        native = _native_commitment(commitment)
+    except ValueError:
         return None
-    return int(low), int(high)
+    library = zkp()._secp  # the C function itself: embit's wrapper holds one lock per process
+    low, high = ctypes.c_uint64(0), ctypes.c_uint64(0)
+    ok = library.secp256k1_rangeproof_verify(
+        library.ctx,
+        ctypes.byref(low),
+        ctypes.byref(high),
+        native,
+        proof,
+        len(proof),
+        extra,
+        len(extra),
+        value_generator.native,
+    )
+    return (low.value, high.value) if ok == 1 else None
+
+
+RangeCheck = tuple[bytes, bytes, Generator, bytes]
+"""``(proof, commitment, generator, extra)``: one range proof to verify."""
+
+
+def verified_ranges(checks: Sequence[RangeCheck]) -> list[tuple[int, int] | None]:
+    """``verified_range`` of each, one thread per core (the library releases the GIL and its
+    verification only reads the shared context)."""
+    if len(checks) < 2:
+        return [verified_range(proof, c, g, extra=e) for proof, c, g, e in checks]
+    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda check: verified_range(check[0], check[1], check[2], extra=check[3]), checks))
 
 
 def rewound(proof: bytes, nonce: bytes, commitment: bytes, value_generator: Generator, *, extra: bytes) -> int | None:

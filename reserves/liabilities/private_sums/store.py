@@ -37,7 +37,7 @@ from reserves.liabilities.private_sums.files import (
     Sibling,
     parse_statement,
 )
-from reserves.liabilities.private_sums.tree import Node, OpenNode, PrivateContext, PrivateSecrets, padding
+from reserves.liabilities.private_sums.tree import OpenNode, PrivateContext, PrivateSecrets, padding
 from reserves.liabilities.proof import check_account_id
 from reserves.liabilities.proof_store import SECRET_FILE, SNAPSHOT_FILE, STORE_DIR
 from reserves.liabilities.secret import SnapshotSecret
@@ -202,28 +202,42 @@ class PrivateStore:
 
     def _holding(self, asset: int, index: int) -> Holding:
         leaf = node_of(self._read(f"{asset}-level-00.bin", index * RECORD, RECORD))
-        ctx, path = self.statement.context.ctx, []
+        ctx, path, ranged = self.statement.context.ctx, [], []
         for level, count in enumerate(self.levels[asset][:-1]):
             position = (index >> level) ^ 1
             if position >= count:
                 path.append(Sibling(padding(ctx, asset, level, position).public, None))
                 continue
             node = node_of(self._read(f"{asset}-level-{level:02d}.bin", position * RECORD, RECORD))
-            path.append(Sibling(Node(node.hash, node.commitment), self._range_proof(asset, level, position, node)))
+            ranged.append((len(path), level, position, node))
+            path.append(Sibling(node.public, None))
+        proofs = self._range_proofs(asset, [(level, position, node) for _, level, position, node in ranged])
+        for (at, _, _, node), proof in zip(ranged, proofs, strict=True):
+            path[at] = Sibling(node.public, proof)
         return Holding(asset, index, leaf.value, leaf.blinding, tuple(path))
 
-    def _range_proof(self, asset: int, level: int, index: int, node: OpenNode) -> bytes:
-        """The cached range proof, or a new one written into the cache."""
-        length = curve.range_proof_length(self.statement.context.shapes[asset].range_bits)
-        name = f"{asset}-ranges-{level:02d}.bin"
-        cached = self._read(name, index * length, length)
-        if any(cached):
-            return cached
-        made = sibling_range_proof(self.statement.context, self.secrets, asset, level, index, node)
-        with self._path(name).open("r+b") as handle:
-            handle.seek(index * length)
-            handle.write(made)
-        return made
+    def _range_proofs(self, asset: int, nodes: list[tuple[int, int, OpenNode]]) -> list[bytes]:
+        """The cached range proofs of these ``(level, index, node)``; the missing ones are made
+        (one thread per core) and written into the cache."""
+        context = self.statement.context
+        length = curve.range_proof_length(context.shapes[asset].range_bits)
+        proofs = [self._read(f"{asset}-ranges-{level:02d}.bin", index * length, length) for level, index, _ in nodes]
+        missing = [i for i, proof in enumerate(proofs) if not any(proof)]
+        generator = context.generator(asset)
+        wanted = []
+        for i in missing:
+            level, index, node = nodes[i]
+            nonce, extra = self.secrets.range_nonce(asset, level, index), context.range_extra(asset, level, index)
+            wanted.append(
+                (node.value, node.blinding, node.commitment, generator, nonce, extra, context.shapes[asset].range_bits)
+            )
+        for i, made in zip(missing, curve.range_proofs(wanted), strict=True):
+            level, index, _ = nodes[i]
+            with self._path(f"{asset}-ranges-{level:02d}.bin").open("r+b") as handle:
+                handle.seek(index * length)
+                handle.write(made)
+            proofs[i] = made
+        return proofs
 
 
 def _level_sizes(holders: int) -> list[int]:
