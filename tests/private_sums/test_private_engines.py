@@ -13,7 +13,6 @@ import pytest
 
 from reserves.liabilities.csv_file import parse_liabilities, read_liabilities
 from reserves.liabilities.private_sums import building
-from reserves.liabilities.private_sums import store as store_module
 from reserves.liabilities.private_sums.building import Identity, TreeSink, build_private_trees
 from reserves.liabilities.private_sums.store import PrivateStore, StoreWriter
 from support import ROOT
@@ -76,12 +75,7 @@ def test_small_values_take_one_table_entry_and_large_ones_eight(monkeypatch: pyt
     assert build_private_trees(liabilities, identity, key) == fast
 
 
-@pytest.mark.parametrize("processes", [False, True])
-def test_range_proofs_made_at_publish_are_the_ones_made_on_request(
-    tmp_path: Path, processes: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if processes:
-        monkeypatch.setattr(store_module, "PARALLEL_PROOFS", 1)  # one process per core, however few
+def test_range_proofs_made_at_publish_are_the_ones_made_on_request(tmp_path: Path) -> None:
     folder = ROOT / "fixtures" / "vectors-v2" / "small"
     spec = json.loads((ROOT / "fixtures" / "vectors-v2" / "identities.json").read_text())["small"]
     liabilities = read_liabilities(folder / "liabilities.csv", dict(spec["assets"]))

@@ -336,16 +336,17 @@ def node_of(records: bytes, index: int = 0) -> OpenNode:
     return OpenNode(at[:32], at[32:65], int.from_bytes(at[65:73]), int.from_bytes(at[73:105]))
 
 
-def sibling_range_proof(
+def range_request(
     context: PrivateContext, secrets: PrivateSecrets, asset: int, level: int, index: int, node: OpenNode
-) -> bytes:
-    """The range proof a path carries for the node ``(level, index)`` (FORMAT-2 §5.4)."""
-    return curve.range_proof(
+) -> curve.RangeRequest:
+    """What ``curve.range_proofs`` needs for the range proof a path carries for the node
+    ``(level, index)`` (FORMAT-2 §5.4)."""
+    return (
         node.value,
         node.blinding,
         node.commitment,
         context.generator(asset),
-        nonce=secrets.range_nonce(asset, level, index),
-        extra=context.range_extra(asset, level, index),
-        bits=context.shapes[asset].range_bits,
+        secrets.range_nonce(asset, level, index),
+        context.range_extra(asset, level, index),
+        context.shapes[asset].range_bits,
     )

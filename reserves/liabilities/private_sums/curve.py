@@ -82,6 +82,7 @@ class Generator:
         return PublicKey(self.sec1)
 
 
+@cache
 def generator(seed: bytes) -> Generator:
     """``secp256k1_generator_generate(seed)``, in SEC1 and in secp256k1-zkp's form."""
     library = zkp()
@@ -176,11 +177,14 @@ MAX_PROOF_BYTES = 5134
 """Room for the longest proof (64 bits: 5,126 bytes), as embit's wrapper allows."""
 
 
-def range_proofs(wanted: Sequence[tuple[int, int, bytes, Generator, bytes, bytes, int]]) -> list[bytes]:
-    """``range_proof`` of each ``(value, blinding, commitment, generator, nonce, extra, bits)``,
-    one thread per core (signing only reads the shared context)."""
+RangeRequest = tuple[int, int, bytes, "Generator", bytes, bytes, int]
+"""``(value, blinding, commitment, generator, nonce, extra, bits)``: one range proof to make."""
 
-    def made(item: tuple[int, int, bytes, Generator, bytes, bytes, int]) -> bytes:
+
+def range_proofs(wanted: Sequence[RangeRequest]) -> list[bytes]:
+    """``range_proof`` of each request, one thread per core (signing only reads the shared context)."""
+
+    def made(item: RangeRequest) -> bytes:
         value, blinding, commitment, generator, nonce, extra, bits = item
         return range_proof(value, blinding, commitment, generator, nonce=nonce, extra=extra, bits=bits)
 

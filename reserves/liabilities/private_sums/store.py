@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from reserves.checks import Status
 from reserves.errors import InputError, VerificationError
 from reserves.liabilities.private_sums import curve
-from reserves.liabilities.private_sums.building import RECORD, TreeSink, node_of, sibling_range_proof
+from reserves.liabilities.private_sums.building import RECORD, TreeSink, node_of, range_request
 from reserves.liabilities.private_sums.checking import verify_private_proof
 from reserves.liabilities.private_sums.files import (
     Holding,
@@ -91,36 +89,20 @@ class StoreWriter(TreeSink):
         (self.directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
-PARALLEL_PROOFS = 64
-"""From this many range proofs at publish, they are made in one process per core."""
-
-
 def _eager_range_proofs(
     context: PrivateContext, key: bytes, levels: dict[tuple[int, int], bytes], progress: ProgressCallback
 ) -> dict[tuple[int, int], list[bytes]]:
-    """Every node's range proof of the given levels, in index order; in one process per core
-    when there are many (secp256k1-zkp's binding serialises calls within a process)."""
-    tasks = [(context, key, asset, level, records) for (asset, level), records in levels.items()]
-    total, done = sum(len(records) // RECORD for *_, records in tasks), 0
+    """Every node's range proof of the given levels, in index order (one thread per core)."""
+    secrets, made = PrivateSecrets(key), {}
+    total, done = sum(len(records) // RECORD for records in levels.values()), 0
     progress("range proofs of the top levels", 0, total)
-    made: dict[tuple[int, int], list[bytes]] = {}
-    workers = min(4, os.cpu_count() or 1) if total >= PARALLEL_PROOFS else 1
-    with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
-        results = pool.map(_level_range_proofs, tasks) if pool is not None else map(_level_range_proofs, tasks)
-        for (_, _, asset, level, records), proofs in zip(tasks, results, strict=True):
-            made[asset, level] = proofs
-            done += len(records) // RECORD
-            progress("range proofs of the top levels", done, total)
+    for (asset, level), records in levels.items():
+        count = len(records) // RECORD
+        wanted = [range_request(context, secrets, asset, level, i, node_of(records, i)) for i in range(count)]
+        made[asset, level] = curve.range_proofs(wanted)
+        done += count
+        progress("range proofs of the top levels", done, total)
     return made
-
-
-def _level_range_proofs(task: tuple[PrivateContext, bytes, int, int, bytes]) -> list[bytes]:
-    context, key, asset, level, records = task
-    secrets = PrivateSecrets(key)
-    return [
-        sibling_range_proof(context, secrets, asset, level, index, node_of(records, index))
-        for index in range(len(records) // RECORD)
-    ]
 
 
 def store_format(directory: Path) -> str | None:
@@ -223,14 +205,7 @@ class PrivateStore:
         length = curve.range_proof_length(context.shapes[asset].range_bits)
         proofs = [self._read(f"{asset}-ranges-{level:02d}.bin", index * length, length) for level, index, _ in nodes]
         missing = [i for i, proof in enumerate(proofs) if not any(proof)]
-        generator = context.generator(asset)
-        wanted = []
-        for i in missing:
-            level, index, node = nodes[i]
-            nonce, extra = self.secrets.range_nonce(asset, level, index), context.range_extra(asset, level, index)
-            wanted.append(
-                (node.value, node.blinding, node.commitment, generator, nonce, extra, context.shapes[asset].range_bits)
-            )
+        wanted = [range_request(context, self.secrets, asset, *nodes[i]) for i in missing]
         for i, made in zip(missing, curve.range_proofs(wanted), strict=True):
             level, index, _ = nodes[i]
             with self._path(f"{asset}-ranges-{level:02d}.bin").open("r+b") as handle:
