@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from reserves.liabilities.private_sums.files import PrivateStatement
+    from reserves.liabilities.private_sums.store import PrivateStore
+    from reserves.liabilities.proof_store import ProofStore
 
 PANEL = "Exchange"
 PRIVATE_SUMS_HELP = (
@@ -166,14 +168,16 @@ def proof_command(
 
     Example: reserves proof out/snap user-000042@example.com > alice-proof.json"""
     with errors_to_exit_codes():
-        from reserves.liabilities.private_sums.store import STORE_FORMAT, PrivateStore, store_format
-        from reserves.liabilities.proof_store import ProofStore
+        sys.stdout.write(_open_store(snapshot_dir).proof(account).to_text())
 
-        if store_format(snapshot_dir) == STORE_FORMAT:
-            sys.stdout.write(PrivateStore.open(snapshot_dir).proof(account).to_text())
-            return
-        proof = ProofStore.open(snapshot_dir).proof(account)
-        sys.stdout.write(proof.to_text())
+
+def _open_store(snapshot_dir: Path) -> ProofStore | PrivateStore:
+    """The snapshot directory's proof store, of the format its manifest states."""
+    from reserves.liabilities.private_sums.store import STORE_FORMAT, PrivateStore, store_format
+    from reserves.liabilities.proof_store import ProofStore
+
+    private = store_format(snapshot_dir) == STORE_FORMAT
+    return PrivateStore.open(snapshot_dir) if private else ProofStore.open(snapshot_dir)
 
 
 @app.command("proofs", epilog=EXIT_CODES_HELP, rich_help_panel="Exchange")
@@ -196,13 +200,10 @@ def proofs_command(
 
     Example: reserves proofs out/snap --ids ids.txt --jsonl proofs.jsonl"""
     with errors_to_exit_codes(), progress_bars() as progress:
-        from reserves.liabilities.private_sums.store import STORE_FORMAT, PrivateStore, store_format
-        from reserves.liabilities.proof_store import ProofStore, read_ids, write_proofs
+        from reserves.liabilities.proof_store import read_ids, write_proofs
 
         started = time.perf_counter()
-        private = store_format(snapshot_dir) == STORE_FORMAT
-        store = PrivateStore.open(snapshot_dir) if private else ProofStore.open(snapshot_dir)
-        count = write_proofs(store, read_ids(ids), jsonl=jsonl, out=out, progress=progress)
+        count = write_proofs(_open_store(snapshot_dir), read_ids(ids), jsonl=jsonl, out=out, progress=progress)
         seconds = time.perf_counter() - started
         say(f"Wrote {count} proofs to {jsonl or out} in {seconds:.1f} s.")
 
