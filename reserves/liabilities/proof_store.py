@@ -172,16 +172,7 @@ class ProofStore:
             count = len(keys) // 32
             if count != self.statement.accounts:
                 raise InputError(f"holds {count} keys, expected {self.statement.accounts}", where=str(path))
-            low, high = 0, count
-            while low < high:
-                middle = (low + high) // 2
-                if keys[32 * middle : 32 * middle + 32] < key:
-                    low = middle + 1
-                else:
-                    high = middle
-            if low < count and keys[32 * low : 32 * low + 32] == key:
-                return low
-            return None
+            return find_key(keys, key)
 
     def node(self, level: int, index: int) -> Node:
         path = self._level_path(level)
@@ -224,6 +215,21 @@ class ProofStore:
                 f"the proof store is corrupted: the path of slot {proof.account.index} fails {failed.name} "
                 f"({failed.detail}); republish the snapshot's store"
             )
+
+
+def find_key(keys: bytes | mmap.mmap, key: bytes) -> int | None:
+    """Where ``key`` stands in ``keys`` (sorted 32-byte keys back to back), or ``None``."""
+    count = len(keys) // 32
+    low, high = 0, count
+    while low < high:
+        middle = (low + high) // 2
+        if keys[32 * middle : 32 * middle + 32] < key:
+            low = middle + 1
+        else:
+            high = middle
+    if low < count and keys[32 * low : 32 * low + 32] == key:
+        return low
+    return None
 
 
 def read_ids(path: Path) -> list[str]:

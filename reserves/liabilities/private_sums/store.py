@@ -15,9 +15,10 @@ anchor) before it is handed out.
 
 from __future__ import annotations
 
-import bisect
 import json
-from collections.abc import Iterator, Sequence
+import mmap
+import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ from reserves.liabilities.private_sums.files import (
 )
 from reserves.liabilities.private_sums.tree import OpenNode, PrivateContext, PrivateSecrets, padding
 from reserves.liabilities.proof import check_account_id
-from reserves.liabilities.proof_store import SECRET_FILE, SNAPSHOT_FILE, STORE_DIR
+from reserves.liabilities.proof_store import SECRET_FILE, SNAPSHOT_FILE, STORE_DIR, find_key
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.progress import ProgressCallback, silent
 from reserves.strict_json import load_json
@@ -156,17 +157,28 @@ class PrivateStore:
             raise InputError(f"{self._path(name)} is shorter than its manifest says")
         return data
 
+    def _find(self, name: str, key: bytes) -> int | None:
+        """Where ``key`` stands in the sorted key file ``name`` (mapped, not read whole), or ``None``."""
+        path = self._path(name)
+        try:
+            with path.open("rb") as handle:
+                if os.fstat(handle.fileno()).st_size == 0:
+                    return None
+                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as keys:
+                    return find_key(keys, key)
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+
     def _slot(self, asset: int, account_id: str) -> int | None:
         """Where the account sits in the asset's tree, or ``None`` if it does not hold it."""
-        holders = self.levels[asset][0] if self.levels[asset] else 0
-        keys = _SortedKeys(self, f"{asset}-keys.bin", holders)
-        return keys.find(self.secrets.order_key(asset, account_id))
+        if not self.levels[asset]:
+            return None
+        return self._find(f"{asset}-keys.bin", self.secrets.order_key(asset, account_id))
 
     def proof(self, account_id: str) -> PrivateProof:
         """The account's v2 proof, checked to climb and open before it is returned."""
         check_account_id(account_id, where="account id")
-        accounts = (self._path("accounts.bin").stat().st_size) // 32
-        if _SortedKeys(self, "accounts.bin", accounts).find(self.secrets.account_key(account_id)) is None:
+        if self._find("accounts.bin", self.secrets.account_key(account_id)) is None:
             raise InputError(f"no account {account_id!r} in this snapshot")
         holdings = []
         for asset in range(len(self.levels)):
@@ -221,28 +233,3 @@ def _level_sizes(holders: int) -> list[int]:
     while sizes[-1] > 1:
         sizes.append((sizes[-1] + 1) // 2)
     return sizes
-
-
-@dataclass(frozen=True)
-class _SortedKeys:
-    """A file of sorted 32-byte keys, searched without loading it."""
-
-    store: PrivateStore
-    name: str
-    count: int
-
-    def find(self, key: bytes) -> int | None:
-        keys = _KeyView(self)
-        index = bisect.bisect_left(keys, key)
-        return index if index < self.count and keys[index] == key else None
-
-
-class _KeyView(Sequence[bytes]):
-    def __init__(self, keys: _SortedKeys) -> None:
-        self._keys = keys
-
-    def __len__(self) -> int:
-        return self._keys.count
-
-    def __getitem__(self, index: int) -> bytes:  # type: ignore[override]
-        return self._keys.store._read(self._keys.name, index * 32, 32)
