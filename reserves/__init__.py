@@ -20,6 +20,8 @@ __all__ = [
     "Anchor",
     "AuditReport",
     "Check",
+    "Cluster",
+    "DaskRunner",
     "InclusionProof",
     "InputError",
     "Outcome",
@@ -53,6 +55,8 @@ _HOMES = {
     "Anchor": "reserves.verify",
     "AuditReport": "reserves.audit",
     "Check": "reserves.checks",
+    "Cluster": "reserves.liabilities.cluster.engine",
+    "DaskRunner": "reserves.liabilities.cluster.on_dask",
     "InclusionProof": "reserves.liabilities.proof",
     "InputError": "reserves.errors",
     "Outcome": "reserves.checks",
@@ -85,6 +89,8 @@ _HOMES = {
 if TYPE_CHECKING:
     from reserves.audit import AuditReport, audit_snapshot
     from reserves.checks import Check, Outcome, Status, Verdict
+    from reserves.liabilities.cluster.engine import Cluster
+    from reserves.liabilities.cluster.on_dask import DaskRunner
     from reserves.errors import InputError, ReservesError, SourceError, VerificationError
     from reserves.liabilities.private_sums.checking import verify_private_proof
     from reserves.liabilities.private_sums.files import PrivateProof, PrivateStatement, load_private_proof

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from reserves.checks import Check, Status, Verdict, join_words, passed, step_checks, verdict_of
 from reserves.encoding import format_amount
+from reserves.errors import InputError
+from reserves.liabilities.cluster.engine import RebuiltTree
 from reserves.liabilities.csv_file import read_liabilities
 from reserves.liabilities.liability_tree import build_liability_tree
 from reserves.liabilities.secret import SnapshotSecret
@@ -30,6 +32,7 @@ from reserves.onchain.sources import BalanceSource
 from reserves.progress import ProgressCallback, silent
 
 if TYPE_CHECKING:
+    from reserves.liabilities.cluster.engine import Cluster
     from reserves.liabilities.private_sums.files import PrivateStatement
 
 
@@ -59,31 +62,66 @@ def audit_liabilities(
     liabilities_path: Path,
     secret: SnapshotSecret,
     *,
+    cluster: Cluster | None = None,
     progress: ProgressCallback | None = None,
 ) -> LiabilitiesAudit:
-    """Steps (1) to (4) of the module docstring (FORMAT-2 §8's for a v2 snapshot)."""
+    """Steps (1) to (4) of the module docstring (FORMAT-2 §8's for a v2 snapshot); with
+    ``cluster``, the tree is rebuilt in stages by its runner (format v1)."""
     if not isinstance(statement, SnapshotStatement):
+        if cluster is not None:
+            raise InputError(
+                "a format v2 snapshot (private sums) is audited on one machine: a cluster builds format v1"
+            )
         return _audit_private_trees(statement, liabilities_path, secret, progress or silent)
-    context = statement.context
-    liabilities = read_liabilities(liabilities_path, context.decimals, order=context.symbols, progress=progress)
-    rows = len(liabilities)
+    rebuilt = _rebuilt(statement, liabilities_path, secret, cluster, progress or silent)
+    context, rows = statement.context, rebuilt.accounts
     checks = [_account_count(rows, statement.accounts)]  # (1)
-    if rows > context.capacity:
+    if rebuilt.root is None:
         skipped = f"not rebuilt: {rows} rows do not fit height {context.height}"
         checks += [_check(step, Status.SKIPPED, skipped) for step in (2, 3, 4)]
         return LiabilitiesAudit(statement, rows, [], checks)
-    tree = build_liability_tree(context, liabilities, secret, progress=progress)
-    if tree.duplicate_accounts:  # (2)
-        checks.append(_check(2, Status.FAIL, "repeated account commitments", "0", str(tree.duplicate_accounts)))
+    if rebuilt.repeated_commitments:  # (2)
+        checks.append(_check(2, Status.FAIL, "repeated account commitments", "0", str(rebuilt.repeated_commitments)))
     else:
         checks.append(_check(2, Status.PASS, f"{rows} distinct slots and commitments"))
     totals = [
         AssetTotal(asset.symbol, asset.decimals, published, rebuilt)
-        for asset, published, rebuilt in zip(context.assets, statement.root.sums, tree.root.sums, strict=True)
+        for asset, published, rebuilt in zip(context.assets, statement.root.sums, rebuilt.root.sums, strict=True)
     ]
     checks += [_root_sum(total) for total in totals]  # (3)
-    checks.append(_root_hash(tree.root.hash, statement.root.hash))  # (4)
+    checks.append(_root_hash(rebuilt.root.hash, statement.root.hash))  # (4)
     return LiabilitiesAudit(statement, rows, totals, checks)
+
+
+def _rebuilt(
+    statement: SnapshotStatement,
+    liabilities_path: Path,
+    secret: SnapshotSecret,
+    cluster: Cluster | None,
+    progress: ProgressCallback,
+) -> RebuiltTree:
+    """The tree rebuilt from the file and the secret, on one machine or in stages."""
+    context = statement.context
+    if cluster is not None:
+        from reserves.liabilities.cluster.engine import rebuild  # noqa: PLC0415 - clusters only
+
+        return rebuild(
+            liabilities_path,
+            context.decimals,
+            lambda assets, accounts: context,
+            secret,
+            cluster.runner,
+            cluster.work_dir,
+            order=context.symbols,
+            count_commitments=True,
+            sizes=cluster.sizes,
+            progress=progress,
+        )
+    liabilities = read_liabilities(liabilities_path, context.decimals, order=context.symbols, progress=progress)
+    if len(liabilities) > context.capacity:
+        return RebuiltTree(context, len(liabilities), None, 0)
+    tree = build_liability_tree(context, liabilities, secret, progress=progress)
+    return RebuiltTree(context, len(liabilities), tree.root, tree.duplicate_accounts)
 
 
 def _audit_private_trees(
@@ -197,10 +235,11 @@ def audit_snapshot(
     custody_ks: Sequence[int] = (1, 2, 3),
     unreachable: Sequence[str] = (),
     liabilities_only: bool = False,
+    cluster: Cluster | None = None,
 ) -> AuditReport:
     """Rebuild the liabilities, then (if the snapshot lists wallets, and unless asked for the
     liabilities alone) read and compare reserves."""
-    liabilities = audit_liabilities(statement, liabilities_path, secret, progress=progress)
+    liabilities = audit_liabilities(statement, liabilities_path, secret, cluster=cluster, progress=progress)
     if liabilities_only or (not statement.reserves.wallets and not statement.reserves.chains):
         return AuditReport(liabilities, None, liabilities_only=liabilities_only)
     totals = {t.symbol: t.rebuilt for t in liabilities.totals} or statement.liability_totals()

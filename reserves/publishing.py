@@ -35,6 +35,8 @@ from reserves.liabilities.proof_store import (
     SNAPSHOT_FILE,
     STORE_DIR,
     ProofStoreWriter,
+    level_sizes,
+    write_manifest,
 )
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotCommitment, SnapshotStatement
@@ -43,6 +45,7 @@ from reserves.progress import ProgressCallback, silent
 from reserves.strict_json import JsonValue, load_json
 
 if TYPE_CHECKING:
+    from reserves.liabilities.cluster.engine import Cluster
     from reserves.liabilities.private_sums.files import PrivateStatement
 
 
@@ -79,9 +82,12 @@ def publish(
     *,
     secret: SnapshotSecret | None = None,
     replace: bool = False,
+    cluster: Cluster | None = None,
     progress: ProgressCallback | None = None,
 ) -> SnapshotStatement | PrivateStatement:
-    """Build and write the snapshot directory ``out``; return its statement."""
+    """Build and write the snapshot directory ``out``; return its statement. With
+    ``cluster``, the tree is built in stages by its runner (``reserves.liabilities.cluster``):
+    the same bytes, in memory bounded by the work's pieces rather than by the accounts."""
     if out.exists() or out.is_symlink():
         if not replace:
             raise OutputExists(f"{out} already exists")
@@ -89,9 +95,12 @@ def publish(
             raise InputError(
                 f"{out} is not a snapshot directory (public/snapshot.json and private/store/): it is never replaced"
             )
-    liabilities = read_liabilities(liabilities_path, request.decimals, progress=progress)
+    if cluster is not None and request.private_sums:
+        raise InputError("format v2 (private sums) is built on one machine: a cluster builds format v1")
+    liabilities: LiabilitiesFile | Path = liabilities_path
+    if cluster is None:
+        liabilities = read_liabilities(liabilities_path, request.decimals, progress=progress)
     secret = secret or SnapshotSecret.generate()
-    write = _write_private_trees if request.private_sums else _write_tree
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         remove_dead_staging(out)
@@ -102,7 +111,14 @@ def publish(
         (staging / PRIVATE_DIR).mkdir()
         (staging / PUBLIC_DIR).mkdir()
         _write_secret(staging / SECRET_FILE, secret)
-        statement = write(staging, liabilities, request, secret, progress or silent)
+        if isinstance(liabilities, Path):
+            statement: SnapshotStatement | PrivateStatement = _write_tree_on_cluster(
+                staging, liabilities, request, secret, _cluster(cluster), progress or silent
+            )
+        elif request.private_sums:
+            statement = _write_private_trees(staging, liabilities, request, secret, progress or silent)
+        else:
+            statement = _write_tree(staging, liabilities, request, secret, progress or silent)
         (staging / SNAPSHOT_FILE).write_text(statement.to_text(), encoding="ascii")
         _set_modes(staging)
         _move_into_place(staging, out)
@@ -133,6 +149,49 @@ def _write_tree(
         tree = build_liability_tree(context, liabilities, secret, sink=writer, progress=progress)
         statement = SnapshotStatement(SnapshotCommitment(context, tree.root), len(liabilities), request.reserves)
         writer.finish(tree.order_keys(), statement)
+    return statement
+
+
+def _cluster(cluster: Cluster | None) -> Cluster:
+    from reserves.liabilities.cluster.engine import Cluster
+
+    return cluster or Cluster()
+
+
+def _write_tree_on_cluster(
+    staging: Path,
+    liabilities: Path,
+    request: SnapshotRequest,
+    secret: SnapshotSecret,
+    cluster: Cluster,
+    progress: ProgressCallback,
+) -> SnapshotStatement:
+    """Format v1, built in stages by the cluster's runner: the same files as ``_write_tree``."""
+    from reserves.liabilities.cluster.engine import rebuild
+
+    def context_for(assets: tuple[Asset, ...], accounts: int) -> SnapshotContext:
+        height = request.height if request.height is not None else smallest_height(accounts)
+        return SnapshotContext(request.exchange, request.snapshot_id, request.cutoff, height, assets)
+
+    store = staging / STORE_DIR
+    tree = rebuild(
+        liabilities,
+        request.decimals,
+        context_for,
+        secret,
+        cluster.runner,
+        cluster.work_dir,
+        store_to=store,
+        sizes=cluster.sizes,
+        progress=progress,
+    )
+    if tree.root is None:
+        raise InputError(
+            f"a tree of height {tree.context.height} has {tree.context.capacity} slots, fewer than the "
+            f"{tree.accounts} accounts of {liabilities}"
+        )
+    statement = SnapshotStatement(SnapshotCommitment(tree.context, tree.root), tree.accounts, request.reserves)
+    write_manifest(store, statement, level_sizes(tree.accounts, tree.context.height))
     return statement
 
 

@@ -11,6 +11,13 @@ import typer
 
 from reserves.checks import Outcome, Verdict
 from reserves.cli.app import app
+from reserves.cli.cluster import (
+    LocalWorkersOption,
+    SchedulerOption,
+    WorkDirOption,
+    WorkerMemoryOption,
+    cluster_from_options,
+)
 from reserves.cli.output import (
     EXIT_CODES_HELP,
     EXIT_INPUT,
@@ -72,11 +79,16 @@ def audit_command(
     max_time: MaxTimeOption = None,
     as_json: JsonOption = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    scheduler: SchedulerOption = None,
+    work_dir: WorkDirOption = None,
+    local_workers: LocalWorkersOption = None,
+    worker_memory: WorkerMemoryOption = None,
 ) -> None:
     """Audit a snapshot: liabilities rebuilt, reserves read on-chain, asset by asset.
 
-    Rebuilds the liabilities tree and compares it with snapshot.json; reads every wallet at
-    the pinned blocks and compares reserves with liabilities.
+    Rebuilds the liabilities tree and compares it with snapshot.json (on a Dask cluster with
+    --scheduler or --local-workers); reads every wallet at the pinned blocks and compares
+    reserves with liabilities.
 
     PASS only when every check passed; INCOMPLETE (exit 3) when a chain, an ownership check or
     an asset's verdict could not be read.
@@ -92,7 +104,8 @@ def audit_command(
             raise InputError("--liabilities-only reads no chain: leave out --rpc and --esplora")
         sources = {} if liabilities_only else _sources(statement, rpc, esplora, timeout, max_time)
         ks, gone, only = set_sizes.sizes, tuple(unreachable or ()), liabilities_only
-        with progress_bars() as progress:
+        on = cluster_from_options(scheduler, work_dir, local_workers, worker_memory)
+        with on as cluster, progress_bars() as progress:
             result = audit_snapshot(
                 statement,
                 liabilities,
@@ -102,18 +115,23 @@ def audit_command(
                 custody_ks=ks,
                 unreachable=gone,
                 liabilities_only=only,
+                cluster=cluster,
             )
         verdict = result.verdict(strict=strict)
-        inputs = AuditInputs.describe(snapshot, liabilities, sources)
-        if as_json:
-            print_json(audit_document(result, verdict, inputs))
-        else:
-            print_audit(result, verdict)
-        for message in result.unreadable:
-            say(f"reserves: source unavailable: {message}", err=True)
-        if report is not None:
-            _write_report(report, result, verdict, inputs, as_json)
+        _tell(result, verdict, AuditInputs.describe(snapshot, liabilities, sources), report, as_json)
         raise typer.Exit(verdict.exit_code)
+
+
+def _tell(result: AuditReport, verdict: Verdict, inputs: AuditInputs, report: Path | None, as_json: bool) -> None:
+    """The audit's outcome on stdout (text or JSON), unread sources on stderr, and the report."""
+    if as_json:
+        print_json(audit_document(result, verdict, inputs))
+    else:
+        print_audit(result, verdict)
+    for message in result.unreadable:
+        say(f"reserves: source unavailable: {message}", err=True)
+    if report is not None:
+        _write_report(report, result, verdict, inputs, as_json)
 
 
 def _sources(

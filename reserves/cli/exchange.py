@@ -11,6 +11,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from reserves.cli.app import app
+from reserves.cli.cluster import (
+    LocalWorkersOption,
+    SchedulerOption,
+    WorkDirOption,
+    WorkerMemoryOption,
+    cluster_from_options,
+)
 from reserves.cli.output import (
     EXIT_CODES_HELP,
     DecimalsOption,
@@ -51,6 +58,14 @@ PRIVATE_SUMS_HELP = (
 )
 
 
+HeightOption = Annotated[
+    int | None, typer.Option(help="Tree height (2^height slots); default: the smallest that fits.", min=1, max=64)
+]
+ReusedSecretOption = Annotated[
+    Path | None, typer.Option(help="Reuse this secret file instead of drawing a fresh one (reproduces a snapshot).")
+]
+
+
 @app.command("publish", epilog=EXIT_CODES_HELP, rich_help_panel="Exchange")
 def publish_command(
     liabilities: Annotated[Path, typer.Argument(help="liabilities.csv: 'account,<SYMBOL>,…', one row per account.")],
@@ -59,12 +74,8 @@ def publish_command(
     cutoff: Annotated[str, typer.Option(help="Liabilities cut-off, UTC: YYYY-MM-DDTHH:MM:SSZ.")],
     decimals: DecimalsOption,
     out: Annotated[Path, typer.Option(help="Snapshot directory to create.")],
-    height: Annotated[
-        int | None, typer.Option(help="Tree height (2^height slots); default: the smallest that fits.", min=1, max=64)
-    ] = None,
-    secret: Annotated[
-        Path | None, typer.Option(help="Reuse this secret file instead of drawing a fresh one (reproduces a snapshot).")
-    ] = None,
+    height: HeightOption = None,
+    secret: ReusedSecretOption = None,
     reserves_file: Annotated[
         Path | None,
         typer.Option(
@@ -79,6 +90,10 @@ def publish_command(
         bool, typer.Option("--force", help="Replace --out if it holds a snapshot (never any other directory).")
     ] = False,
     private_sums: Annotated[bool, typer.Option("--private-sums", help=PRIVATE_SUMS_HELP)] = False,
+    scheduler: SchedulerOption = None,
+    work_dir: WorkDirOption = None,
+    local_workers: LocalWorkersOption = None,
+    worker_memory: WorkerMemoryOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Publish a snapshot of the liabilities (Merkle sum tree, proof store, secret).
@@ -86,27 +101,42 @@ def publish_command(
     Writes OUT/public/snapshot.json (upload the public folder) and, apart, OUT/private/:
     the secret (auditors only) and the proof store (every account's balances), mode 0700.
     With --private-sums, format v2: sibling sums are Pedersen commitments with range proofs.
+    With --scheduler or --local-workers, the tree is built on a Dask cluster: the same files.
 
     Example: reserves publish liabilities.csv --exchange "Demo Exchange" --snapshot-id 2026-11-21
     --cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=18,USDT=6 --out out/snap"""
     with errors_to_exit_codes(as_json=as_json):
-        from reserves.publishing import OutputExists, SnapshotRequest, publish, refuse_reused_secret
+        from reserves.publishing import OutputExists, SnapshotRequest, publish
 
         reserves = _reserve_sections(reserves_file, decimals.by_symbol, rpc, esplora)
         when = parse_cutoff(cutoff, where="--cutoff")
         request = SnapshotRequest(exchange, snapshot_id, when, decimals.by_symbol, height, reserves, private_sums)
-        given = SnapshotSecret.load(secret) if secret is not None else None
-        if secret is not None:
-            refuse_reused_secret(secret, snapshot_id)
-        with progress_bars() as progress:
+        given = _given_secret(secret, snapshot_id)
+        with (
+            cluster_from_options(scheduler, work_dir, local_workers, worker_memory) as cluster,
+            progress_bars() as progress,
+        ):
             try:
-                statement = publish(liabilities, request, out, secret=given, replace=force, progress=progress)
+                statement = publish(
+                    liabilities, request, out, secret=given, replace=force, cluster=cluster, progress=progress
+                )
             except OutputExists as exc:
                 raise InputError(f"{exc}; choose another --out or pass --force to replace it") from None
         if as_json:
             print_json(envelope("publish", "PUBLISHED", out=str(out), snapshot=statement.to_json()))
             return
         print_statement(statement, out)
+
+
+def _given_secret(path: Path | None, snapshot_id: str) -> SnapshotSecret | None:
+    """The secret of ``--secret``, refused if it belongs to another snapshot."""
+    if path is None:
+        return None
+    from reserves.publishing import refuse_reused_secret
+
+    given = SnapshotSecret.load(path)
+    refuse_reused_secret(path, snapshot_id)
+    return given
 
 
 def _reserve_sections(

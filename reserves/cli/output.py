@@ -217,6 +217,8 @@ def errors_to_exit_codes(*, as_json: bool = False) -> Iterator[None]:
         fail(EXIT_INTERRUPTED, "interrupted", as_json=as_json)
     except ModuleNotFoundError as exc:
         missing = (exc.name or "").split(".")[0]
+        if missing in ("dask", "distributed"):
+            fail(EXIT_SOURCE, "cannot run: a cluster build needs Dask: pip install 'reserves[dask]'", as_json=as_json)
         if missing not in EXTRA_MODULES:
             bug = f"internal error (ModuleNotFoundError: {exc}). This is a bug; please report it."
             fail(EXIT_BUG, bug, as_json=as_json)

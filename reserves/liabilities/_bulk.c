@@ -588,6 +588,121 @@ done:
     return result;
 }
 
+/*
+ * nodes_json(records, record, decimals, names, with_hash) -> list[str]
+ *
+ * Each record (hash || u128 sums) as json.dumps writes the proof's JSON for it: with_hash,
+ * {"hash": "<hex>", "sums": {...}}; else the sums object alone, {"BTC": "1.5", ...}: each
+ * amount spelled by encoding.format_amount (the shortest whole-unit spelling). `names` holds
+ * each asset's key as JSON writes it, quoted, with its separator (b'"BTC": ').
+ */
+static Py_ssize_t spell_amount(u128 value, int decimals, char *out) {
+    char digits[48];
+    Py_ssize_t count = 0;
+    do {
+        digits[count++] = (char)('0' + (int)(value % 10));
+        value /= 10;
+    } while (value);
+    while (count <= decimals) digits[count++] = '0'; /* at least one whole digit */
+    Py_ssize_t lowest = decimals; /* digits[] is least significant first: the lowest fraction digit kept */
+    for (Py_ssize_t i = 0; i < decimals; i++) {
+        if (digits[i] != '0') {
+            lowest = i;
+            break;
+        }
+    }
+    Py_ssize_t length = 0;
+    for (Py_ssize_t i = count - 1; i >= decimals; i--) out[length++] = digits[i];
+    if (lowest < decimals) {
+        out[length++] = '.';
+        for (Py_ssize_t i = decimals - 1; i >= lowest; i--) out[length++] = digits[i];
+    }
+    return length;
+}
+
+static PyObject *nodes_json(PyObject *self, PyObject *args) {
+    Py_buffer records;
+    Py_ssize_t record;
+    PyObject *decimals, *names;
+    int with_hash;
+    if (!PyArg_ParseTuple(args, "y*nO!O!p", &records, &record, &PyTuple_Type, &decimals, &PyTuple_Type, &names,
+                          &with_hash))
+        return NULL;
+    PyObject *result = NULL;
+    char *text = NULL;
+    int *places = NULL;
+    Py_ssize_t assets = (record - 32) / 16;
+    if (record < 48 || (record - 32) % 16 || records.len % record || PyTuple_GET_SIZE(decimals) != assets ||
+        PyTuple_GET_SIZE(names) != assets) {
+        PyErr_SetString(PyExc_ValueError, "inconsistent sizes for node JSON");
+        goto done;
+    }
+    Py_ssize_t room = 96;
+    places = PyMem_Malloc(sizeof(int) * (size_t)(assets + 1));
+    if (places == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t a = 0; a < assets; a++) {
+        PyObject *name = PyTuple_GET_ITEM(names, a);
+        places[a] = (int)PyLong_AsLong(PyTuple_GET_ITEM(decimals, a));
+        if (!PyBytes_Check(name) || places[a] < 0 || places[a] > MAX_DECIMALS) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "names are bytes, decimals 0 to 36");
+            goto done;
+        }
+        room += PyBytes_GET_SIZE(name) + 48 + 4;
+    }
+    text = PyMem_Malloc((size_t)room);
+    Py_ssize_t count = records.len / record;
+    result = PyList_New(count);
+    if (text == NULL || result == NULL) {
+        Py_CLEAR(result);
+        PyErr_NoMemory();
+        goto done;
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const unsigned char *node = (const unsigned char *)records.buf + i * record;
+        Py_ssize_t at = 0;
+        if (with_hash) {
+            memcpy(text, "{\"hash\": \"", 10);
+            at = 10;
+            for (int b = 0; b < 32; b++) {
+                text[at++] = hex[node[b] >> 4];
+                text[at++] = hex[node[b] & 15];
+            }
+            memcpy(text + at, "\", \"sums\": ", 11);
+            at += 11;
+        }
+        text[at++] = '{';
+        for (Py_ssize_t a = 0; a < assets; a++) {
+            PyObject *name = PyTuple_GET_ITEM(names, a);
+            if (a) {
+                text[at++] = ',';
+                text[at++] = ' ';
+            }
+            memcpy(text + at, PyBytes_AS_STRING(name), (size_t)PyBytes_GET_SIZE(name));
+            at += PyBytes_GET_SIZE(name);
+            text[at++] = '"';
+            at += spell_amount(get_u128(node + 32 + 16 * a), places[a], text + at);
+            text[at++] = '"';
+        }
+        text[at++] = '}';
+        if (with_hash) text[at++] = '}';
+        PyObject *item = PyUnicode_DecodeASCII(text, at, NULL);
+        if (item == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, i, item);
+    }
+done:
+    PyMem_Free(places);
+    PyMem_Free(text);
+    PyBuffer_Release(&records);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"parse_amounts", parse_amounts, METH_VARARGS, "Amount texts to u128 big-endian; -1 or the first bad row."},
     {"scan_text", scan_text, METH_VARARGS, "Counts of line feeds, lone carriage returns and quotes in a buffer."},
@@ -597,6 +712,7 @@ static PyMethodDef methods[] = {
     {"account_hashes", account_hashes, METH_VARARGS, "order_key || account commitment of each id row."},
     {"leaf_records", leaf_records, METH_VARARGS, "Leaf records (hash || balances) of a range of slots."},
     {"parent_records", parent_records, METH_VARARGS, "Parent records over pairs; -1 or the first overflow."},
+    {"nodes_json", nodes_json, METH_VARARGS, "Records as the JSON a proof writes for them."},
     {NULL, NULL, 0, NULL},
 };
 

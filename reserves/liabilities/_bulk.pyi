@@ -56,3 +56,9 @@ def parent_records(
     node_prefix: Buffer, level: int, first_index: int, children: Buffer, out: Buffer, record: int
 ) -> int:
     """Parent records over pairs of ``children``; -1, or ``parent * assets + asset`` of the first overflow."""
+
+def nodes_json(
+    records: Buffer, record: int, decimals: tuple[int, ...], names: tuple[bytes, ...], with_hash: bool
+) -> list[str]:
+    """Each record (hash || u128 sums) as a proof's JSON writes it: ``{"hash": "<hex>", "sums":
+    {...}}`` (``with_hash``) or the sums object alone; ``names`` are the quoted keys with ``": "``."""

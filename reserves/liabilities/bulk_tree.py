@@ -86,7 +86,7 @@ def build(
         raise ValueError("a chunk is at least two slots")
     if not 1 <= count <= 1 << height:
         raise ValueError(f"{count} leaves do not fit a tree of height {height}")
-    builder = _Builder(ctx, leaves, min(chunk_levels, height))
+    builder = Builder(ctx, leaves, min(chunk_levels, height))
     emit = sink or (lambda level, records: None)
     chunks = -(-count // (1 << builder.chunk_levels))
     # The chunk tops, and room for every level above them: at most half as many nodes as
@@ -122,11 +122,19 @@ class Chunk:
     scratch: Records
 
 
-class _Builder:
-    def __init__(self, ctx: bytes, leaves: LeafInput, chunk_levels: int) -> None:
+class Builder:
+    """Builds chunks of a tree of ``accounts`` leaves (default: every slot of ``leaves``);
+    ``leaves.slot_rows[0]`` is the row of slot ``first_slot``, so a builder may hold only
+    the slots of the chunks it builds (``reserves.liabilities.cluster``)."""
+
+    def __init__(
+        self, ctx: bytes, leaves: LeafInput, chunk_levels: int, *, first_slot: int = 0, accounts: int | None = None
+    ) -> None:
         self.ctx = ctx
         self.leaves = leaves
         self.chunk_levels = chunk_levels
+        self.first_slot = first_slot
+        self.accounts = len(leaves.slot_rows) if accounts is None else accounts
         self.size = record_size(leaves.asset_count)
         self.leaf_prefix = hashing.LEAF.prefix + ctx
         self.node_prefix = hashing.NODE.prefix + ctx
@@ -136,7 +144,7 @@ class _Builder:
         """Levels ``0 … k-1`` over the chunk's slots, and its top node at level ``k``. The
         pieces are views of one scratch array, to be handed back with ``release``."""
         first = number << self.chunk_levels
-        count = min(len(self.leaves.slot_rows) - first, 1 << self.chunk_levels)
+        count = min(self.accounts - first, 1 << self.chunk_levels)
         try:
             scratch = self._scratch.get_nowait()
         except queue.Empty:
@@ -144,7 +152,14 @@ class _Builder:
             scratch = np.empty(((2 << self.chunk_levels) + self.chunk_levels + 1, self.size), dtype=np.uint8)
         leaves = self.leaves
         hot_loops().leaf_records(
-            self.leaf_prefix, leaves.hashes, leaves.amounts, leaves.slot_rows, first, scratch[:count], self.size - 32
+            self.leaf_prefix,
+            leaves.hashes,
+            leaves.amounts,
+            leaves.slot_rows,
+            first,
+            scratch[:count],
+            self.size - 32,
+            first - self.first_slot,
         )
         try:
             *pieces, (_, top) = self.climb(scratch, count, 0, self.chunk_levels, first)

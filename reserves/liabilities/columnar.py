@@ -38,7 +38,7 @@ Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.uin
 """Id offsets, id bytes and balances, as ``reserves.liabilities.csv_file.LiabilitiesFile`` holds them."""
 
 
-def _compiled() -> ModuleType:
+def compiled_loops() -> ModuleType:
     """The compiled loops: this module is used only when they were built."""
     if loops.compiled is None:
         raise RuntimeError("the columnar reader needs the compiled extension")
@@ -69,6 +69,11 @@ def read(path: Path, assets: tuple[Asset, ...], progress: ProgressCallback = sil
         text = pa.memory_map(str(path)).read_buffer()
     except (OSError, pa.ArrowException):
         return None
+    return read_buffer(text, assets, progress)
+
+
+def read_buffer(text: pa.Buffer, assets: tuple[Asset, ...], progress: ProgressCallback = silent) -> Columns | None:
+    """``read`` of a file's bytes already in memory (its header line first)."""
     planned = _plan(text, len(assets) + 1)
     if planned is None:
         return None
@@ -120,7 +125,9 @@ def first_error(path: Path, assets: tuple[Asset, ...]) -> FirstError | None:
         return None
     # The first record Python's csv module would refuse or find misshapen, and whether
     # any record before it spans lines (then rows are not lines: the reference reads all).
-    malformed, offset, _, quoted_line_feeds = _compiled().check_records(text.slice(body, text.size - body), len(assets))
+    malformed, offset, _, quoted_line_feeds = compiled_loops().check_records(
+        text.slice(body, text.size - body), len(assets)
+    )
     if quoted_line_feeds:
         return None
     rows_text = text.slice(0, body + offset) if malformed >= 0 else text
@@ -208,14 +215,14 @@ def _plan(text: pa.Buffer, fields: int) -> tuple[list[_Part], bool] | None:
     ranges = [(start, stop) for start, stop in itertools.pairwise(cuts) if stop > start]
     with ThreadPoolExecutor(WORKERS) as pool:
         # Parts end at line feeds, so a carriage return at a part's end is the file's last byte.
-        counts = list(pool.map(lambda r: _compiled().scan_text(text.slice(r[0], r[1] - r[0])), ranges))
+        counts = list(pool.map(lambda r: compiled_loops().scan_text(text.slice(r[0], r[1] - r[0])), ranges))
     if any(lone_returns for _, lone_returns, _ in counts):
         return None
     line_feeds = [feeds for feeds, _, _ in counts]
     if not ranges:
         return None
     if any(quotes for _, _, quotes in counts):
-        _, _, malformed, quoted_line_feeds = _compiled().check_records(text.slice(body, size - body), fields - 1)
+        _, _, malformed, quoted_line_feeds = compiled_loops().check_records(text.slice(body, size - body), fields - 1)
         if malformed:
             return None
         if quoted_line_feeds:
@@ -290,7 +297,7 @@ def _read_part(
             if count + batch.num_rows > part.rows or len(rows) != batch.num_rows:
                 return None
             columns = [_offsets_and_data(batch.column(position + 1)) for position in range(len(assets))]
-            bad = _compiled().parse_amounts(columns, [a.decimals for a in assets], rows)
+            bad = compiled_loops().parse_amounts(columns, [a.decimals for a in assets], rows)
             id_chunks.append(batch.column(0))
             count += batch.num_rows
             rows_read.add(batch.num_rows)
@@ -305,7 +312,7 @@ def _first_repeat(offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8]) -
     """The first row whose id appeared on an earlier row, and that earlier row; ids that
     share a 64-bit digest are compared exactly."""
     digests = np.empty(len(offsets) - 1, dtype=np.uint64)
-    _compiled().id_digests(offsets, data, digests)
+    compiled_loops().id_digests(offsets, data, digests)
     ordered = np.sort(digests)
     shared = ordered[1:][ordered[1:] == ordered[:-1]]
     if not len(shared):

@@ -164,6 +164,82 @@ def parse_liabilities(
     return from_rows(source, assets, ids, balances)
 
 
+def parse_header_line(
+    line: bytes, decimals: Mapping[str, int], *, order: tuple[str, ...] | None = None, source: str
+) -> tuple[Asset, ...]:
+    """The assets a file's first line names (without its line end), checked as
+    ``parse_liabilities`` checks its header once the whole-file checks have passed."""
+    rows = _numbered_rows(csv.reader([line.decode("utf-8")], strict=True), source)
+    try:
+        header_line, header = next(rows)
+    except StopIteration:
+        raise InputError("empty file: expected a header 'account,<SYMBOL>,…'", where=f"{source}:1") from None
+    return _parse_header(header, decimals, order, where=f"{source}:{header_line}")
+
+
+@dataclass(frozen=True)
+class RowsRead:
+    """What ``parse_rows`` read: the accounts before the first error, and that error."""
+
+    liabilities: LiabilitiesFile
+    lines: list[int]
+    """The line each account's record starts on."""
+    error: InputError | None
+    error_line: int | None
+
+
+def parse_rows(body: bytes, assets: tuple[Asset, ...], *, source: str, first_line: int) -> RowsRead:
+    """A run of whole records of ``source`` (valid UTF-8, as the whole-file checks found)
+    starting on line ``first_line``, checked as ``parse_liabilities`` checks rows; it stops
+    at the first error. An empty run is no error here."""
+    reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""), strict=True)
+    ids: list[str] = []
+    balances: list[tuple[int, ...]] = []
+    lines: list[int] = []
+    seen: dict[str, int] = {}
+    rows = _numbered_rows(reader, source, first_line)
+    error: InputError | None = None
+    error_line: int | None = None
+    while True:
+        line = reader.line_num + first_line  # where the next record starts, if it is not blank
+        try:
+            found = next(rows, None)
+            if found is None:
+                break
+            line, row = found
+            account_id, amounts = _check_row(row, assets, seen, where=f"{source}:{line}")
+        except InputError as exc:
+            error, error_line = exc, line
+            break
+        seen[account_id] = line
+        ids.append(account_id)
+        balances.append(amounts)
+        lines.append(line)
+    return RowsRead(from_rows(source, assets, ids, balances), lines, error, error_line)
+
+
+def record_on_line(body: bytes, *, source: str, first_line: int, line: int) -> list[str]:
+    """The fields of the record that starts on ``line``, in a run of whole records that
+    starts on ``first_line`` (and reads without error up to it)."""
+    reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""), strict=True)
+    for found, row in _numbered_rows(reader, source, first_line):
+        if found == line:
+            return row
+    raise ValueError(f"no record starts on line {line}")
+
+
+def explain_repeat(
+    first: list[str], again: list[str], assets: tuple[Asset, ...], *, source: str, lines: tuple[int, int]
+) -> InputError:
+    """The error ``parse_liabilities`` gives for record ``again`` (on ``lines[1]``) repeating
+    the id of record ``first`` (on ``lines[0]``)."""
+    try:
+        _check_row(again, assets, {first[0]: lines[0]}, where=f"{source}:{lines[1]}")
+    except InputError as exc:
+        return exc
+    raise ValueError("the two records do not share an id")
+
+
 def _checked_text(raw: bytes, source: str) -> str:
     """The file as text, after the checks that concern the whole file: no byte-order
     mark, valid UTF-8, no carriage return without a line feed."""
@@ -249,9 +325,10 @@ class _CsvReader(Protocol):
     def __next__(self) -> list[str]: ...
 
 
-def _numbered_rows(reader: _CsvReader, source: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(first line of the record, fields)``; blank lines are errors."""
-    next_line = 1
+def _numbered_rows(reader: _CsvReader, source: str, first_line: int = 1) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(first line of the record, fields)``, the reader's first line being line
+    ``first_line`` of ``source``; blank lines are errors."""
+    next_line = first_line
     while True:
         try:
             row = next(reader)
@@ -264,7 +341,7 @@ def _numbered_rows(reader: _CsvReader, source: str) -> Iterator[tuple[int, list[
         if not row:
             raise InputError("blank line", where=f"{source}:{next_line}")
         yield next_line, row
-        next_line = reader.line_num + 1
+        next_line = reader.line_num + first_line
 
 
 def _parse_header(

@@ -73,7 +73,7 @@ def build_liability_tree(
     bulk_tree.in_ranges(hash_accounts, count)
     order_keys = hashes[:, :32]
     slot_rows = ascending(order_keys)
-    duplicates = _repeats(hashes[:, 32:])
+    duplicates = count_repeats(hashes[:, 32:])
     report("placing accounts", count, count)
 
     placed = 0
@@ -92,13 +92,18 @@ def build_liability_tree(
             ctx, context.height, bulk_tree.LeafInput(hashes, liabilities.amounts, slot_rows), level_done
         )
     except SumOverflowError as exc:
-        symbol = context.assets[exc.asset].symbol
-        raise InputError(
-            f"the total of {symbol} over the accounts under node ({exc.level}, {exc.index}) "
-            "is not below 2^128 smallest units",
-            where=liabilities.source,
-        ) from None
+        raise total_too_large(context, exc, liabilities.source) from None
     return LiabilityTree(root, slot_rows, hashes, duplicates)
+
+
+def total_too_large(context: SnapshotContext, overflow: SumOverflowError, source: str) -> InputError:
+    """The error for the lowest node whose sum of an asset reaches 2^128."""
+    symbol = context.assets[overflow.asset].symbol
+    return InputError(
+        f"the total of {symbol} over the accounts under node ({overflow.level}, {overflow.index}) "
+        "is not below 2^128 smallest units",
+        where=source,
+    )
 
 
 def ascending(keys: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
@@ -115,7 +120,7 @@ def ascending(keys: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
     return order.astype(np.int64)
 
 
-def _repeats(keys: npt.NDArray[np.uint8]) -> int:
+def count_repeats(keys: npt.NDArray[np.uint8]) -> int:
     """How many 32-byte keys repeat an earlier one (the same prefix trick, exact)."""
     prefix = np.ascontiguousarray(keys[:, :8]).view(">u8").ravel().astype(np.uint64)
     order = np.argsort(prefix)

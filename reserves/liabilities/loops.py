@@ -4,7 +4,7 @@ the same bytes (the tests run both), only far slower.
 
 A machine without a C compiler still installs and runs everything: ``pip install .``
 skips the extension, and a large publish or audit says once that it runs on these loops.
-Only the three loops the tree needs have twins; without the extension the liabilities
+Only the loops the tree and bulk proofs need have twins; without the extension the liabilities
 file is read by the reference parser (``csv_file``), so the others are never called.
 """
 
@@ -15,6 +15,8 @@ import hmac
 import sys
 from types import ModuleType
 from typing import Any
+
+from reserves.encoding import format_amount
 
 compiled: ModuleType | None
 try:
@@ -83,6 +85,21 @@ def parent_records(node_prefix: bytes, level: int, first_index: int, children: A
         target[i * record : i * record + 32] = hashlib.sha256(node_prefix + header + pair).digest()
         target[i * record + 32 : (i + 1) * record] = b"".join(sums)
     return -1
+
+
+def nodes_json(
+    records: Any, record: int, decimals: tuple[int, ...], names: tuple[bytes, ...], with_hash: bool
+) -> list[str]:
+    """Each record as the proof's JSON writes it: ``{"hash": …, "sums": {…}}`` or the sums alone."""
+    raw, texts = _bytes(records), []
+    for at in range(0, len(raw), record):
+        node = bytes(raw[at : at + record])
+        sums = ", ".join(
+            f'{name.decode()}"{format_amount(int.from_bytes(node[32 + 16 * a : 48 + 16 * a], "big"), places)}"'
+            for a, (name, places) in enumerate(zip(names, decimals, strict=True))
+        )
+        texts.append(f'{{"hash": "{node[:32].hex()}", "sums": {{{sums}}}}}' if with_hash else f"{{{sums}}}")
+    return texts
 
 
 def hot_loops() -> ModuleType:

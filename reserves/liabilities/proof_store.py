@@ -27,7 +27,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -38,6 +38,7 @@ from reserves.checks import Status
 from reserves.errors import InputError, VerificationError
 from reserves.liabilities import bulk_tree
 from reserves.liabilities.proof import AccountEntry, InclusionProof, check_account_id
+from reserves.liabilities.proof_lines import ProofLines
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
 from reserves.liabilities.tree import Node, account_commitment, leaf
@@ -67,7 +68,7 @@ class ProofStoreWriter:
 
     def __call__(self, level: int, records: bulk_tree.Records) -> None:
         while len(self._files) <= level:
-            self._files.append((self.directory / f"level-{len(self._files):02d}.bin").open("wb"))
+            self._files.append((self.directory / level_file(len(self._files))).open("wb"))
             self.level_sizes.append(0)
         self._files[level].write(np.ascontiguousarray(records).data)
         self.level_sizes[level] += len(records)
@@ -84,16 +85,37 @@ class ProofStoreWriter:
 
     def finish(self, order_keys: npt.NDArray[np.uint8], statement: SnapshotStatement) -> None:
         self.close()
-        (self.directory / "order-keys.bin").write_bytes(np.ascontiguousarray(order_keys).data)
-        manifest = {
-            "format": STORE_FORMAT,
-            "height": statement.context.height,
-            "accounts": statement.accounts,
-            "record_size": bulk_tree.record_size(len(statement.context.assets)),
-            "levels": self.level_sizes,
-            "root": statement.root.hash.hex(),
-        }
-        (self.directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        (self.directory / ORDER_KEYS_FILE).write_bytes(np.ascontiguousarray(order_keys).data)
+        write_manifest(self.directory, statement, self.level_sizes)
+
+
+ORDER_KEYS_FILE = "order-keys.bin"
+
+
+def level_file(level: int) -> str:
+    return f"level-{level:02d}.bin"
+
+
+def level_sizes(accounts: int, height: int) -> list[int]:
+    """Records per level file: each level's nodes, and a padding node where their count is odd."""
+    sizes = []
+    for level in range(height + 1):
+        real = -(-accounts // (1 << level))
+        sizes.append(real + real % 2 if level < height else real)
+    return sizes
+
+
+def write_manifest(directory: Path, statement: SnapshotStatement, sizes: list[int]) -> None:
+    """``manifest.json``, once every level file and ``order-keys.bin`` are written."""
+    manifest = {
+        "format": STORE_FORMAT,
+        "height": statement.context.height,
+        "accounts": statement.accounts,
+        "record_size": bulk_tree.record_size(len(statement.context.assets)),
+        "levels": sizes,
+        "root": statement.root.hash.hex(),
+    }
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 @dataclass(frozen=True)
@@ -107,6 +129,8 @@ class ProofStore:
     level_sizes: tuple[int, ...]
     maps: dict[str, mmap.mmap] = field(default_factory=dict, repr=False, compare=False)
     """The files mapped by ``serving``, by name; empty when each call opens what it reads."""
+    bulk: ProofLines | None = field(default=None, repr=False, compare=False)
+    """``serving``'s bulk proof maker (``jsonl``)."""
 
     @classmethod
     def open(cls, directory: Path) -> ProofStore:
@@ -147,7 +171,20 @@ class ProofStore:
                     maps[name] = stack.enter_context(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
                 except (OSError, ValueError) as exc:
                     raise InputError(f"cannot map {path}: {getattr(exc, 'strerror', None) or exc}") from None
-            yield ProofStore(self.directory, self.statement, self.secret, self.record_size, self.level_sizes, maps)
+            served = ProofStore(self.directory, self.statement, self.secret, self.record_size, self.level_sizes, maps)
+            levels = [maps[f"level-{level:02d}"] for level in range(len(self.level_sizes))]
+            bulk = ProofLines(served, maps["order-keys"], levels)
+            try:
+                yield replace(served, bulk=bulk)
+            finally:
+                bulk.close()  # its arrays let go of the maps before they are closed
+
+    def jsonl(self, ids: list[str]) -> list[str]:
+        """The JSON line of each id's proof, ``json.dumps({"id": id, "proof": proof.to_json()})``
+        and a line feed, each checked as ``proof`` checks it, made in bulk: from ``serving``."""
+        if self.bulk is None:
+            raise RuntimeError("jsonl is for a served store: use 'with store.serving() as served'")
+        return self.bulk.lines(ids)
 
     def _level_path(self, level: int) -> Path:
         return self.directory / STORE_DIR / f"level-{level:02d}.bin"
@@ -267,6 +304,17 @@ class ServableStore(Protocol):
     def serving(self) -> AbstractContextManager[ServingStore]: ...
 
 
+BATCH = 4096
+"""Proofs made together by ``ProofStore.jsonl``."""
+
+
+def _json_lines(served: ServingStore, ids: list[str]) -> list[str]:
+    """``{"id", "proof"}`` lines: in bulk from a format v1 store, else one proof at a time."""
+    if isinstance(served, ProofStore):
+        return served.jsonl(ids)
+    return [json.dumps({"id": account_id, "proof": served.proof(account_id).to_json()}) + "\n" for account_id in ids]
+
+
 def write_proofs(
     store: ServableStore,
     ids: list[str],
@@ -289,9 +337,10 @@ def write_proofs(
         with store.serving() as served:
             if jsonl is not None:
                 with staging.open("w", encoding="utf-8") as handle:
-                    for done, account_id in enumerate(ids):
-                        handle.write(json.dumps({"id": account_id, "proof": served.proof(account_id).to_json()}) + "\n")
-                        progress("proofs", done + 1, len(ids))
+                    for start in range(0, len(ids), BATCH):
+                        batch = ids[start : start + BATCH]
+                        handle.writelines(_json_lines(served, batch))
+                        progress("proofs", start + len(batch), len(ids))
             else:
                 staging.mkdir(parents=True)
                 for done, account_id in enumerate(ids):

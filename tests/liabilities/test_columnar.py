@@ -307,7 +307,7 @@ def test_repeated_ids_are_found_exactly_even_when_digests_collide(
         def id_digests(offsets: object, data: object, out: np.ndarray) -> None:  # type: ignore[type-arg]
             out[:] = 7
 
-    monkeypatch.setattr(columnar, "_compiled", lambda: EveryDigestEqual)
+    monkeypatch.setattr(columnar, "compiled_loops", lambda: EveryDigestEqual)
     found = columnar._first_repeat(parsed.id_offsets, parsed.id_bytes)
     assert ((found.row, found.first_occurrence) if found else None) == repeat
 

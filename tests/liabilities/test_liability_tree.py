@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reserves.liabilities.liability_tree import _repeats, ascending
+from reserves.liabilities.liability_tree import ascending, count_repeats
 
 
 def keys_with_ties() -> np.ndarray:  # type: ignore[type-arg]
@@ -24,5 +24,5 @@ def test_slots_ascend_by_the_whole_key_even_when_prefixes_tie() -> None:
 
 def test_repeated_keys_are_counted() -> None:
     keys = keys_with_ties()
-    assert _repeats(keys) == 1
-    assert _repeats(np.random.default_rng(8).integers(0, 256, size=(3000, 32), dtype=np.uint8)) == 0
+    assert count_repeats(keys) == 1
+    assert count_repeats(np.random.default_rng(8).integers(0, 256, size=(3000, 32), dtype=np.uint8)) == 0

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from reserves.encoding import format_amount
+from reserves.errors import VerificationError
+from reserves.liabilities import loops
 from reserves.liabilities.proof_store import ProofStore
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.publishing import publish
@@ -89,3 +93,65 @@ def test_a_served_store_gives_the_same_proofs_from_many_threads(published: tuple
     with ProofStore.open(out).serving() as store, ThreadPoolExecutor(4) as pool:
         texts = list(pool.map(lambda i: store.proof(i).to_text(), ids))
     assert texts == [proofs[i] for i in ids]
+
+
+def test_bulk_lines_are_json_dumps_of_each_proof(published: tuple[Path, dict[str, str]]) -> None:
+    """``jsonl`` (the bulk path of ``reserves proofs --jsonl``) writes byte for byte what
+    ``json.dumps`` of one proof at a time writes, for every account of the vectors (their
+    ids hold Unicode, quotes and commas), in any order, repeated, from many threads."""
+    out, proofs = published
+    ids = sorted(proofs)
+    ids = [*ids, *reversed(ids), ids[0]]
+    with ProofStore.open(out).serving() as store, ThreadPoolExecutor(4) as pool:
+        expected = [json.dumps({"id": i, "proof": store.proof(i).to_json()}) + "\n" for i in ids]
+        assert store.jsonl(ids) == expected
+        assert [line for lines in pool.map(store.jsonl, [ids[:3], ids[3:], ids]) for line in lines] == expected * 2
+        assert store.jsonl([]) == []
+
+
+def test_the_bulk_formatter_spells_amounts_as_format_amount() -> None:
+    rng = random.Random(5)
+    values = [0, 1, 10**36, 2**128 - 1, *(rng.randrange(2**128) for _ in range(300))]
+    values += [rng.randrange(10 ** rng.randrange(1, 39)) for _ in range(300)]
+    decimals = tuple(rng.randrange(37) for _ in values)
+    record = bytes(range(32)) + b"".join(v.to_bytes(16, "big") for v in values)
+    names = tuple(f'"A{n}": '.encode() for n in range(len(values)))
+    spelled = ", ".join(
+        f'"A{n}": "{format_amount(v, d)}"' for n, (v, d) in enumerate(zip(values, decimals, strict=True))
+    )
+    expected = f'{{"hash": "{bytes(range(32)).hex()}", "sums": {{{spelled}}}}}'
+    for engine in (loops, loops.compiled):
+        assert engine is not None
+        assert engine.nodes_json(record * 2, len(record), decimals, names, True) == [expected, expected]
+        assert engine.nodes_json(record, len(record), decimals, names, False) == [
+            expected[expected.index("{", 1) :][:-1]
+        ]
+
+
+def test_bulk_proofs_refuse_a_corrupted_store_as_proof_does(tmp_path: Path) -> None:
+    out = tmp_path / "snap"
+    publish(
+        vector("small") / "liabilities.csv",
+        vector_request("small"),
+        out,
+        secret=SnapshotSecret.load(vector("small") / "secret"),
+    )
+    store = ProofStore.open(out)
+    ids = [json.loads(p.read_text())["account"]["id"] for p in sorted((vector("small") / "proofs").glob("slot-*.json"))]
+    victim = ids[len(ids) // 2]
+    slot = store.slot_of(victim)
+    assert slot is not None
+    level = out / "private" / "store" / "level-01.bin"
+    data = bytearray(level.read_bytes())
+    data[((slot >> 1) ^ 1) * store.record_size + 40] ^= 0x01  # a sum of the victim's level-1 sibling
+    level.write_bytes(bytes(data))
+    with store.serving() as served:
+        with pytest.raises(VerificationError) as single:
+            served.proof(victim)
+        with pytest.raises(VerificationError) as bulk:
+            served.jsonl(ids)
+    assert str(bulk.value) == str(single.value)
+    assert str(bulk.value).startswith(f"the proof store is corrupted: the path of slot {slot} fails ")
+    result = cli("proofs", out, "--ids", write_ids(tmp_path / "ids.txt", ids), "--jsonl", tmp_path / "p.jsonl")
+    assert result.exit_code == 1
+    assert not (tmp_path / "p.jsonl").exists()

@@ -1,0 +1,137 @@
+"""Proofs in bulk: the JSON Lines ``reserves proofs --jsonl`` writes, many accounts at a time.
+
+Each line is exactly ``json.dumps({"id": id, "proof": store.proof(id).to_json()})``, and
+every proof is checked as ``ProofStore.proof`` checks it before it is written (its leaf
+against the id, salt and secret; its path climbed to the snapshot's root), only in bulk:
+
+    1. every id's order key and account commitment in one compiled call
+    2. slots by binary search over the order keys' first 8 bytes (checked whole)
+    3. each path's records gathered level by level from the mapped level files
+    4. each leaf recomputed; each parent recomputed from its two children by the compiled
+       node hash and compared with the stored parent (the root: the snapshot's)
+    5. the JSON written from the records by the compiled formatter
+
+A proof that fails a check is made again by ``ProofStore.proof``, which raises its error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mmap
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from reserves import hashing
+from reserves.encoding import u64, u128
+from reserves.errors import InputError
+from reserves.liabilities.loops import hot_loops
+from reserves.liabilities.proof import PROOF_FORMAT, check_account_id
+
+if TYPE_CHECKING:
+    from reserves.liabilities.proof_store import ProofStore
+
+
+class ProofLines:
+    """Made once for a served store (its files mapped): then ``lines`` for any ids, from any thread."""
+
+    def __init__(self, store: ProofStore, keys: bytes | mmap.mmap, levels: list[mmap.mmap]) -> None:
+        context = store.statement.context
+        self.store, self.ctx, self.height, self.record = store, context.ctx, context.height, store.record_size
+        self.keys = np.frombuffer(keys, dtype=np.uint8).reshape(-1, 32)
+        self.prefixes = np.ascontiguousarray(self.keys[:, :8]).view(">u8").ravel().astype(np.uint64)
+        self.levels = [np.frombuffer(level, dtype=np.uint8).reshape(-1, self.record) for level in levels]
+        root = store.statement.root
+        self.root = np.frombuffer(root.hash + b"".join(u128(s) for s in root.sums), dtype=np.uint8)
+        self.decimals = tuple(asset.decimals for asset in context.assets)
+        self.names = tuple(json.dumps(asset.symbol).encode("ascii") + b": " for asset in context.assets)
+        snapshot = json.dumps(store.statement.commitment.to_json())
+        self.head = f'{{"format": {json.dumps(PROOF_FORMAT)}, "snapshot": {snapshot}, "account": {{"id": '
+
+    def close(self) -> None:
+        """Let go of the mapped files (``serving`` closes them next)."""
+        self.keys = np.empty((0, 32), dtype=np.uint8)
+        self.levels = []
+
+    def lines(self, ids: list[str]) -> list[str]:
+        """One JSON line (with its line feed) per id, in order."""
+        if not ids:
+            return []
+        hashes = self._account_hashes(ids)
+        slots = self._slots(ids, hashes)
+        leaves, siblings = self._paths(slots)
+        self._check(ids, slots, hashes, leaves, siblings)
+        loops, height = hot_loops(), self.height
+        balances = loops.nodes_json(leaves, self.record, self.decimals, self.names, False)
+        path = loops.nodes_json(siblings.reshape(-1, self.record), self.record, self.decimals, self.names, True)
+        lines = []
+        for number, account_id in enumerate(ids):
+            quoted, salt = json.dumps(account_id), self.store.secret.salt(account_id).hex()
+            nodes = ", ".join(path[number * height : (number + 1) * height])
+            account = f'{quoted}, "salt": "{salt}", "index": {slots[number]}, "balances": {balances[number]}}}'
+            lines.append(f'{{"id": {quoted}, "proof": {self.head}{account}, "path": [{nodes}]}}}}\n')
+        return lines
+
+    def _account_hashes(self, ids: list[str]) -> npt.NDArray[np.uint8]:
+        """Step 1: ``order_key || account commitment`` of each id."""
+        encoded = [check_account_id(account_id, where="account id").encode("utf-8") for account_id in ids]
+        offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        hashes = np.empty((len(ids), 64), dtype=np.uint8)
+        prefix = hashing.ACCOUNT.prefix + self.ctx
+        hot_loops().account_hashes(offsets, data, self.store.secret.key, prefix, hashes, 0, len(ids))
+        return hashes
+
+    def _slots(self, ids: list[str], hashes: npt.NDArray[np.uint8]) -> list[int]:
+        """Step 2: each id's slot; an id not in the tree is refused as ``proof`` refuses it."""
+        wanted = np.ascontiguousarray(hashes[:, :8]).view(">u8").ravel().astype(np.uint64)
+        found: list[int] = np.searchsorted(self.prefixes, wanted).tolist()
+        slots = []
+        for number, first in enumerate(found):
+            slot, key = first, hashes[number, :32]
+            while slot < len(self.keys) and self.prefixes[slot] == wanted[number]:
+                if np.array_equal(self.keys[slot], key):
+                    break
+                slot += 1  # another key with the same first 8 bytes
+            else:
+                snapshot = self.store.statement.context.snapshot_id
+                raise InputError(f"account {ids[number]!r} is not in snapshot {snapshot!r}")
+            slots.append(slot)
+        return slots
+
+    def _paths(self, slots: list[int]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
+        """Step 3: each slot's leaf record, and its path's siblings (``siblings[:, level]``)."""
+        at = np.asarray(slots, dtype=np.int64)
+        siblings = np.stack([self.levels[level][(at >> level) ^ 1] for level in range(self.height)], axis=1)
+        return self.levels[0][at], siblings
+
+    def _check(
+        self,
+        ids: list[str],
+        slots: list[int],
+        hashes: npt.NDArray[np.uint8],
+        leaves: npt.NDArray[np.uint8],
+        siblings: npt.NDArray[np.uint8],
+    ) -> None:
+        """Step 4: each leaf from the id, and each path climbed to the root (as the user's
+        verify climbs it); a proof that fails is made again alone, whose check raises the error."""
+        leaf_prefix, node_prefix = hashing.LEAF.prefix + self.ctx, hashing.NODE.prefix + self.ctx
+        parent = np.empty((1, self.record), dtype=np.uint8)
+        parent_records = hot_loops().parent_records
+        for number, slot in enumerate(slots):
+            node = leaves[number]
+            preimage = leaf_prefix + u64(slot) + hashes[number, 32:].tobytes() + node[32:].tobytes()
+            good = hashlib.sha256(preimage).digest() == node[:32].tobytes()
+            for level in range(self.height):
+                if not good:
+                    break
+                sibling = siblings[number, level]
+                pair = np.concatenate((sibling, node) if (slot >> level) & 1 else (node, sibling))
+                good = parent_records(node_prefix, level + 1, slot >> (level + 1), pair, parent, self.record) < 0
+                node = parent[0].copy()
+            if not good or not np.array_equal(node, self.root):
+                self.store.proof(ids[number])  # raises the corruption it finds
+                raise AssertionError(f"the bulk check and the single proof disagree on {ids[number]!r}")
