@@ -89,9 +89,9 @@ _HOMES = {
 if TYPE_CHECKING:
     from reserves.audit import AuditReport, audit_snapshot
     from reserves.checks import Check, Outcome, Status, Verdict
+    from reserves.errors import InputError, ReservesError, SourceError, VerificationError
     from reserves.liabilities.cluster.engine import Cluster
     from reserves.liabilities.cluster.on_dask import DaskRunner
-    from reserves.errors import InputError, ReservesError, SourceError, VerificationError
     from reserves.liabilities.private_sums.checking import verify_private_proof
     from reserves.liabilities.private_sums.files import PrivateProof, PrivateStatement, load_private_proof
     from reserves.liabilities.private_sums.store import PrivateStore

@@ -565,6 +565,48 @@ static Py_ssize_t parent_rows(const Py_buffer *prefix, int level, Py_ssize_t fir
     return -1;
 }
 
+/*
+ * parents_at(node_prefix, level, indexes, children, out, record) -> int
+ *
+ * As parent_records, for parents that need not be side by side: parent i is node
+ * (level, indexes[i]) over children[2i], children[2i+1] (bulk proofs climb many paths at once).
+ */
+static PyObject *parents_at(PyObject *self, PyObject *args) {
+    Py_buffer prefix, indexes, children, out;
+    int level;
+    Py_ssize_t record, overflow = -1;
+    if (!PyArg_ParseTuple(args, "y*iy*y*w*n", &prefix, &level, &indexes, &children, &out, &record)) return NULL;
+    PyObject *result = NULL;
+    if (record < 48 || (record - 32) % 16 || out.len % record || children.len != 2 * out.len || level < 1 ||
+        level > 64 || indexes.len != (Py_ssize_t)sizeof(int64_t) * (out.len / record)) {
+        PyErr_SetString(PyExc_ValueError, "inconsistent sizes for parent records");
+        goto done;
+    }
+    Py_ssize_t count = out.len / record, assets = (record - 32) / 16;
+    const int64_t *at = indexes.buf;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (at[i] < 0) {
+            PyErr_SetString(PyExc_ValueError, "a node index is never negative");
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count && overflow < 0; i++) {
+        const unsigned char *pair = (const unsigned char *)children.buf + 2 * i * record;
+        unsigned char *target = (unsigned char *)out.buf + i * record;
+        Py_ssize_t found = parent_rows(&prefix, level, at[i], pair, target, 1, record);
+        if (found >= 0) overflow = i * assets + found;
+    }
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(overflow);
+done:
+    PyBuffer_Release(&prefix);
+    PyBuffer_Release(&indexes);
+    PyBuffer_Release(&children);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 static PyObject *parent_records(PyObject *self, PyObject *args) {
     Py_buffer prefix, children, out;
     int level;
@@ -599,10 +641,19 @@ done:
 static Py_ssize_t spell_amount(u128 value, int decimals, char *out) {
     char digits[48];
     Py_ssize_t count = 0;
-    do {
-        digits[count++] = (char)('0' + (int)(value % 10));
-        value /= 10;
-    } while (value);
+    const uint64_t ten19 = 10000000000000000000ULL; /* u64 digits are far cheaper than u128 ones */
+    uint64_t low = (uint64_t)(value % ten19), high = (uint64_t)(value / ten19 % ten19), top = (uint64_t)(value / ten19 / ten19);
+    for (int part = 0; part < 3; part++) {
+        uint64_t chunk = part == 0 ? low : part == 1 ? high : top;
+        int more = part == 0 ? (high || top) : part == 1 ? top != 0 : 0; /* a lower chunk holds all 19 digits */
+        int written = 0;
+        do {
+            digits[count++] = (char)('0' + (int)(chunk % 10));
+            chunk /= 10;
+            written++;
+        } while (chunk || (more && written < 19));
+        if (!more) break;
+    }
     while (count <= decimals) digits[count++] = '0'; /* at least one whole digit */
     Py_ssize_t lowest = decimals; /* digits[] is least significant first: the lowest fraction digit kept */
     for (Py_ssize_t i = 0; i < decimals; i++) {
@@ -713,6 +764,7 @@ static PyMethodDef methods[] = {
     {"leaf_records", leaf_records, METH_VARARGS, "Leaf records (hash || balances) of a range of slots."},
     {"parent_records", parent_records, METH_VARARGS, "Parent records over pairs; -1 or the first overflow."},
     {"nodes_json", nodes_json, METH_VARARGS, "Records as the JSON a proof writes for them."},
+    {"parents_at", parents_at, METH_VARARGS, "Parent records over pairs at the given indexes; -1 or the first overflow."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -62,3 +62,7 @@ def nodes_json(
 ) -> list[str]:
     """Each record (hash || u128 sums) as a proof's JSON writes it: ``{"hash": "<hex>", "sums":
     {...}}`` (``with_hash``) or the sums object alone; ``names`` are the quoted keys with ``": "``."""
+
+def parents_at(node_prefix: Buffer, level: int, indexes: Buffer, children: Buffer, out: Buffer, record: int) -> int:
+    """As ``parent_records`` for parents that need not be side by side: parent ``i`` is node
+    ``(level, indexes[i])`` (``int64``) over ``children[2i]``, ``children[2i + 1]``."""

@@ -87,6 +87,19 @@ def parent_records(node_prefix: bytes, level: int, first_index: int, children: A
     return -1
 
 
+def parents_at(node_prefix: bytes, level: int, indexes: Any, children: Any, out: Any, record: int) -> int:
+    """Parent ``i`` is node ``(level, indexes[i])`` over the pair ``children[2i : 2i + 2]``;
+    -1, or ``parent * assets + asset`` of the first overflow."""
+    at, pairs, target = memoryview(indexes).cast("B").cast("q"), _bytes(children), _bytes(out)
+    assets = (record - 32) // 16
+    for i, index in enumerate(at):
+        pair = pairs[2 * i * record : 2 * (i + 1) * record]
+        found = parent_records(node_prefix, level, index, pair, target[i * record : (i + 1) * record], record)
+        if found >= 0:
+            return i * assets + found
+    return -1
+
+
 def nodes_json(
     records: Any, record: int, decimals: tuple[int, ...], names: tuple[bytes, ...], with_hash: bool
 ) -> list[str]:

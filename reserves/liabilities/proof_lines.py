@@ -117,21 +117,26 @@ class ProofLines:
         siblings: npt.NDArray[np.uint8],
     ) -> None:
         """Step 4: each leaf from the id, and each path climbed to the root (as the user's
-        verify climbs it); a proof that fails is made again alone, whose check raises the error."""
+        verify climbs it), a level of every path at a time; a proof that fails is made again
+        alone, whose check raises the error."""
         leaf_prefix, node_prefix = hashing.LEAF.prefix + self.ctx, hashing.NODE.prefix + self.ctx
-        parent = np.empty((1, self.record), dtype=np.uint8)
-        parent_records = hot_loops().parent_records
         for number, slot in enumerate(slots):
-            node = leaves[number]
-            preimage = leaf_prefix + u64(slot) + hashes[number, 32:].tobytes() + node[32:].tobytes()
-            good = hashlib.sha256(preimage).digest() == node[:32].tobytes()
-            for level in range(self.height):
-                if not good:
-                    break
-                sibling = siblings[number, level]
-                pair = np.concatenate((sibling, node) if (slot >> level) & 1 else (node, sibling))
-                good = parent_records(node_prefix, level + 1, slot >> (level + 1), pair, parent, self.record) < 0
-                node = parent[0].copy()
-            if not good or not np.array_equal(node, self.root):
-                self.store.proof(ids[number])  # raises the corruption it finds
-                raise AssertionError(f"the bulk check and the single proof disagree on {ids[number]!r}")
+            preimage = leaf_prefix + u64(slot) + hashes[number, 32:].tobytes() + leaves[number, 32:].tobytes()
+            if hashlib.sha256(preimage).digest() != leaves[number, :32].tobytes():
+                self._refuse(ids[number])
+        at = np.asarray(slots, dtype=np.int64)
+        nodes, pairs = leaves.copy(), np.empty((len(slots), 2, self.record), dtype=np.uint8)
+        for level in range(self.height):
+            right = ((at >> level) & 1).astype(bool)[:, None]
+            pairs[:, 0] = np.where(right, siblings[:, level], nodes)
+            pairs[:, 1] = np.where(right, nodes, siblings[:, level])
+            overflow = hot_loops().parents_at(node_prefix, level + 1, at >> (level + 1), pairs, nodes, self.record)
+            if overflow >= 0:
+                self._refuse(ids[overflow // len(self.decimals)])
+        for number in np.flatnonzero(~np.all(nodes == self.root, axis=1)).tolist():
+            self._refuse(ids[number])
+
+    def _refuse(self, account_id: str) -> None:
+        """Make the proof alone: its check raises the error the bulk check found."""
+        self.store.proof(account_id)
+        raise AssertionError(f"the bulk check and the single proof disagree on {account_id!r}")
