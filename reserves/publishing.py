@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,11 +95,7 @@ def publish(
             raise InputError(
                 f"{out} is not a snapshot directory (public/snapshot.json and private/store/): it is never replaced"
             )
-    if cluster is not None and request.private_sums:
-        raise InputError("format v2 (private sums) is built on one machine: a cluster builds format v1")
-    liabilities: LiabilitiesFile | Path = liabilities_path
-    if cluster is None:
-        liabilities = read_liabilities(liabilities_path, request.decimals, progress=progress)
+    write = _writer(liabilities_path, request, cluster, progress)
     secret = secret or SnapshotSecret.generate()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -111,14 +107,7 @@ def publish(
         (staging / PRIVATE_DIR).mkdir()
         (staging / PUBLIC_DIR).mkdir()
         _write_secret(staging / SECRET_FILE, secret)
-        if isinstance(liabilities, Path):
-            statement: SnapshotStatement | PrivateStatement = _write_tree_on_cluster(
-                staging, liabilities, request, secret, _cluster(cluster), progress or silent
-            )
-        elif request.private_sums:
-            statement = _write_private_trees(staging, liabilities, request, secret, progress or silent)
-        else:
-            statement = _write_tree(staging, liabilities, request, secret, progress or silent)
+        statement = write(staging, secret)
         (staging / SNAPSHOT_FILE).write_text(statement.to_text(), encoding="ascii")
         _set_modes(staging)
         _move_into_place(staging, out)
@@ -152,10 +141,19 @@ def _write_tree(
     return statement
 
 
-def _cluster(cluster: Cluster | None) -> Cluster:
-    from reserves.liabilities.cluster.engine import Cluster
-
-    return cluster or Cluster()
+def _writer(
+    path: Path, request: SnapshotRequest, cluster: Cluster | None, progress: ProgressCallback | None
+) -> Callable[[Path, SnapshotSecret], SnapshotStatement | PrivateStatement]:
+    """What writes the snapshot into the staging folder: on one machine the liabilities are
+    read (and checked) first, before anything is written; a cluster reads them in its stages."""
+    report = progress or silent
+    if cluster is not None:
+        if request.private_sums:
+            raise InputError("format v2 (private sums) is built on one machine: a cluster builds format v1")
+        return lambda staging, secret: _write_tree_on_cluster(staging, path, request, secret, cluster, report)
+    liabilities = read_liabilities(path, request.decimals, progress=progress)
+    write = _write_private_trees if request.private_sums else _write_tree
+    return lambda staging, secret: write(staging, liabilities, request, secret, report)
 
 
 def _write_tree_on_cluster(

@@ -28,6 +28,7 @@ import numpy.typing as npt
 from reserves import hashing
 from reserves.encoding import u8, u64
 from reserves.liabilities.loops import hot_loops
+from reserves.liabilities.sparse import SparseAmounts
 from reserves.liabilities.tree import Node, SumOverflowError
 
 Records = npt.NDArray[np.uint8]
@@ -47,6 +48,17 @@ def record_size(asset_count: int) -> int:
     return 32 + 16 * asset_count
 
 
+CHUNK_BYTES = 64 << 20
+
+
+def chunk_levels_for(asset_count: int) -> int:
+    """``CHUNK_LEVELS``, or fewer when records are so wide (hundreds of assets) that a chunk's
+    scratch array (twice its leaves' records) would pass ``CHUNK_BYTES``. A chunk's size
+    never changes a byte of the tree, only how much of it is in memory at once."""
+    fitting = (CHUNK_BYTES // (2 * record_size(asset_count))).bit_length() - 1
+    return max(1, min(CHUNK_LEVELS, fitting))
+
+
 @dataclass(frozen=True)
 class LeafInput:
     """What the leaf level is made of, row-wise as read from the liabilities file.
@@ -57,8 +69,8 @@ class LeafInput:
 
     hashes: npt.NDArray[np.uint8]
     """Shape ``(rows, 64)``: ``order_key || account commitment`` (only the second half is used here)."""
-    amounts: npt.NDArray[np.uint8]
-    """Shape ``(rows, 16 * assets)``."""
+    amounts: npt.NDArray[np.uint8] | SparseAmounts
+    """Shape ``(rows, 16 * assets)``, or only the nonzero balances (made dense a chunk at a time)."""
     slot_rows: npt.NDArray[np.int64]
     """Shape ``(slots,)``."""
 
@@ -79,9 +91,9 @@ def build(
     ctx: bytes, height: int, leaves: LeafInput, sink: LevelSink | None = None, *, chunk_levels: int | None = None
 ) -> Node:
     """Build the tree over ``leaves`` and return the root ``(height, 0)``; chunks are
-    ``2^chunk_levels`` slots (default ``CHUNK_LEVELS``)."""
+    ``2^chunk_levels`` slots (default ``chunk_levels_for`` the assets)."""
     count = len(leaves.slot_rows)
-    chunk_levels = CHUNK_LEVELS if chunk_levels is None else chunk_levels
+    chunk_levels = chunk_levels_for(leaves.asset_count) if chunk_levels is None else chunk_levels
     if chunk_levels < 1:
         raise ValueError("a chunk is at least two slots")
     if not 1 <= count <= 1 << height:
@@ -150,16 +162,13 @@ class Builder:
         except queue.Empty:
             # Leaves and every level above, each with a spare row: < 2^(k+1) + k + 1 rows.
             scratch = np.empty(((2 << self.chunk_levels) + self.chunk_levels + 1, self.size), dtype=np.uint8)
-        leaves = self.leaves
+        leaves, first_row = self.leaves, first - self.first_slot
+        hashes, amounts, slot_rows = leaves.hashes, leaves.amounts, leaves.slot_rows
+        if isinstance(amounts, SparseAmounts):  # this chunk's rows, dense
+            rows = slot_rows[first_row : first_row + count]
+            hashes, amounts, slot_rows, first_row = hashes[rows], amounts.rows(rows), np.arange(count), 0
         hot_loops().leaf_records(
-            self.leaf_prefix,
-            leaves.hashes,
-            leaves.amounts,
-            leaves.slot_rows,
-            first,
-            scratch[:count],
-            self.size - 32,
-            first - self.first_slot,
+            self.leaf_prefix, hashes, amounts, slot_rows, first, scratch[:count], self.size - 32, first_row
         )
         try:
             *pieces, (_, top) = self.climb(scratch, count, 0, self.chunk_levels, first)

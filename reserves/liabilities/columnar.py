@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -30,11 +30,12 @@ from reserves.context import Asset
 from reserves.liabilities import loops
 from reserves.liabilities.bulk_tree import WORKERS
 from reserves.liabilities.proof import MAX_ID_BYTES
+from reserves.liabilities.sparse import SPARSE_FROM_ASSETS, SparseAmounts
 from reserves.progress import ProgressCallback, SharedCount, silent
 
 BLOCK_BYTES = 1 << 24
 
-Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.uint8]]
+Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.uint8] | SparseAmounts]
 """Id offsets, id bytes and balances, as ``reserves.liabilities.csv_file.LiabilitiesFile`` holds them."""
 
 
@@ -92,6 +93,8 @@ def read_buffer(text: pa.Buffer, assets: tuple[Asset, ...], progress: ProgressCa
     offsets, data = _joined(ids)
     if _first_id_error(ids, offsets, data) is not None:
         return None
+    if amounts is None:
+        return offsets, data, SparseAmounts.joined([p for r in results if r is not None for p in r.sparse], len(assets))
     return offsets, data, amounts[:count]
 
 
@@ -250,10 +253,13 @@ def _line_start(text: pa.Buffer, position: int) -> int:
 
 def _read_parts(
     text: pa.Buffer, parts: list[_Part], assets: tuple[Asset, ...], multiline: bool, progress: ProgressCallback
-) -> tuple[npt.NDArray[np.uint8], list[_PartRead | None]]:
-    """Every part read on its own thread: the balances array they fill, and what each read."""
-    amounts = np.empty((parts[-1].first_row + parts[-1].rows, 16 * len(assets)), dtype=np.uint8)
-    rows_read = SharedCount(progress, "reading liabilities", len(amounts))
+) -> tuple[npt.NDArray[np.uint8] | None, list[_PartRead | None]]:
+    """Every part read on its own thread: the balances array they fill (``None`` when the
+    file has so many assets that each part keeps its nonzero balances itself), and what each read."""
+    rows = parts[-1].first_row + parts[-1].rows
+    sparse = len(assets) >= SPARSE_FROM_ASSETS
+    amounts = None if sparse else np.empty((rows, 16 * len(assets)), dtype=np.uint8)
+    rows_read = SharedCount(progress, "reading liabilities", rows)
     with ThreadPoolExecutor(WORKERS) as pool:
         results = list(pool.map(lambda part: _read_part(text, part, assets, amounts, multiline, rows_read), parts))
     return amounts, results
@@ -266,18 +272,20 @@ class _PartRead:
     """Rows read; when ``bad_amount`` is set, up to and including its block."""
     bad_amount: int | None = None
     """The file row of the part's first amount that breaks the grammar; reading stopped there."""
+    sparse: list[SparseAmounts] = field(default_factory=list)
+    """Its rows' nonzero balances, a batch at a time (files with many assets)."""
 
 
 def _read_part(
     text: pa.Buffer,
     part: _Part,
     assets: tuple[Asset, ...],
-    amounts: npt.NDArray[np.uint8],
+    amounts: npt.NDArray[np.uint8] | None,
     multiline: bool,
     rows_read: SharedCount,
 ) -> _PartRead | None:
-    """A part's id chunks and row count, its amounts written into ``amounts``; ``None``
-    if pyarrow rejects it."""
+    """A part's id chunks and row count, its amounts written into ``amounts`` (or, when
+    that is ``None``, kept sparsely a batch at a time); ``None`` if pyarrow rejects it."""
     names = ["account", *(a.symbol for a in assets)]
     try:
         reader = pa_csv.open_csv(
@@ -291,11 +299,13 @@ def _read_part(
             ),
         )
         id_chunks: list[pa.Array] = []
+        sparse: list[SparseAmounts] = []
         count = 0
         for batch in reader:
-            rows = amounts[part.first_row + count : part.first_row + count + batch.num_rows]
-            if count + batch.num_rows > part.rows or len(rows) != batch.num_rows:
+            if count + batch.num_rows > part.rows:
                 return None
+            start = part.first_row + count
+            rows = amounts[start : start + batch.num_rows] if amounts is not None else _scratch(batch, assets)
             columns = [_offsets_and_data(batch.column(position + 1)) for position in range(len(assets))]
             bad = compiled_loops().parse_amounts(columns, [a.decimals for a in assets], rows)
             id_chunks.append(batch.column(0))
@@ -303,9 +313,16 @@ def _read_part(
             rows_read.add(batch.num_rows)
             if bad >= 0:
                 return _PartRead(id_chunks, count, part.first_row + count - batch.num_rows + bad)
+            if amounts is None:
+                sparse.append(SparseAmounts.from_dense(rows, len(assets)))
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError):
         return None
-    return _PartRead(id_chunks, count)
+    return _PartRead(id_chunks, count, sparse=sparse)
+
+
+def _scratch(batch: pa.RecordBatch, assets: tuple[Asset, ...]) -> npt.NDArray[np.uint8]:
+    """A batch's dense balances, kept only until its nonzero ones are taken out."""
+    return np.empty((batch.num_rows, 16 * len(assets)), dtype=np.uint8)
 
 
 def _first_repeat(offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8]) -> FirstError | None:

@@ -25,6 +25,7 @@ from reserves.encoding import check_symbol, parse_amount, u128
 from reserves.errors import InputError
 from reserves.liabilities import columnar, loops
 from reserves.liabilities.proof import check_account_id
+from reserves.liabilities.sparse import SparseAmounts, dense_rows
 from reserves.progress import ProgressCallback, silent
 
 _LONE_CR = re.compile(r"\r(?!\n)")
@@ -50,8 +51,9 @@ class LiabilitiesFile:
     """Shape ``(rows + 1,)``: row ``i``'s id is ``id_bytes[id_offsets[i]:id_offsets[i + 1]]``."""
     id_bytes: npt.NDArray[np.uint8]
     """The UTF-8 of every id, in file order; ids are unique, 1 to 256 bytes, NFC."""
-    amounts: npt.NDArray[np.uint8]
-    """Shape ``(rows, 16 * assets)``: each balance as ``u128`` big-endian."""
+    amounts: npt.NDArray[np.uint8] | SparseAmounts
+    """Shape ``(rows, 16 * assets)``: each balance as ``u128`` big-endian; for files with
+    many assets (``sparse.SPARSE_FROM_ASSETS``) read by the fast path, only the nonzero ones."""
 
     def __len__(self) -> int:
         return len(self.id_offsets) - 1
@@ -65,12 +67,18 @@ class LiabilitiesFile:
     @property
     def balances(self) -> list[tuple[int, ...]]:
         """Row-wise Python integers (for small files and tests)."""
-        raw = self.amounts.tobytes()
+        raw = dense_rows(self.amounts, np.arange(len(self))).tobytes()
         width = 16 * len(self.assets)
         return [
             tuple(int.from_bytes(raw[row + at : row + at + 16], "big") for at in range(0, width, 16))
             for row in range(0, len(raw), width)
         ]
+
+    def column(self, asset: int) -> npt.NDArray[np.uint8]:
+        """Every row's balance of asset number ``asset``: shape ``(rows, 16)``."""
+        if isinstance(self.amounts, SparseAmounts):
+            return self.amounts.column(asset)
+        return self.amounts[:, 16 * asset : 16 * asset + 16]
 
 
 def from_rows(source: str, assets: tuple[Asset, ...], ids: list[str], rows: list[tuple[int, ...]]) -> LiabilitiesFile:

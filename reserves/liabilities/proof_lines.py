@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mmap
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,34 +30,50 @@ from reserves.encoding import u64, u128
 from reserves.errors import InputError
 from reserves.liabilities.loops import hot_loops
 from reserves.liabilities.proof import PROOF_FORMAT, check_account_id
+from reserves.liabilities.store_records import ENTRY, PAIR, whole_records
 
 if TYPE_CHECKING:
     from reserves.liabilities.proof_store import ProofStore
+
+BATCH_BYTES = 64 << 20
+"""About how much of the paths' whole records a batch of proofs holds at once."""
 
 
 class ProofLines:
     """Made once for a served store (its files mapped): then ``lines`` for any ids, from any thread."""
 
-    def __init__(self, store: ProofStore, keys: bytes | mmap.mmap, levels: list[mmap.mmap]) -> None:
+    def __init__(self, store: ProofStore, maps: Mapping[str, mmap.mmap | bytes]) -> None:
         context = store.statement.context
         self.store, self.ctx, self.height, self.record = store, context.ctx, context.height, store.record_size
-        self.keys = np.frombuffer(keys, dtype=np.uint8).reshape(-1, 32)
+        self.keys = np.frombuffer(maps["order-keys"], dtype=np.uint8).reshape(-1, 32)
         self.prefixes = np.ascontiguousarray(self.keys[:, :8]).view(">u8").ravel().astype(np.uint64)
-        self.levels = [np.frombuffer(level, dtype=np.uint8).reshape(-1, self.record) for level in levels]
+        width = ENTRY if store.sparse else self.record
+        levels = range(self.height + 1)
+        self.levels = [np.frombuffer(maps[f"level-{n:02d}"], dtype=np.uint8).reshape(-1, width) for n in levels]
+        self.sums = (
+            [np.frombuffer(maps[f"sums-{n:02d}"], np.uint8).reshape(-1, PAIR) for n in levels] if store.sparse else []
+        )
         root = store.statement.root
         self.root = np.frombuffer(root.hash + b"".join(u128(s) for s in root.sums), dtype=np.uint8)
         self.decimals = tuple(asset.decimals for asset in context.assets)
         self.names = tuple(json.dumps(asset.symbol).encode("ascii") + b": " for asset in context.assets)
         snapshot = json.dumps(store.statement.commitment.to_json())
         self.head = f'{{"format": {json.dumps(PROOF_FORMAT)}, "snapshot": {snapshot}, "account": {{"id": '
+        self.batch = max(16, min(4096, BATCH_BYTES // (self.record * (self.height + 1))))
 
     def close(self) -> None:
         """Let go of the mapped files (``serving`` closes them next)."""
         self.keys = np.empty((0, 32), dtype=np.uint8)
-        self.levels = []
+        self.levels, self.sums = [], []
 
     def lines(self, ids: list[str]) -> list[str]:
         """One JSON line (with its line feed) per id, in order."""
+        return [
+            line for start in range(0, len(ids), self.batch) for line in self._lines(ids[start : start + self.batch])
+        ]
+
+    def _lines(self, ids: list[str]) -> list[str]:
+        """``lines`` for a batch small enough that its paths' whole records fit ``BATCH_BYTES``."""
         if not ids:
             return []
         hashes = self._account_hashes(ids)
@@ -105,8 +122,14 @@ class ProofLines:
     def _paths(self, slots: list[int]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
         """Step 3: each slot's leaf record, and its path's siblings (``siblings[:, level]``)."""
         at = np.asarray(slots, dtype=np.int64)
-        siblings = np.stack([self.levels[level][(at >> level) ^ 1] for level in range(self.height)], axis=1)
-        return self.levels[0][at], siblings
+        siblings = np.stack([self._records(level, (at >> level) ^ 1) for level in range(self.height)], axis=1)
+        return self._records(0, at), siblings
+
+    def _records(self, level: int, indexes: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+        """Whole records of nodes ``indexes`` of ``level``, however the store keeps them."""
+        if not self.sums:
+            return self.levels[level][indexes]
+        return whole_records(self.levels[level][indexes], self.sums[level], len(self.decimals))
 
     def _check(
         self,

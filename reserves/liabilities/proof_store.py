@@ -13,6 +13,9 @@ file per level plus one sorted index:
     store/level-NN.bin       level NN's records (``hash || u128 sums``), padding included
     store/order-keys.bin     each slot's ``order_key`` (32 bytes), ascending by slot
 
+With many assets (33 or more) a level keeps only its nodes' nonzero sums, beside their
+hashes (``store/sums-NN.bin``; ``reserves.liabilities.store_records``).
+
 Slots ascend by ``order_key`` (FORMAT §5), so ``order-keys.bin`` is sorted by
 construction and a binary search over it maps an account id to its slot without an
 index of ids. A proof then reads ``H`` records by offset: nothing is loaded whole.
@@ -41,12 +44,22 @@ from reserves.liabilities.proof import AccountEntry, InclusionProof, check_accou
 from reserves.liabilities.proof_lines import ProofLines
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotStatement, load_snapshot
+from reserves.liabilities.store_records import (
+    DENSE_FORMAT,
+    ENTRY,
+    PAIR,
+    SPARSE_FORMAT,
+    sparse_entries,
+    store_format,
+    sums_file,
+    whole_records,
+)
 from reserves.liabilities.tree import Node, account_commitment, leaf
 from reserves.progress import ProgressCallback, silent
 from reserves.strict_json import load_json
 from reserves.verify import Anchor, verify_proof
 
-STORE_FORMAT = "reserves-proof-store/1"
+STORE_FORMAT = DENSE_FORMAT
 PUBLIC_DIR = "public"
 """What may be published: ``snapshot.json``. Upload this folder, never its parent."""
 PRIVATE_DIR = "private"
@@ -65,16 +78,28 @@ class ProofStoreWriter:
         self.directory.mkdir(parents=True)
         self.level_sizes: list[int] = []
         self._files: list[BinaryIO] = []
+        self._sums: list[BinaryIO] = []
+        self._pairs: list[int] = []
 
     def __call__(self, level: int, records: bulk_tree.Records) -> None:
+        sparse = store_format((records.shape[1] - 32) // 16) == SPARSE_FORMAT
         while len(self._files) <= level:
             self._files.append((self.directory / level_file(len(self._files))).open("wb"))
+            if sparse:
+                self._sums.append((self.directory / sums_file(len(self._sums))).open("wb"))
             self.level_sizes.append(0)
-        self._files[level].write(np.ascontiguousarray(records).data)
+            self._pairs.append(0)
+        if sparse:
+            entries, pairs = sparse_entries(records, self._pairs[level])
+            self._files[level].write(entries.data)
+            self._sums[level].write(pairs.data)
+            self._pairs[level] += len(pairs)
+        else:
+            self._files[level].write(np.ascontiguousarray(records).data)
         self.level_sizes[level] += len(records)
 
     def close(self) -> None:
-        for handle in self._files:
+        for handle in [*self._files, *self._sums]:
             handle.close()
 
     def __enter__(self) -> ProofStoreWriter:
@@ -108,7 +133,7 @@ def level_sizes(accounts: int, height: int) -> list[int]:
 def write_manifest(directory: Path, statement: SnapshotStatement, sizes: list[int]) -> None:
     """``manifest.json``, once every level file and ``order-keys.bin`` are written."""
     manifest = {
-        "format": STORE_FORMAT,
+        "format": store_format(len(statement.context.assets)),
         "height": statement.context.height,
         "accounts": statement.accounts,
         "record_size": bulk_tree.record_size(len(statement.context.assets)),
@@ -127,7 +152,7 @@ class ProofStore:
     secret: SnapshotSecret
     record_size: int
     level_sizes: tuple[int, ...]
-    maps: dict[str, mmap.mmap] = field(default_factory=dict, repr=False, compare=False)
+    maps: dict[str, mmap.mmap | bytes] = field(default_factory=dict, repr=False, compare=False)
     """The files mapped by ``serving``, by name; empty when each call opens what it reads."""
     bulk: ProofLines | None = field(default=None, repr=False, compare=False)
     """``serving``'s bulk proof maker (``jsonl``)."""
@@ -143,7 +168,7 @@ class ProofStore:
         context = statement.context
         record_size = bulk_tree.record_size(len(context.assets))
         expected: dict[str, object] = {
-            "format": STORE_FORMAT,
+            "format": store_format(len(context.assets)),
             "height": context.height,
             "accounts": statement.accounts,
             "record_size": record_size,
@@ -164,16 +189,20 @@ class ProofStore:
         with ExitStack() as stack:
             files = {"order-keys": self.directory / STORE_DIR / "order-keys.bin"}
             files |= {f"level-{level:02d}": self._level_path(level) for level in range(len(self.level_sizes))}
-            maps: dict[str, mmap.mmap] = {}
+            if self.sparse:
+                files |= {f"sums-{level:02d}": self._sums_path(level) for level in range(len(self.level_sizes))}
+            maps: dict[str, mmap.mmap | bytes] = {}
             for name, path in files.items():
                 try:
                     handle = stack.enter_context(path.open("rb"))
-                    maps[name] = stack.enter_context(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+                    empty = os.fstat(handle.fileno()).st_size == 0  # a level whose sums are all zero
+                    maps[name] = (
+                        b"" if empty else stack.enter_context(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+                    )
                 except (OSError, ValueError) as exc:
                     raise InputError(f"cannot map {path}: {getattr(exc, 'strerror', None) or exc}") from None
             served = ProofStore(self.directory, self.statement, self.secret, self.record_size, self.level_sizes, maps)
-            levels = [maps[f"level-{level:02d}"] for level in range(len(self.level_sizes))]
-            bulk = ProofLines(served, maps["order-keys"], levels)
+            bulk = ProofLines(served, maps)
             try:
                 yield replace(served, bulk=bulk)
             finally:
@@ -186,18 +215,30 @@ class ProofStore:
             raise RuntimeError("jsonl is for a served store: use 'with store.serving() as served'")
         return self.bulk.lines(ids)
 
+    @property
+    def sparse(self) -> bool:
+        """Whether the store keeps only nonzero sums (``store_records``)."""
+        return store_format(len(self.statement.context.assets)) == SPARSE_FORMAT
+
     def _level_path(self, level: int) -> Path:
         return self.directory / STORE_DIR / f"level-{level:02d}.bin"
 
+    def _sums_path(self, level: int) -> Path:
+        return self.directory / STORE_DIR / sums_file(level)
+
     @contextmanager
-    def _mapped(self, name: str, path: Path) -> Iterator[mmap.mmap]:
-        """The file mapped: the serving map, or one opened for this call."""
+    def _mapped(self, name: str, path: Path) -> Iterator[mmap.mmap | bytes]:
+        """The file mapped: the serving map, or one opened for this call (an empty file: no bytes)."""
         if name in self.maps:
             yield self.maps[name]
             return
         try:
-            with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                yield mapped
+            with path.open("rb") as handle:
+                if os.fstat(handle.fileno()).st_size == 0:
+                    yield b""
+                    return
+                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                    yield mapped
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
@@ -215,11 +256,27 @@ class ProofStore:
         path = self._level_path(level)
         if not 0 <= index < self.level_sizes[level]:
             raise InputError(f"node ({level}, {index}) is not in the store", where=str(path))
+        width = ENTRY if self.sparse else self.record_size
         with self._mapped(f"level-{level:02d}", path) as records:
-            record = records[index * self.record_size : (index + 1) * self.record_size]
-        if len(record) != self.record_size:
+            record = records[index * width : (index + 1) * width]
+        if len(record) != width:
             raise InputError(f"truncated at node {index}", where=str(path))
+        if self.sparse:
+            record = self._whole(level, record)
         return bulk_tree.record_to_node(record, len(self.statement.context.assets))
+
+    def _whole(self, level: int, entry: bytes) -> bytes:
+        """A sparse entry's whole record, its sums read from the level's sums file."""
+        start, end = int.from_bytes(entry[32:40], "big"), int.from_bytes(entry[40:48], "big")
+        path = self._sums_path(level)
+        with self._mapped(f"sums-{level:02d}", path) as sums:
+            raw = sums[PAIR * start : PAIR * end] if end > start else b""
+        rebased = np.frombuffer(entry[:32] + (0).to_bytes(8, "big") + (end - start).to_bytes(8, "big"), np.uint8)
+        try:
+            pairs = np.frombuffer(raw, dtype=np.uint8).reshape(-1, PAIR)
+            return whole_records(rebased.reshape(1, ENTRY), pairs, len(self.statement.context.assets)).tobytes()
+        except ValueError as exc:
+            raise InputError(f"node {start}..{end} of level {level}: {exc}", where=str(path)) from None
 
     def proof(self, account_id: str) -> InclusionProof:
         """The inclusion proof of ``account_id``; checks its leaf against the store."""

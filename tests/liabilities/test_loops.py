@@ -59,6 +59,33 @@ def test_twin_reports_the_first_overflow_as_the_compiled_loop_does() -> None:
     assert loops.parent_records(b"n", 1, 0, children, outs[1], record) == 3
 
 
+def test_parents_at_any_index_are_parent_records_one_at_a_time() -> None:
+    rng = random.Random(9)
+    record = 32 + 3 * 16
+    children = np.frombuffer(rng.randbytes(10 * record), dtype=np.uint8).copy()
+    children.reshape(10, record)[:, 32::16] = 0  # top bytes of every sum zero: no overflow
+    indexes = np.array([7, 0, 2**40, 3, 12], dtype=np.int64)
+    expected = np.zeros((5, record), dtype=np.uint8)
+    for i, index in enumerate(indexes.tolist()):
+        assert (
+            _bulk.parent_records(
+                b"n" * 96, 4, index, children[2 * i * record : 2 * (i + 1) * record], expected[i], record
+            )
+            == -1
+        )
+    for engine in (_bulk, loops):
+        out = np.zeros((5, record), dtype=np.uint8)
+        assert engine.parents_at(b"n" * 96, 4, indexes, children, out, record) == -1
+        assert out.tobytes() == expected.tobytes()
+    children.reshape(10, record)[6, 32:48] = 0xFF  # parent 3 (children 6 and 7), asset 0
+    children.reshape(10, record)[7, 47] |= 1
+    for engine in (_bulk, loops):
+        out = np.zeros((5, record), dtype=np.uint8)
+        assert engine.parents_at(b"n" * 96, 4, indexes, children, out, record) == 3 * 3 + 0
+    with pytest.raises(ValueError, match="a node index is never negative"):
+        _bulk.parents_at(b"n", 1, np.array([-1], dtype=np.int64), children[: 2 * record], out[:1], record)
+
+
 @pytest.mark.parametrize("name", VECTOR_NAMES)
 def test_publish_without_the_extension_is_byte_identical(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

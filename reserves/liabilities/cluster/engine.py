@@ -42,6 +42,7 @@ from reserves.liabilities.csv_file import explain_repeat, parse_header_line, rec
 from reserves.liabilities.liability_tree import total_too_large
 from reserves.liabilities.proof_store import ORDER_KEYS_FILE, level_file
 from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.sparse import SPARSE_FROM_ASSETS
 from reserves.liabilities.tree import Node, SumOverflowError
 from reserves.progress import ProgressCallback, silent
 
@@ -252,6 +253,11 @@ def _plan(
     )
     _raise_file_error(path, ranges, scans)
     assets = parse_header_line(header.rstrip(b"\n").removesuffix(b"\r"), decimals, order=order, source=source)
+    if len(assets) >= SPARSE_FROM_ASSETS:
+        raise InputError(
+            f"{len(assets)} assets: a cluster builds snapshots of up to {SPARSE_FROM_ASSETS - 1} assets "
+            "(their store keeps every sum); more are built on one machine, which keeps only nonzero sums"
+        )
     first_lines = [1 + sum(s.line_feeds for s in scans[:i]) for i in range(len(scans))]
     blocks = [Block(a, b, line, False) for (a, b), line in zip(ranges[1:], first_lines[1:], strict=True)]
     quoted_line_feeds = 0

@@ -35,6 +35,7 @@ from reserves.liabilities.liability_tree import ascending, count_repeats
 from reserves.liabilities.loops import hot_loops
 from reserves.liabilities.proof_store import ORDER_KEYS_FILE, level_file
 from reserves.liabilities.secret import SnapshotSecret
+from reserves.liabilities.sparse import dense_rows
 from reserves.liabilities.tree import SumOverflowError
 
 SECRET_NAME = "secret"
@@ -173,7 +174,7 @@ def read_block(job: Job, number: int, block: Block) -> BlockRead:
     records = np.empty((count, job.width), dtype=np.uint8)
     records[:, :64] = hashes
     records[:, 64:72] = np.asarray(rows.lines, dtype=">u8").view(np.uint8).reshape(count, 8)
-    records[:, 72:] = amounts
+    records[:, 72:] = dense_rows(amounts, np.arange(count))
     _write_buckets(job, "buckets", number, records)
     if job.commitments:
         _write_buckets(job, "commitments", number, np.ascontiguousarray(hashes[:, 32:]))

@@ -118,7 +118,7 @@ def build_private_trees(
 
 def _column(liabilities: LiabilitiesFile, asset: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], int]:
     """(1) The holders' rows, their balances (native 64-bit) and the total, checked below 2^64."""
-    cells = liabilities.amounts[:, 16 * asset : 16 * asset + 16]
+    cells = liabilities.column(asset)
     symbol, decimals = liabilities.assets[asset].symbol, liabilities.assets[asset].decimals
     if cells[:, :8].any():  # a balance of 2^64 or more: so is the total
         raise TotalTooLarge(too_large(symbol, decimals, _python_values(cells)))
