@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import pickle
+import signal
 import shutil
 import subprocess
 import sys
@@ -80,6 +82,38 @@ def test_the_secret_is_never_in_a_task_s_arguments(tmp_path: Path, dask_client: 
     assert len(seen) > 20  # scans, blocks, sorts and builds
     assert not [task for task in seen if SECRET.key in task or SECRET.key.hex().encode() in task]
     assert any(b"user-" not in task and b"liabilities.csv" in task for task in seen)  # the file's path, not its rows
+
+
+def test_a_worker_killed_mid_build_is_replaced_and_the_bytes_stay_the_same(tmp_path: Path) -> None:
+    """A worker process that dies (here: made to exit while the tree is being hashed) is
+    restarted by its nanny and its tasks run again; they rewrite the same bytes."""
+    liabilities = write(tmp_path / "liabilities.csv", HEADER + "".join(rows(140_000)))
+    publish(liabilities, REQUEST, tmp_path / "one", secret=SECRET)
+    killed: list[str] = []
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit="1GiB",
+            local_directory=str(tmp_path / "scratch"),
+            silence_logs=logging.ERROR,
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+        ) as local,
+        Client(local) as client,
+    ):
+
+        def progress(label: str, done: int, total: int) -> None:
+            if label in ("sorting accounts", "hashing the tree") and done == 1 and len(killed) < 2:
+                worker = sorted(client.scheduler_info()["workers"])[0]
+                os.kill(client.run(os.getpid, workers=[worker])[worker], signal.SIGKILL)
+                killed.append(worker)
+
+        cluster = Cluster(DaskRunner(client), tmp_path / "shared", Sizes(1 << 20, 1 << 20))
+        publish(liabilities, REQUEST, tmp_path / "dask", secret=SECRET, cluster=cluster, progress=progress)
+        assert not set(killed) & set(client.scheduler_info()["workers"])  # both were replaced
+    assert len(killed) == 2
+    assert store_files(tmp_path / "dask") == store_files(tmp_path / "one")
 
 
 def test_a_repeated_id_found_by_the_workers_has_the_single_machine_message(tmp_path: Path, dask_client: Client) -> None:

@@ -54,6 +54,9 @@ class DaskRunner:
         for done, _ in enumerate(as_completed(futures), 1):
             progress(label, done, len(futures))
         results: list[T] = self.client.gather(futures)
+        # Forgotten at once: a result lost with a worker later must not be computed again
+        # after the driver has moved on (and, say, removed the files that task reads).
+        self.client.cancel(futures)
         return results
 
 
