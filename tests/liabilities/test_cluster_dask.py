@@ -8,8 +8,8 @@ import json
 import logging
 import os
 import pickle
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 import time
