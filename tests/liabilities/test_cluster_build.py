@@ -132,6 +132,10 @@ BAD_FILES: dict[str, tuple[str | bytes, str]] = {
         broken(broken(GOOD, 10, "user-000002,1,1\n").splitlines(keepends=True)[1:], 50, "user-q,x,1\n"),
         "{f}:12: account id 'user-000002' appears again (first on line 4)",
     ),
+    "a bad amount on a row whose id repeats another block's": (
+        broken(GOOD, 50, "user-000004,1.2.3,0\n"),
+        "{f}:52: account id 'user-000004' appears again (first on line 6)",
+    ),
     "a bad amount before a repeat": (
         broken(broken(GOOD, 50, "user-000002,1,1\n").splitlines(keepends=True)[1:], 10, "user-q,x,1\n"),
         "{f}:12 column BTC: ",

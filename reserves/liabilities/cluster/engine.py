@@ -8,6 +8,8 @@ secret and every balance) is removed whatever happens.
 
 from __future__ import annotations
 
+import csv
+import hmac
 import itertools
 import os
 import shutil
@@ -20,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from reserves.context import Asset, SnapshotContext
+from reserves.encoding import lp
 from reserves.errors import InputError
 from reserves.liabilities import bulk_tree
 from reserves.liabilities.cluster.stages import (
@@ -33,6 +36,7 @@ from reserves.liabilities.cluster.stages import (
     Scan,
     Sorted,
     build_partition,
+    first_line_of,
     read_block,
     read_bytes,
     scan_range,
@@ -40,6 +44,7 @@ from reserves.liabilities.cluster.stages import (
 )
 from reserves.liabilities.csv_file import explain_repeat, parse_header_line, record_on_line
 from reserves.liabilities.liability_tree import total_too_large
+from reserves.liabilities.proof import check_account_id
 from reserves.liabilities.proof_store import ORDER_KEYS_FILE, level_file
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.sparse import SPARSE_FROM_ASSETS
@@ -332,9 +337,27 @@ def _raise_first_error(job: Job, plan: _Plan, reads: list[BlockRead], runs: list
         return
     _, _, first = min(found, key=lambda item: (item[0], item[1]))
     if isinstance(first, RowError):
+        first = _repeated_before(job, plan, first) or first
+    if isinstance(first, RowError):
         raise first.to_error()
     earlier, again = (_record(job, plan, line) for line in first)
     raise explain_repeat(earlier, again, job.assets, source=job.name, lines=first)
+
+
+def _repeated_before(job: Job, plan: _Plan, error: RowError) -> tuple[int, int] | None:
+    """For a block's bad record whose fields and id are sound (so the bad part is an
+    amount), an earlier line with the same id in another block: the reference checks the
+    id for repeats before the amounts, so it reports the repeat."""
+    try:
+        fields = _record(job, plan, error.line)
+        if len(fields) != len(job.assets) + 1:
+            return None
+        account_id = check_account_id(fields[0], where=job.name)
+    except (InputError, ValueError, csv.Error):
+        return None
+    key = hmac.digest(job.key(), b"order" + lp(account_id), "sha256")
+    earlier = first_line_of(job, key, error.line)
+    return None if earlier is None else (earlier, error.line)
 
 
 def _record(job: Job, plan: _Plan, line: int) -> list[str]:

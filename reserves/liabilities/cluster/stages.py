@@ -251,6 +251,16 @@ def sort_partition(job: Job, partition: int, write_run: bool) -> Sorted:
     return Sorted(len(ordered), repeat, repeated)
 
 
+def first_line_of(job: Job, key: bytes, before: int) -> int | None:
+    """The first line before ``before`` whose record has order key ``key``, from the buckets
+    (the driver asks this of a block's bad record: the reference would call it a repeat)."""
+    prefix = np.frombuffer(key[:8], dtype=">u8").astype(np.uint64)
+    records = _gathered(job, "buckets", int(job.partition_of(prefix)[0]), job.width)
+    same = records[np.all(records[:, :32] == np.frombuffer(key, dtype=np.uint8), axis=1)]
+    lines = [line for line in np.ascontiguousarray(same[:, 64:72]).view(">u8").ravel().tolist() if line < before]
+    return min(lines, default=None)
+
+
 def _gathered(job: Job, kind: str, partition: int, width: int) -> npt.NDArray[np.uint8]:
     """Every block's bucket of ``partition``, in block order (so equal keys stay in file order)."""
     pieces = [np.fromfile(job.bucket(kind, partition, block), dtype=np.uint8) for block in range(job.blocks)]
