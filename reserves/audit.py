@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reserves.checks import Check, Status, Verdict, join_words, passed, step_checks, verdict_of
-from reserves.encoding import format_amount
 from reserves.errors import InputError
 from reserves.liabilities.cluster.engine import RebuiltTree
 from reserves.liabilities.csv_file import read_liabilities
 from reserves.liabilities.liability_tree import build_liability_tree
 from reserves.liabilities.secret import SnapshotSecret
 from reserves.liabilities.snapshot import SnapshotStatement
+from reserves.liabilities.totals import AssetTotal, total_check
 from reserves.onchain.reserve_audit import ReserveAudit, audit_reserves
 from reserves.onchain.sources import BalanceSource
 from reserves.progress import ProgressCallback, silent
@@ -34,16 +34,6 @@ from reserves.progress import ProgressCallback, silent
 if TYPE_CHECKING:
     from reserves.liabilities.cluster.engine import Cluster
     from reserves.liabilities.private_sums.files import PrivateStatement
-
-
-@dataclass(frozen=True)
-class AssetTotal:
-    symbol: str
-    decimals: int
-    published: int
-    """The root's sum in ``snapshot.json``, smallest units."""
-    rebuilt: int
-    """The sum rebuilt from the liabilities file, smallest units."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +78,7 @@ def audit_liabilities(
         AssetTotal(asset.symbol, asset.decimals, published, rebuilt)
         for asset, published, rebuilt in zip(context.assets, statement.root.sums, rebuilt.root.sums, strict=True)
     ]
-    checks += [_root_sum(total) for total in totals]  # (3)
+    checks += [total_check(_check, 3, total) for total in totals]  # (3)
     checks.append(_root_hash(rebuilt.root.hash, statement.root.hash))  # (4)
     return LiabilitiesAudit(statement, rows, totals, checks)
 
@@ -132,8 +122,7 @@ def _audit_private_trees(
 
     context = statement.context
     liabilities = read_liabilities(liabilities_path, context.decimals, order=context.symbols, progress=progress)
-    rebuilt, checks = audit_private_trees(statement.commitment, liabilities, secret.key, progress=progress)
-    totals = [AssetTotal(t.asset.symbol, t.asset.decimals, t.published, t.rebuilt) for t in rebuilt]
+    totals, checks = audit_private_trees(statement.commitment, liabilities, secret.key, progress=progress)
     return LiabilitiesAudit(statement, len(liabilities), totals, checks)
 
 
@@ -142,16 +131,6 @@ def _account_count(rows: int, accounts: int) -> Check:
     if rows == accounts:
         return _check(1, Status.PASS, f"{rows} accounts")
     return _check(1, Status.FAIL, "snapshot.json 'accounts' differs from the file", str(rows), str(accounts))
-
-
-def _root_sum(total: AssetTotal) -> Check:
-    """(3) An asset's root sum equals the liabilities' total."""
-    rebuilt = format_amount(total.rebuilt, total.decimals)
-    if total.published == total.rebuilt:
-        return _check(3, Status.PASS, rebuilt, subject=total.symbol)
-    published = format_amount(total.published, total.decimals)
-    detail = "published total differs from the liabilities file"
-    return _check(3, Status.FAIL, detail, rebuilt, published, subject=total.symbol)
 
 
 def _root_hash(rebuilt: bytes, published: bytes) -> Check:

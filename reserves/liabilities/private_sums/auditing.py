@@ -13,15 +13,13 @@ are the ones the file defines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from reserves.checks import Check, Status, step_checks
 from reserves.context import Asset
-from reserves.encoding import format_amount
 from reserves.liabilities.csv_file import LiabilitiesFile
 from reserves.liabilities.private_sums.building import Identity, TotalTooLarge, build_private_trees
 from reserves.liabilities.private_sums.files import PrivateCommitment
 from reserves.liabilities.private_sums.tree import AssetRoot
+from reserves.liabilities.totals import AssetTotal, total_check
 from reserves.progress import ProgressCallback, silent
 
 STEPS = {
@@ -33,18 +31,9 @@ STEPS = {
 _check = step_checks(STEPS)
 
 
-@dataclass(frozen=True)
-class RebuiltTotals:
-    """Per asset: the published and the rebuilt total, smallest units."""
-
-    asset: Asset
-    published: int
-    rebuilt: int
-
-
 def audit_private_trees(
     published: PrivateCommitment, liabilities: LiabilitiesFile, key: bytes, *, progress: ProgressCallback = silent
-) -> tuple[list[RebuiltTotals], list[Check]]:
+) -> tuple[list[AssetTotal], list[Check]]:
     """Steps (1) to (4); ``liabilities`` is read with the snapshot's decimals and asset order."""
     context = published.context
     identity = Identity(context.exchange, context.snapshot_id, context.cutoff)
@@ -53,7 +42,7 @@ def audit_private_trees(
     except TotalTooLarge as exc:  # the file's total cannot be the published one, which fits
         return [], [_check(2, Status.FAIL, f"the liabilities file does not fit format v2: {exc.message}")]
     totals = [
-        RebuiltTotals(asset, mine.total, theirs.total)
+        AssetTotal(asset.symbol, asset.decimals, mine.total, theirs.total)
         for asset, mine, theirs in zip(context.assets, published.roots, rebuilt.roots, strict=True)
     ]
     checks = []
@@ -64,7 +53,7 @@ def audit_private_trees(
         else:
             detail = "published holder count differs from the file's non-zero cells"
             checks.append(_check(1, Status.FAIL, detail, str(theirs.holders), str(ours.holders), subject=asset.symbol))
-    checks += [_total(total) for total in totals]
+    checks += [total_check(_check, 2, total) for total in totals]
     checks += [
         _tree_root(asset, mine, theirs)
         for asset, mine, theirs in zip(context.assets, published.roots, rebuilt.roots, strict=True)
@@ -75,18 +64,6 @@ def audit_private_trees(
         detail = "published snapshot root differs from the rebuilt one"
         checks.append(_check(4, Status.FAIL, detail, rebuilt.root.hex(), published.root.hex()))
     return totals, checks
-
-
-def _total(total: RebuiltTotals) -> Check:
-    """(2) The published total is the column's total."""
-    decimals, symbol = total.asset.decimals, total.asset.symbol
-    rebuilt = format_amount(total.rebuilt, decimals)
-    if total.published == total.rebuilt:
-        return _check(2, Status.PASS, rebuilt, subject=symbol)
-    published = format_amount(total.published, decimals)
-    return _check(
-        2, Status.FAIL, "published total differs from the liabilities file", rebuilt, published, subject=symbol
-    )
 
 
 def _tree_root(asset: Asset, published: AssetRoot, rebuilt: AssetRoot) -> Check:
