@@ -213,7 +213,7 @@ def _plan(text: pa.Buffer, fields: int) -> tuple[list[_Part], bool] | None:
         return None
     cuts = [body]
     for k in range(1, WORKERS):
-        cuts.append(max(cuts[-1], _line_start(text, body + (size - body) * k // WORKERS)))
+        cuts.append(max(cuts[-1], next_line_start(text, body + (size - body) * k // WORKERS)))
     cuts.append(size)
     ranges = [(start, stop) for start, stop in itertools.pairwise(cuts) if stop > start]
     with ThreadPoolExecutor(WORKERS) as pool:
@@ -239,7 +239,7 @@ def _plan(text: pa.Buffer, fields: int) -> tuple[list[_Part], bool] | None:
     return parts, False
 
 
-def _line_start(text: pa.Buffer, position: int) -> int:
+def next_line_start(text: pa.Buffer, position: int) -> int:
     """The start of the first line that begins at or after ``position`` (or the end)."""
     size: int = text.size
     while position < size:

@@ -29,6 +29,17 @@ from reserves.liabilities.sparse import SparseAmounts, dense_rows
 from reserves.progress import ProgressCallback, silent
 
 _LONE_CR = re.compile(r"\r(?!\n)")
+EMPTY_FILE = "empty file: expected a header 'account,<SYMBOL>,…'"
+NO_ACCOUNTS = "no accounts: a snapshot has at least one"
+BYTE_ORDER_MARK = "starts with a UTF-8 byte-order mark; write UTF-8 without one"
+LONE_CARRIAGE_RETURN = "carriage return without line feed; use LF or CRLF line ends"
+"""The whole-file errors, worded once for every reader (``reserves.liabilities.cluster`` too)."""
+
+
+def not_utf8(byte: int) -> str:
+    return f"not valid UTF-8 (byte {byte})"
+
+
 COLUMNAR_MIN_BYTES = 1 << 20
 """Files at least this large take the columnar fast path (``reserves.liabilities.columnar``)."""
 
@@ -156,7 +167,7 @@ def parse_liabilities(
     try:
         header_line, header = next(rows)
     except StopIteration:
-        raise InputError("empty file: expected a header 'account,<SYMBOL>,…'", where=f"{source}:1") from None
+        raise InputError(EMPTY_FILE, where=f"{source}:1") from None
     assets = _parse_header(header, decimals, order, where=f"{source}:{header_line}")
 
     ids: list[str] = []
@@ -168,7 +179,7 @@ def parse_liabilities(
         ids.append(account_id)
         balances.append(amounts)
     if not ids:
-        raise InputError("no accounts: a snapshot has at least one", where=source)
+        raise InputError(NO_ACCOUNTS, where=source)
     return from_rows(source, assets, ids, balances)
 
 
@@ -181,7 +192,7 @@ def parse_header_line(
     try:
         header_line, header = next(rows)
     except StopIteration:
-        raise InputError("empty file: expected a header 'account,<SYMBOL>,…'", where=f"{source}:1") from None
+        raise InputError(EMPTY_FILE, where=f"{source}:1") from None
     return _parse_header(header, decimals, order, where=f"{source}:{header_line}")
 
 
@@ -252,16 +263,16 @@ def _checked_text(raw: bytes, source: str) -> str:
     """The file as text, after the checks that concern the whole file: no byte-order
     mark, valid UTF-8, no carriage return without a line feed."""
     if raw.startswith(b"\xef\xbb\xbf"):
-        raise InputError("starts with a UTF-8 byte-order mark; write UTF-8 without one", where=f"{source}:1")
+        raise InputError(BYTE_ORDER_MARK, where=f"{source}:1")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"not valid UTF-8 (byte {exc.start})", where=f"{source}:{line}") from None
+        raise InputError(not_utf8(exc.start), where=f"{source}:{line}") from None
     lone_cr = _LONE_CR.search(text)
     if lone_cr:
         line = text.count("\n", 0, lone_cr.start()) + 1
-        raise InputError("carriage return without line feed; use LF or CRLF line ends", where=f"{source}:{line}")
+        raise InputError(LONE_CARRIAGE_RETURN, where=f"{source}:{line}")
     return text
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
+import pyarrow as pa
 
 from reserves.context import Asset, SnapshotContext
 from reserves.encoding import lp
@@ -42,7 +43,17 @@ from reserves.liabilities.cluster.stages import (
     scan_range,
     sort_partition,
 )
-from reserves.liabilities.csv_file import explain_repeat, parse_header_line, record_on_line
+from reserves.liabilities.columnar import next_line_start
+from reserves.liabilities.csv_file import (
+    BYTE_ORDER_MARK,
+    EMPTY_FILE,
+    LONE_CARRIAGE_RETURN,
+    NO_ACCOUNTS,
+    explain_repeat,
+    not_utf8,
+    parse_header_line,
+    record_on_line,
+)
 from reserves.liabilities.liability_tree import total_too_large
 from reserves.liabilities.proof import check_account_id
 from reserves.liabilities.proof_store import ORDER_KEYS_FILE, level_file
@@ -287,25 +298,22 @@ def _header(path: Path) -> tuple[bytes, int]:
     except OSError as exc:
         raise InputError(f"cannot read liabilities file {path}: {exc.strerror}") from None
     if not size:
-        raise InputError("empty file: expected a header 'account,<SYMBOL>,…'", where=f"{source}:1")
+        raise InputError(EMPTY_FILE, where=f"{source}:1")
     if header.startswith(b"\xef\xbb\xbf"):
-        raise InputError("starts with a UTF-8 byte-order mark; write UTF-8 without one", where=f"{source}:1")
+        raise InputError(BYTE_ORDER_MARK, where=f"{source}:1")
     return header, size
 
 
 def _ranges(path: Path, body: int, size: int, block_bytes: int) -> list[tuple[int, int]]:
     """``[0, body)`` (the header) and the rows cut into ranges of about ``block_bytes``,
     each ending just after a line feed (or at the end of the file)."""
+    try:
+        text = pa.memory_map(str(path)).read_buffer()
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(f"cannot read liabilities file {path}: {exc}") from None
     cuts = [0, body]
-    with path.open("rb") as handle:
-        while cuts[-1] < size:
-            handle.seek(min(cuts[-1] + block_bytes, size) - 1)
-            while True:
-                window = handle.read(1 << 16)
-                found = window.find(b"\n")
-                if not window or found >= 0:
-                    cuts.append(size if not window else handle.tell() - len(window) + found + 1)
-                    break
+    while cuts[-1] < size:
+        cuts.append(next_line_start(text, min(cuts[-1] + block_bytes, size) - 1))
     return [(a, b) for a, b in itertools.pairwise(cuts) if b > a] or [(0, 0)]
 
 
@@ -313,15 +321,12 @@ def _raise_file_error(path: Path, ranges: list[tuple[int, int]], scans: list[Sca
     """The reference's whole-file checks, in its order: the first byte that is not UTF-8,
     then the first carriage return without a line feed."""
     source = str(path)
-    for attribute, message in (
-        ("bad_utf8", "not valid UTF-8 (byte {at})"),
-        ("lone_return", "carriage return without line feed; use LF or CRLF line ends"),
-    ):
+    for attribute, message in (("bad_utf8", not_utf8), ("lone_return", lambda at: LONE_CARRIAGE_RETURN)):
         for number, ((start, _), scan) in enumerate(zip(ranges, scans, strict=True)):
             at = getattr(scan, attribute)
             if at is not None:
                 line = 1 + sum(s.line_feeds for s in scans[:number]) + read_bytes(source, start, at).count(b"\n")
-                raise InputError(message.format(at=at), where=f"{source}:{line}")
+                raise InputError(message(at), where=f"{source}:{line}")
 
 
 def _raise_first_error(job: Job, plan: _Plan, reads: list[BlockRead], runs: list[Sorted]) -> None:
@@ -333,7 +338,7 @@ def _raise_first_error(job: Job, plan: _Plan, reads: list[BlockRead], runs: list
     found += [(run.repeat[1], 0, run.repeat) for run in runs if run.repeat is not None]
     if not found:
         if not any(read.rows for read in reads):
-            raise InputError("no accounts: a snapshot has at least one", where=job.name)
+            raise InputError(NO_ACCOUNTS, where=job.name)
         return
     _, _, first = min(found, key=lambda item: (item[0], item[1]))
     if isinstance(first, RowError):
