@@ -44,8 +44,9 @@ class SparseAmounts:
     @classmethod
     def from_dense(cls, dense: npt.NDArray[np.uint8], asset_count: int) -> SparseAmounts:
         """The nonzero balances of dense rows (``(rows, 16 * assets)``)."""
-        cells = dense.reshape(len(dense), asset_count, 16)
-        held = cells.any(axis=2)
+        cells = np.ascontiguousarray(dense).reshape(len(dense), asset_count, 16)
+        halves = cells.view(np.uint64).reshape(len(dense), asset_count, 2)
+        held = (halves[:, :, 0] | halves[:, :, 1]) != 0
         rows, assets = np.nonzero(held)  # row-major: by row, then by asset
         starts = np.zeros(len(dense) + 1, dtype=np.int64)
         np.cumsum(held.sum(axis=1), out=starts[1:])
@@ -68,13 +69,9 @@ class SparseAmounts:
 
     def rows(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
         """Dense rows ``rows`` (any order, repeats allowed): ``(len(rows), 16 * assets)``."""
-        first, counts = self.starts[rows], self.starts[rows + 1] - self.starts[rows]
+        owner, pair = pair_positions(self.starts[rows], self.starts[rows + 1])
         out = np.zeros((len(rows), self.asset_count, 16), dtype=np.uint8)
-        total = int(counts.sum())
-        if total:
-            owner = np.repeat(np.arange(len(rows)), counts)
-            pair = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(first, counts)
-            out[owner, self.assets[pair]] = self.values[pair]
+        out[owner, self.assets[pair]] = self.values[pair]
         return out.reshape(len(rows), 16 * self.asset_count)
 
     def column(self, asset: int) -> npt.NDArray[np.uint8]:
@@ -83,6 +80,17 @@ class SparseAmounts:
         pairs = np.flatnonzero(self.assets == asset)
         out[np.searchsorted(self.starts, pairs, side="right") - 1] = self.values[pairs]
         return out
+
+
+def pair_positions(
+    starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """For items owning pairs ``[starts[i], ends[i])``: each of those pairs' owner ``i`` and
+    its position, all items' pairs in turn (to scatter sparse pairs into dense rows)."""
+    counts = ends - starts
+    total = int(counts.sum())
+    owner = np.repeat(np.arange(len(starts)), counts)
+    return owner, np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
 
 
 def dense_rows(amounts: npt.NDArray[np.uint8] | SparseAmounts, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:

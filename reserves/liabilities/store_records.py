@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from reserves.liabilities.sparse import SPARSE_FROM_ASSETS
+from reserves.liabilities.sparse import SPARSE_FROM_ASSETS, SparseAmounts, pair_positions
 
 DENSE_FORMAT = "reserves-proof-store/1"
 SPARSE_FORMAT = "reserves-sparse-store/1"
@@ -39,19 +39,15 @@ def sparse_entries(
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
     """Whole records (``(n, 32 + 16 * assets)``) as their entries and nonzero sums, the
     first sum numbered ``first_pair`` in its level."""
-    count, assets = len(records), (records.shape[1] - 32) // 16
-    cells = np.ascontiguousarray(records[:, 32:]).reshape(count, assets, 16)
-    halves = cells.view(np.uint64).reshape(count, assets, 2)
-    held = (halves[:, :, 0] | halves[:, :, 1]) != 0
-    rows, columns = np.nonzero(held)
-    ends = first_pair + np.cumsum(held.sum(axis=1), dtype=np.int64)
+    count = len(records)
+    sums = SparseAmounts.from_dense(records[:, 32:], (records.shape[1] - 32) // 16)
     entries = np.empty((count, ENTRY), dtype=np.uint8)
     entries[:, :32] = records[:, :32]
-    entries[:, 32:40] = (ends - held.sum(axis=1)).astype(">u8").view(np.uint8).reshape(count, 8)
-    entries[:, 40:48] = ends.astype(">u8").view(np.uint8).reshape(count, 8)
-    pairs = np.empty((len(rows), PAIR), dtype=np.uint8)
-    pairs[:, :2] = columns.astype(">u2").view(np.uint8).reshape(len(rows), 2)
-    pairs[:, 2:] = cells[rows, columns]
+    entries[:, 32:40] = (first_pair + sums.starts[:-1]).astype(">u8").view(np.uint8).reshape(count, 8)
+    entries[:, 40:48] = (first_pair + sums.starts[1:]).astype(">u8").view(np.uint8).reshape(count, 8)
+    pairs = np.empty((len(sums.assets), PAIR), dtype=np.uint8)
+    pairs[:, :2] = sums.assets.astype(">u2").view(np.uint8).reshape(-1, 2)
+    pairs[:, 2:] = sums.values
     return entries, pairs
 
 
@@ -63,18 +59,14 @@ def whole_records(
     count = len(entries)
     starts = np.ascontiguousarray(entries[:, 32:40]).view(">u8").ravel().astype(np.int64)
     ends = np.ascontiguousarray(entries[:, 40:48]).view(">u8").ravel().astype(np.int64)
-    lengths = ends - starts
-    if (lengths < 0).any() or (len(ends) and int(ends.max(initial=0)) > len(sums)):
+    if (ends < starts).any() or int(ends.max(initial=0)) > len(sums):
         raise ValueError("a node's sums lie outside its level's sums file")
     records = np.zeros((count, asset_count, 16), dtype=np.uint8)
-    total = int(lengths.sum())
-    if total:
-        owner = np.repeat(np.arange(count), lengths)
-        pair = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(starts, lengths)
-        assets = np.ascontiguousarray(sums[pair, :2]).view(">u2").ravel().astype(np.int64)
-        if (assets >= asset_count).any():
-            raise ValueError("a node's sum names an asset the snapshot does not have")
-        records[owner, assets] = sums[pair, 2:]
+    owner, pair = pair_positions(starts, ends)
+    assets = np.ascontiguousarray(sums[pair, :2]).view(">u2").ravel().astype(np.int64)
+    if (assets >= asset_count).any():
+        raise ValueError("a node's sum names an asset the snapshot does not have")
+    records[owner, assets] = sums[pair, 2:]
     whole = np.empty((count, 32 + 16 * asset_count), dtype=np.uint8)
     whole[:, :32] = entries[:, :32]
     whole[:, 32:] = records.reshape(count, 16 * asset_count)
