@@ -45,9 +45,7 @@ class DaskRunner:
 
         stage = "reserves-" + label.replace(" ", "-")
         futures = [
-            self.client.submit(
-                function, *args, key=f"reserves-{stage}-{number}-{self._run}", pure=False, retries=RETRIES
-            )
+            self.client.submit(function, *args, key=f"{stage}-{number}-{self._run}", pure=False, retries=RETRIES)
             for number, args in enumerate(arguments)
         ]
         progress(label, 0, len(futures))
