@@ -27,7 +27,6 @@ import numpy.typing as npt
 
 from reserves import hashing
 from reserves.encoding import u64, u128
-from reserves.errors import InputError
 from reserves.liabilities.loops import hot_loops
 from reserves.liabilities.proof import PROOF_FORMAT, check_account_id
 from reserves.liabilities.store_records import ENTRY, PAIR, whole_records
@@ -114,8 +113,7 @@ class ProofLines:
                     break
                 slot += 1  # another key with the same first 8 bytes
             else:
-                snapshot = self.store.statement.context.snapshot_id
-                raise InputError(f"account {ids[number]!r} is not in snapshot {snapshot!r}")
+                self._refuse(ids[number])  # not in the tree: ``proof`` says so
             slots.append(slot)
         return slots
 
@@ -160,6 +158,6 @@ class ProofLines:
             self._refuse(ids[number])
 
     def _refuse(self, account_id: str) -> None:
-        """Make the proof alone: its check raises the error the bulk check found."""
+        """Make the proof alone: it raises the error the bulk path found, worded once."""
         self.store.proof(account_id)
         raise AssertionError(f"the bulk check and the single proof disagree on {account_id!r}")
