@@ -101,10 +101,7 @@ def build(
     builder = Builder(ctx, leaves, min(chunk_levels, height))
     emit = sink or (lambda level, records: None)
     chunks = -(-count // (1 << builder.chunk_levels))
-    # The chunk tops, and room for every level above them: at most half as many nodes as
-    # the level below, rounded up, plus a padding node (a tree taller than it needs to be
-    # has a real node and its padding sibling on each level above its accounts).
-    tops = np.zeros((2 * chunks + 2 * height + 2, builder.size), dtype=np.uint8)
+    tops = builder.tops(chunks, height)
     first_overflow: SumOverflowError | None = None
     for number, chunk in enumerate(_in_order(builder.chunk, chunks)):
         if isinstance(chunk.result, SumOverflowError):
@@ -119,9 +116,7 @@ def build(
         builder.release(chunk.scratch)
     if first_overflow is not None:
         raise first_overflow
-    for level, records in builder.climb(tops, chunks, builder.chunk_levels, height, 0):
-        emit(level, records)
-    return record_to_node(records[0], leaves.asset_count)
+    return builder.root(tops, chunks, height, emit)
 
 
 @dataclass(frozen=True)
@@ -175,6 +170,20 @@ class Builder:
         except SumOverflowError as overflow:
             return Chunk([], overflow, scratch)
         return Chunk(pieces, top[0], scratch)
+
+    def tops(self, chunks: int, height: int) -> Records:
+        """Room for the chunk tops and every level above them: at most half as many nodes as
+        the level below, rounded up, plus a padding node (a tree taller than it needs to be
+        has a real node and its padding sibling on each level above its accounts)."""
+        return np.zeros((2 * chunks + 2 * height + 2, self.size), dtype=np.uint8)
+
+    def root(self, tops: Records, chunks: int, height: int, emit: LevelSink) -> Node:
+        """The chunk tops (the first ``chunks`` records of ``tops``) climbed to the root,
+        every level above the chunks handed to ``emit``."""
+        records = tops[:0]
+        for level, records in self.climb(tops, chunks, self.chunk_levels, height, 0):
+            emit(level, records)
+        return record_to_node(records[0], self.leaves.asset_count)
 
     def release(self, scratch: Records) -> None:
         """A chunk's scratch array, free again once its pieces are written."""

@@ -215,25 +215,23 @@ def _climb(job: Job, layout: Layout, built: list[Built]) -> Node:
     overflows = [b.overflow for b in built if b.overflow is not None]
     if overflows:
         raise SumOverflowError(*min(overflows, key=lambda o: (o[0], o[1])))
-    k, height, assets = layout.chunk_levels, layout.height, len(job.assets)
+    k, assets = layout.chunk_levels, len(job.assets)
     chunks = -(-layout.accounts >> k)
-    size = bulk_tree.record_size(assets)
-    tops = np.zeros((2 * chunks + 2 * height + 2, size), dtype=np.uint8)
     numbers = [number for b in built for number, _ in b.tops]
     if sorted(numbers) != list(range(chunks)):
         raise RuntimeError(f"expected the tops of chunks 0 to {chunks - 1}, got {len(numbers)}")
+    no_leaves = np.empty((0, 64), np.uint8), np.empty((0, 16 * assets), np.uint8), np.empty(0, np.int64)
+    builder = bulk_tree.Builder(job.ctx, bulk_tree.LeafInput(*no_leaves), k)
+    tops = builder.tops(chunks, layout.height)
     for b in built:
         for number, record in b.tops:
             tops[number] = np.frombuffer(record, dtype=np.uint8)
-    empty = bulk_tree.LeafInput(
-        np.empty((0, 64), np.uint8), np.empty((0, 16 * assets), np.uint8), np.empty(0, np.int64)
-    )
-    builder = bulk_tree.Builder(job.ctx, empty, k)
-    records = tops[:0]
-    for level, records in builder.climb(tops, chunks, k, height, 0):
+
+    def write(level: int, records: bulk_tree.Records) -> None:
         if job.store:
             (job.store_dir / level_file(level)).write_bytes(np.ascontiguousarray(records).data)
-    return bulk_tree.record_to_node(records[0], assets)
+
+    return builder.root(tops, chunks, layout.height, write)
 
 
 # -- stage 0: the plan --------------------------------------------------------------------
