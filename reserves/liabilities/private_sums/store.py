@@ -44,9 +44,11 @@ from reserves.progress import ProgressCallback, silent
 from reserves.strict_json import load_json
 
 STORE_FORMAT = "reserves-proof-store/2"
-EAGER_LEVEL = 12
+EAGER_LEVEL = 14
 """Range proofs of nodes at this level and above are made at publish: each is on the path
-of at least 4,096 holders, so nearly every proof needs them."""
+of at least 16,384 holders, so nearly every proof needs them. There is about one such node
+per 8,192 holdings (from level 12, one per 2,048: range proofs were then a sixth of publish);
+a cold proof makes the 14 levels below, per asset held."""
 
 
 class StoreWriter(TreeSink):
