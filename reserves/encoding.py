@@ -42,9 +42,10 @@ def u128(n: int) -> bytes:
     return n.to_bytes(16, "big")
 
 
-def lp(text: str) -> bytes:
-    """``u16(len(b)) || b`` for the UTF-8 bytes ``b`` of an NFC string (FORMAT §1)."""
-    raw = text.encode("utf-8")
+def lp(text: str | bytes) -> bytes:
+    """``u16(len(b)) || b`` for the UTF-8 bytes ``b`` of an NFC string (FORMAT §1), or for
+    bytes as they are (FORMAT-2's dummy holders' ids)."""
+    raw = text.encode("utf-8") if isinstance(text, str) else text
     if len(raw) > MAX_LP_BYTES:
         raise InputError(f"a string of {len(raw)} bytes cannot be length-prefixed (at most {MAX_LP_BYTES})")
     return len(raw).to_bytes(2, "big") + raw

@@ -69,6 +69,9 @@ class SnapshotRequest:
     """Chains (with pinned blocks), tokens, wallets and keyholders."""
     private_sums: bool = False
     """Format v2 (FORMAT-2.md): hidden sums, one tree per asset; ``height`` must be ``None``."""
+    holders_multiple: int = 1
+    """Format v2: every asset's holder count is rounded up to a multiple of this with dummy
+    holders of balance 0 (FORMAT-2 §5.5), so the snapshot does not show it exactly."""
 
 
 def smallest_height(accounts: int) -> int:
@@ -147,6 +150,12 @@ def _writer(
     """What writes the snapshot into the staging folder: on one machine the liabilities are
     read (and checked) first, before anything is written; a cluster reads them in its stages."""
     report = progress or silent
+    if request.private_sums:
+        from reserves.liabilities.private_sums.building import rounded_up
+
+        rounded_up(request.holders_multiple)  # a bad multiple is refused before the file is read
+    elif request.holders_multiple != 1:
+        raise InputError("holder counts are rounded up with dummy holders in format v2 (private sums) only")
     if cluster is not None:
         if request.private_sums:
             raise InputError("format v2 (private sums) is built on one machine: a cluster builds format v1")
@@ -201,15 +210,16 @@ def _write_private_trees(
     progress: ProgressCallback,
 ) -> PrivateStatement:
     """Format v2 (FORMAT-2.md): a tree per asset with hidden sums, and its store."""
-    from reserves.liabilities.private_sums.building import Identity, build_private_trees
+    from reserves.liabilities.private_sums.building import Identity, build_private_trees, rounded_up
     from reserves.liabilities.private_sums.files import PrivateStatement
     from reserves.liabilities.private_sums.store import StoreWriter
 
     if request.height is not None:
         raise InputError("format v2 sizes each asset's tree to its holders: a height cannot be chosen")
     identity = Identity(request.exchange, request.snapshot_id, request.cutoff)
+    dummies = rounded_up(request.holders_multiple)
     writer = StoreWriter(staging / STORE_DIR)
-    commitment = build_private_trees(liabilities, identity, secret.key, sink=writer, progress=progress)
+    commitment = build_private_trees(liabilities, identity, secret.key, sink=writer, dummies=dummies, progress=progress)
     writer.finish(commitment, secret.key, progress=progress)
     return PrivateStatement(commitment, request.reserves)
 

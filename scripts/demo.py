@@ -39,6 +39,7 @@ from reserves.liabilities.csv_file import read_liabilities
 from reserves.liabilities.private_sums.checking import verify_private_proof
 from reserves.liabilities.private_sums.files import PrivateStatement, parse_private_proof
 from reserves.liabilities.private_sums.store import PrivateStore
+from reserves.liabilities.private_sums.tree import PrivateContext
 from reserves.liabilities.proof import InclusionProof, parse_proof_text
 from reserves.liabilities.proof_store import ProofStore
 from reserves.liabilities.secret import SnapshotSecret
@@ -61,6 +62,8 @@ ETHER, USDT, BTC = 10**18, 10**6, 10**8
 DECIMALS = {"BTC": 8, "ETH": 18, "USDT": 6}
 PRIVATE_DECIMALS = {"BTC": 8, "ETH": 9, "USDT": 6}
 PRIVATE_LIABILITIES = OUT / "liabilities-v2.csv"
+HOLDERS_MULTIPLE = 100
+"""v2's holder counts are rounded up to a multiple of this with dummy holders (FORMAT-2 §5.5)."""
 Statement = SnapshotStatement | PrivateStatement
 ETH_COLD_KEY, ETH_HOT_KEY = b"\x11" * 32, b"\x22" * 32
 VAULT_SEEDS = (10, 11, 12)
@@ -162,6 +165,7 @@ def publish_snapshot(snapshot_id: str, sections: ReserveSections, out: Path, *, 
         PRIVATE_DECIMALS if private else DECIMALS,
         reserves=sections,
         private_sums=private,
+        holders_multiple=HOLDERS_MULTIPLE if private else 1,
     )
     liabilities = PRIVATE_LIABILITIES if private else LIABILITIES
     statement: Statement = publish(liabilities, request, out, secret=SnapshotSecret.generate())
@@ -206,13 +210,20 @@ def private_sums(
     step(
         "6. The same book with private sums (format v2): ETH in gwei, each balance rounded up",
         "reserves publish out/demo/liabilities-v2.csv --exchange 'Demo Exchange' --snapshot-id 2026-11-21-private "
-        "--cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=9,USDT=6 --private-sums --reserves reserves.json "
-        "--out out/demo/snap-v2",
+        "--cutoff 2026-11-21T00:00:00Z --decimals BTC=8,ETH=9,USDT=6 --private-sums --round-holders 100 "
+        "--reserves reserves.json --out out/demo/snap-v2",
     )
     write_private_liabilities()
     snap = OUT / "snap-v2"
     statement = publish_snapshot("2026-11-21-private", sections, snap, private=True)
     print_statement(statement, snap.relative_to(ROOT))
+    context = statement.context
+    assert isinstance(context, PrivateContext)
+    counts = ", ".join(f"{a.symbol} {s.holders:,}" for a, s in zip(context.assets, context.shapes, strict=True))
+    console.print(
+        f"Holder counts are rounded up to a multiple of {HOLDERS_MULTIPLE} with dummy holders of balance 0 "
+        f"({counts}): the snapshot does not show exactly how many customers hold each asset."
+    )
     neighbour = proof.path[0].sums
     shown = ", ".join(
         f"{a.symbol} {format_amount(v, a.decimals)}"

@@ -33,8 +33,8 @@ def th(tag: str, *parts: bytes) -> bytes:
     return hashlib.sha256(prefix + prefix + b"".join(parts)).digest()
 
 
-def lp(text: str) -> bytes:
-    raw = text.encode("utf-8")
+def lp(text: str | bytes) -> bytes:
+    raw = text.encode("utf-8") if isinstance(text, str) else text
     return len(raw).to_bytes(2, "big") + raw
 
 
@@ -72,16 +72,18 @@ class Snapshot:
     ids: list[str]
     rows: list[list[int]]
     secret: bytes
+    round_holders: int = 1
     memo: dict[tuple[int, int, int], dict[str, Any]] = field(default_factory=dict)
 
-    def holders(self, a: int) -> list[tuple[bytes, str, int]]:
-        """(order_key, id, balance) of the asset's holders, in slot order (§5)."""
-        keyed = [
-            (hmac.digest(self.secret, b"order/2" + u16(a) + lp(i), "sha256"), i, row[a])
-            for i, row in zip(self.ids, self.rows, strict=True)
-            if row[a] > 0
+    def holders(self, a: int) -> list[tuple[bytes, str | bytes, int]]:
+        """(order_key, id, balance) of the asset's holders and dummy holders (§5.5), in slot order (§5)."""
+        held: list[tuple[str | bytes, int]] = [
+            (i, row[a]) for i, row in zip(self.ids, self.rows, strict=True) if row[a]
         ]
-        return sorted(keyed)
+        dummies = -len(held) % self.round_holders
+        held += [(b"\xff" + u16(a) + u64(j), 0) for j in range(dummies)]
+        keyed = [(hmac.digest(self.secret, b"order/2" + u16(a) + lp(i), "sha256"), i, v) for i, v in held]
+        return sorted(keyed, key=lambda holder: holder[0])
 
     def count(self, a: int) -> int:
         return len(self.holders(a))
@@ -198,6 +200,11 @@ def snapshot_object(s: Snapshot) -> dict[str, Any]:
     }
 
 
+def slot_names(s: Snapshot, a: int) -> list[str]:
+    """Each slot's id; a dummy holder's (§5.5) as ``dummy:`` and its id in hex."""
+    return [holder if isinstance(holder, str) else "dummy:" + holder.hex() for _, holder, _ in s.holders(a)]
+
+
 def range_proof(s: Snapshot, a: int, level: int, index: int) -> bytes:
     """§5.4: the sibling's proof over [0, 2^b_a), bound to its position."""
     node = s.node(a, level, index)
@@ -265,7 +272,7 @@ def intermediates(s: Snapshot) -> dict[str, Any]:
             {
                 "asset": symbol,
                 "generator": s.generator_sec1(a).hex(),
-                "slots": [holder for _, holder, _ in s.holders(a)],
+                "slots": slot_names(s, a),
                 "levels": levels,
             }
         )
@@ -289,6 +296,7 @@ def load(folder: Path, spec: dict[str, Any]) -> Snapshot:
         liabilities.ids,
         [list(row) for row in liabilities.balances],
         bytes.fromhex((folder / "secret").read_text()[:64]),
+        spec.get("round_holders", 1),
     )
 
 

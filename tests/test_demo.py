@@ -23,6 +23,7 @@ def test_demo_runs_the_whole_story() -> None:
     # step 6: format v2 on the same book; the user's proof verifies, a raised balance does not
     story = out[out.index("== 6. The same book with private sums") :]
     assert "format v2 (private sums)" in story
+    assert "Holder counts are rounded up to a multiple of 100 with dummy holders of balance 0 (BTC " in story
     assert "Format: reserves-proof/2 (recognised by its content)" in story
     assert story.count("PASS: your balances are included in the published root") == 1
     assert "FAIL: (6) each path climbs to its tree's published root failed" in story

@@ -56,10 +56,22 @@ PRIVATE_SUMS_HELP = (
     "Format v2 (docs/spec/FORMAT-2.md): hidden sums, so a user's proof shows nothing of other accounts. "
     "One tree per asset, sized to its holders (no --height); every asset's total must be below 2^64 smallest units."
 )
+ROUND_HOLDERS_HELP = (
+    "With --private-sums: round each asset's holder count up to a multiple of K (1 to 1,000,000) with "
+    "dummy holders of balance 0, so the snapshot does not show exactly how many accounts hold each asset."
+)
 
 
 HeightOption = Annotated[
     int | None, typer.Option(help="Tree height (2^height slots); default: the smallest that fits.", min=1, max=64)
+]
+ReservesFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--reserves",
+        help="JSON file with the chains, tokens, wallets and keyholders sections of snapshot.json; "
+        "a chain without block_hash is pinned from its --rpc/--esplora node.",
+    ),
 ]
 ReusedSecretOption = Annotated[
     Path | None, typer.Option(help="Reuse this secret file instead of drawing a fresh one (reproduces a snapshot).")
@@ -76,20 +88,14 @@ def publish_command(
     out: Annotated[Path, typer.Option(help="Snapshot directory to create.")],
     height: HeightOption = None,
     secret: ReusedSecretOption = None,
-    reserves_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--reserves",
-            help="JSON file with the chains, tokens, wallets and keyholders sections of snapshot.json; "
-            "a chain without block_hash is pinned from its --rpc/--esplora node.",
-        ),
-    ] = None,
+    reserves_file: ReservesFileOption = None,
     rpc: RpcOption = None,
     esplora: EsploraOption = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace --out if it holds a snapshot (never any other directory).")
     ] = False,
     private_sums: Annotated[bool, typer.Option("--private-sums", help=PRIVATE_SUMS_HELP)] = False,
+    round_holders: Annotated[int, typer.Option("--round-holders", metavar="K", help=ROUND_HOLDERS_HELP)] = 1,
     scheduler: SchedulerOption = None,
     work_dir: WorkDirOption = None,
     local_workers: LocalWorkersOption = None,
@@ -110,7 +116,9 @@ def publish_command(
 
         reserves = _reserve_sections(reserves_file, decimals.by_symbol, rpc, esplora)
         when = parse_cutoff(cutoff, where="--cutoff")
-        request = SnapshotRequest(exchange, snapshot_id, when, decimals.by_symbol, height, reserves, private_sums)
+        request = SnapshotRequest(
+            exchange, snapshot_id, when, decimals.by_symbol, height, reserves, private_sums, round_holders
+        )
         given = _given_secret(secret, snapshot_id)
         with (
             cluster_from_options(scheduler, work_dir, local_workers, worker_memory) as cluster,

@@ -13,7 +13,7 @@ import pytest
 
 from reserves.liabilities.csv_file import parse_liabilities, read_liabilities
 from reserves.liabilities.private_sums import building
-from reserves.liabilities.private_sums.building import Identity, TreeSink, build_private_trees
+from reserves.liabilities.private_sums.building import Identity, TreeSink, build_private_trees, rounded_up
 from reserves.liabilities.private_sums.store import PrivateStore, StoreWriter
 from support import ROOT
 
@@ -47,18 +47,33 @@ def liabilities_text(accounts: int, seed: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize(("accounts", "seed"), [(1, 1), (2, 2), (3, 3), (17, 4), (64, 5), (65, 6), (300, 7)])
+@pytest.mark.parametrize(
+    ("accounts", "seed", "multiple"),
+    [
+        (1, 1, 1),
+        (2, 2, 1),
+        (3, 3, 1),
+        (17, 4, 1),
+        (64, 5, 1),
+        (65, 6, 1),
+        (300, 7, 1),
+        (1, 8, 4),
+        (65, 9, 7),
+        (300, 10, 64),
+    ],
+)
 def test_the_compiled_and_the_python_engine_write_the_same_bytes(
-    accounts: int, seed: int, monkeypatch: pytest.MonkeyPatch
+    accounts: int, seed: int, multiple: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     raw = liabilities_text(accounts, seed).encode()
     liabilities = parse_liabilities(raw, {"BTC": 8, "ETH": 8, "DOGE": 8}, source="l.csv")
-    identity, key = Identity("Twin", "t-1", 1_790_000_000), bytes([seed]) * 32
+    identity, key, dummies = Identity("Twin", "t-1", 1_790_000_000), bytes([seed]) * 32, rounded_up(multiple)
     fast = Recorder()
-    fast_commitment = build_private_trees(liabilities, identity, key, sink=fast)
+    fast_commitment = build_private_trees(liabilities, identity, key, sink=fast, dummies=dummies)
     monkeypatch.setattr(building, "compiled", None)  # what a machine without a compiler runs
     slow = Recorder()
-    slow_commitment = build_private_trees(liabilities, identity, key, sink=slow)
+    slow_commitment = build_private_trees(liabilities, identity, key, sink=slow, dummies=dummies)
+    assert all(shape.holders % multiple == 0 for shape in fast_commitment.context.shapes)
     assert fast_commitment == slow_commitment
     assert [c[:3] for c in fast.calls] == [c[:3] for c in slow.calls]
     for mine, theirs in zip(fast.calls, slow.calls, strict=True):

@@ -31,23 +31,23 @@ def csv_text(values: list[tuple[int, int]]) -> str:
 
 
 def published(
-    folder: Path, values: list[tuple[int, int]], key: bytes
+    folder: Path, values: list[tuple[int, int]], key: bytes, multiple: int = 1
 ) -> tuple[PrivateStore, private_reference.Snapshot]:
     (folder / "l.csv").write_text(csv_text(values))
-    request = SnapshotRequest("Prop", "p-1", 1_790_000_000, dict(ASSETS), private_sums=True)
+    request = SnapshotRequest("Prop", "p-1", 1_790_000_000, dict(ASSETS), private_sums=True, holders_multiple=multiple)
     publish(folder / "l.csv", request, folder / "snap", secret=SnapshotSecret(key))
     reference = private_reference.Snapshot(
         "Prop", "p-1", 1_790_000_000, "2026-09-21T14:13:20Z", ASSETS,
-        [f"user-{i}" for i in range(len(values))], [list(v) for v in values], key,
+        [f"user-{i}" for i in range(len(values))], [list(v) for v in values], key, multiple,
     )  # fmt: skip
     return PrivateStore.open(folder / "snap"), reference
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(values=rows, key=st.binary(min_size=32, max_size=32))
-def test_the_fast_path_equals_the_reference(values: list[tuple[int, int]], key: bytes) -> None:
+@given(values=rows, key=st.binary(min_size=32, max_size=32), multiple=st.sampled_from([1, 1, 2, 3, 8]))
+def test_the_fast_path_equals_the_reference(values: list[tuple[int, int]], key: bytes, multiple: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        store, reference = published(Path(folder), values, key)
+        store, reference = published(Path(folder), values, key, multiple)
         snapshot = json.loads((Path(folder) / "snap" / "public" / "snapshot.json").read_text())
         assert {
             k: snapshot[k] for k in private_reference.snapshot_object(reference)

@@ -26,6 +26,7 @@ def publish_options(name: str) -> list[str]:
     return [
         "--exchange", spec["exchange"], "--snapshot-id", spec["snapshot_id"],
         "--cutoff", spec["cutoff_text"], "--decimals", decimals, "--private-sums",
+        "--round-holders", str(spec.get("round_holders", 1)),
     ]  # fmt: skip
 
 
@@ -46,6 +47,9 @@ def test_the_vectors_cover_what_the_format_has_to_say() -> None:
     }
     dave = json.loads((VECTORS_V2 / "small" / "proofs" / "3.json").read_text())
     assert dave["account"]["id"] == "dave@example.com" and dave["holdings"] == []
+    rounded = json.loads((VECTORS_V2 / "rounded" / "intermediates.json").read_text())
+    dummies = {t["asset"]: sum(slot.startswith("dummy:") for slot in t["slots"]) for t in rounded["trees"]}
+    assert dummies == {"BTC": 0, "ETH": 0, "USDT": 3, "DOGE": 3, "XRP": 0}  # §5.5: every count rounded to 4
     edge = json.loads((VECTORS_V2 / "edge" / "snapshot.json").read_text())
     assert edge["trees"][0]["total"] == str(2**64 - 1) and edge["trees"][0]["range_bits"] == 64
 

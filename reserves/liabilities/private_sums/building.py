@@ -1,6 +1,7 @@
 """From the liabilities to the v2 trees (FORMAT-2 §5): the publisher's and the auditor's build.
 
-    (1) per asset, the holders (non-zero balances) and the total, which must be below 2^64
+    (1) per asset, the holders (non-zero balances) and the total, which must be below 2^64;
+        and the dummy holders asked for (FORMAT-2 §5.5), balance 0, ids past the file's rows
     (2) ``ctx2`` from the identity and every tree's shape
     (3) per asset, holders in order-key order, their leaves and every level above them,
         each level handed to the sink (the store) as records as soon as it is made
@@ -34,9 +35,11 @@ from reserves.liabilities.private_sums import curve
 from reserves.liabilities.private_sums.files import PrivateCommitment
 from reserves.liabilities.private_sums.tree import (
     ACCOUNT,
+    DUMMY_ID_BYTES,
     LEAF,
     MAX_TOTAL,
     NODE,
+    AccountId,
     AssetRoot,
     AssetShape,
     OpenNode,
@@ -44,6 +47,7 @@ from reserves.liabilities.private_sums.tree import (
     PrivateSecrets,
     account_commitment,
     build_levels,
+    dummy_id,
     leaf,
     padding,
 )
@@ -70,6 +74,27 @@ class Identity:
     cutoff: int
 
 
+DummyCount = Callable[[int, int], int]
+"""``(asset, holders) -> dummies``: how many dummy holders (FORMAT-2 §5.5) the tree of an
+asset with that many holders gets."""
+
+
+def no_dummies(asset: int, holders: int) -> int:
+    return 0
+
+
+def rounded_up(multiple: int) -> DummyCount:
+    """Dummies that round every holder count up to a multiple of ``multiple`` (an asset nobody
+    holds keeps no tree)."""
+    if not 1 <= multiple <= MAX_ROUNDING:
+        raise InputError(f"holder counts are rounded to a multiple of 1 to {MAX_ROUNDING:,}, not {multiple:,}")
+    return lambda asset, holders: -holders % multiple
+
+
+MAX_ROUNDING = 1_000_000
+"""The largest multiple holder counts are rounded to: up to that many dummy leaves a tree."""
+
+
 class TotalTooLarge(InputError):
     """An asset's total is not below 2^64 smallest units: v2's range proofs cannot cover it."""
 
@@ -93,27 +118,85 @@ def build_private_trees(
     key: bytes,
     *,
     sink: TreeSink | None = None,
+    dummies: DummyCount = no_dummies,
     progress: ProgressCallback = silent,
 ) -> PrivateCommitment:
     """Steps (1) to (4) of the module docstring."""
     sink = sink or TreeSink()
     columns = [_column(liabilities, asset) for asset in range(len(liabilities.assets))]  # (1)
-    shapes = tuple(AssetShape(len(rows), total.bit_length()) for rows, _, total in columns)
+    ids = IdTable.of(
+        liabilities, [dummies(asset, len(rows)) if len(rows) else 0 for asset, (rows, _, _) in enumerate(columns)]
+    )
+    shapes = tuple(
+        AssetShape(len(rows) + extra, total.bit_length())
+        for (rows, _, total), extra in zip(columns, ids.dummies, strict=True)
+    )
     context = PrivateContext(identity.exchange, identity.snapshot_id, identity.cutoff, liabilities.assets, shapes)
     holdings = sum(shape.holders for shape in shapes)
-    engine = _Compiled(liabilities, context, key) if compiled is not None else _Python(liabilities, context, key)
+    engine = _Compiled(ids, context, key) if compiled is not None else _Python(ids, context, key)
     if compiled is None and holdings >= LARGE_HOLDINGS:
         print(f"reserves: the compiled extension is not installed: {holdings} holdings run on plain Python, "
               "which is far slower", file=sys.stderr)  # fmt: skip
     sink.accounts(engine.account_keys())
     roots, done = [], 0
     progress("building trees", 0, holdings)
-    for asset, (rows, values, total) in enumerate(columns):  # (3)
-        top = engine.tree(asset, rows, values, sink) if len(rows) else None
+    for asset, (held, values, total) in enumerate(columns):  # (3)
+        rows, balances = ids.with_dummies(asset, held, values)
+        top = engine.tree(asset, rows, balances, sink) if len(rows) else None
         roots.append(AssetRoot(total, top.public if top else None, top.blinding if top else 0))
         done += len(rows)
         progress("building trees", done, holdings)
     return PrivateCommitment(context, tuple(roots))  # (4)
+
+
+@dataclass(frozen=True)
+class IdTable:
+    """The ids the trees are built over, as the flat arrays the compiled loops read (id ``i``
+    is ``data[offsets[i]:offsets[i + 1]]``): the file's rows, then each asset's dummies."""
+
+    liabilities: LiabilitiesFile
+    offsets: npt.NDArray[np.int64]
+    data: npt.NDArray[np.uint8]
+    dummies: tuple[int, ...]
+    """Per asset, how many dummy holders; theirs are the ids from ``first_dummy[asset]`` on."""
+    first_dummy: tuple[int, ...]
+
+    @classmethod
+    def of(cls, liabilities: LiabilitiesFile, dummies: Sequence[int]) -> IdTable:
+        if any(extra < 0 for extra in dummies):
+            raise ValueError("a negative number of dummy holders")
+        first = tuple(int(row) for row in np.cumsum([len(liabilities), *dummies])[:-1])
+        names = b"".join(dummy_id(asset, j) for asset, count in enumerate(dummies) for j in range(count))
+        if not names:
+            return cls(liabilities, liabilities.id_offsets, liabilities.id_bytes, tuple(dummies), first)
+        ends = DUMMY_ID_BYTES * np.arange(1, len(names) // DUMMY_ID_BYTES + 1, dtype=np.int64)
+        offsets = np.concatenate([liabilities.id_offsets, liabilities.id_offsets[-1] + ends])
+        data = np.concatenate([liabilities.id_bytes, np.frombuffer(names, np.uint8)])
+        return cls(liabilities, offsets, data, tuple(dummies), first)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def accounts(self) -> int:
+        """The file's rows: the first ids."""
+        return len(self.liabilities)
+
+    def names(self) -> list[AccountId]:
+        """Every id: the file's as text, the dummies' as bytes."""
+        dummies = [dummy_id(asset, j) for asset, count in enumerate(self.dummies) for j in range(count)]
+        return [*self.liabilities.ids, *dummies]
+
+    def with_dummies(
+        self, asset: int, rows: npt.NDArray[np.int64], values: npt.NDArray[np.uint64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]:
+        """The asset's holders' rows and balances followed by its dummies' (balance 0)."""
+        count = self.dummies[asset]
+        if not count:
+            return rows, values
+        first = self.first_dummy[asset]
+        extra = np.arange(first, first + count, dtype=np.int64)
+        return np.concatenate([rows, extra]), np.concatenate([values, np.zeros(count, dtype=np.uint64)])
 
 
 def _column(liabilities: LiabilitiesFile, asset: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], int]:
@@ -152,16 +235,17 @@ def too_large(symbol: str, decimals: int, values: Sequence[int]) -> str:
 class _Python:
     """Step (3) node by node with ``tree``'s functions: small files, and machines without a compiler."""
 
-    def __init__(self, liabilities: LiabilitiesFile, context: PrivateContext, key: bytes) -> None:
-        self.ids, self.context, self.secrets = liabilities.ids, context, PrivateSecrets(key)
+    def __init__(self, ids: IdTable, context: PrivateContext, key: bytes) -> None:
+        self.ids, self.accounts, self.context, self.secrets = ids.names(), ids.accounts, context, PrivateSecrets(key)
 
     def account_keys(self) -> bytes:
-        return b"".join(sorted(self.secrets.account_key(account_id) for account_id in self.ids))
+        return b"".join(sorted(self.secrets.account_key(account_id) for account_id in self.ids[: self.accounts]))
 
     def tree(self, asset: int, rows: npt.NDArray[np.int64], values: npt.NDArray[np.uint64], sink: TreeSink) -> OpenNode:
         secrets, context = self.secrets, self.context
         holders = sorted(
-            (secrets.order_key(asset, self.ids[r]), self.ids[r], int(v)) for r, v in zip(rows, values, strict=True)
+            ((secrets.order_key(asset, self.ids[r]), self.ids[r], int(v)) for r, v in zip(rows, values, strict=True)),
+            key=lambda holder: holder[0],
         )
         sink.holders(asset, b"".join(key for key, _, _ in holders))
         value_generator = context.generator(asset)
@@ -186,32 +270,28 @@ class _Python:
 class _Compiled:
     """Step (3) on ``_private``: the liabilities' flat arrays in, records out, a thread per core."""
 
-    def __init__(self, liabilities: LiabilitiesFile, context: PrivateContext, key: bytes) -> None:
+    def __init__(self, ids: IdTable, context: PrivateContext, key: bytes) -> None:
         assert compiled is not None
         compiled.load(*library_functions())
-        self.module, self.liabilities, self.context, self.key = compiled, liabilities, context, key
+        self.module, self.ids, self.context, self.key = compiled, ids, context, key
         self.threads = max(1, min(4, os.cpu_count() or 1))
-        self.accounts = np.zeros((len(liabilities), 64), dtype=np.uint8)
-        prefix, offsets = ACCOUNT.prefix + context.ctx, liabilities.id_offsets
+        self.accounts = np.zeros((len(ids), 64), dtype=np.uint8)
+        prefix, offsets = ACCOUNT.prefix + context.ctx, ids.offsets
         self._each_slice(
-            len(liabilities),
-            lambda a, b: self.module.account_hashes(
-                offsets[a : b + 1], liabilities.id_bytes, key, prefix, self.accounts[a:b]
-            ),
+            len(ids),
+            lambda a, b: self.module.account_hashes(offsets[a : b + 1], ids.data, key, prefix, self.accounts[a:b]),
         )
 
     def account_keys(self) -> bytes:
-        return ascending_bytes(np.ascontiguousarray(self.accounts[:, 32:]))
+        return ascending_bytes(np.ascontiguousarray(self.accounts[: self.ids.accounts, 32:]))
 
     def tree(self, asset: int, rows: npt.NDArray[np.int64], values: npt.NDArray[np.uint64], sink: TreeSink) -> OpenNode:
-        liabilities, module = self.liabilities, self.module
+        ids, module = self.ids, self.module
         keys = np.zeros((len(rows), 32), dtype=np.uint8)
         label = b"order/2" + u16(asset)
         self._each_slice(
             len(rows),
-            lambda a, b: module.order_keys(
-                liabilities.id_offsets, liabilities.id_bytes, rows[a:b], self.key, label, keys[a:b]
-            ),
+            lambda a, b: module.order_keys(ids.offsets, ids.data, rows[a:b], self.key, label, keys[a:b]),
         )
         order = ascending(keys)
         sink.holders(asset, np.ascontiguousarray(keys[order]).tobytes())
@@ -225,15 +305,15 @@ class _Compiled:
     def _leaves(
         self, asset: int, slot_rows: npt.NDArray[np.int64], values: npt.NDArray[np.uint64]
     ) -> tuple[bytes, bytes]:
-        liabilities, context = self.liabilities, self.context
+        ids, context = self.ids, self.context
         table = self.module.generator_table(context.generator(asset).sec1)
         prefix, label = LEAF.prefix + context.ctx, b"blind/2" + u16(asset)
 
         def run(start: int, stop: int, records: memoryview, points: memoryview) -> int:
             return int(
                 self.module.leaves(
-                    liabilities.id_offsets,
-                    liabilities.id_bytes,
+                    ids.offsets,
+                    ids.data,
                     slot_rows[start:stop],
                     values[start:stop],
                     self.accounts,

@@ -43,7 +43,7 @@ class AssetShape:
     """What the public knows of one asset's tree before its root: holders and range bits."""
 
     holders: int
-    """``N_a``: accounts with a non-zero balance of the asset."""
+    """``N_a``: accounts with a non-zero balance of the asset, and its dummy holders if any."""
     range_bits: int
     """``b_a = bitlen(T_a)``: every sibling's range proof shows a value below ``2^b_a``."""
 
@@ -108,7 +108,20 @@ class OpenNode:
         return Node(self.hash, self.commitment)
 
 
-def account_commitment(ctx: bytes, account_id: str, salt: bytes) -> bytes:
+AccountId = str | bytes
+"""An account's id, or a dummy holder's (``dummy_id``), which is bytes that are not UTF-8."""
+
+
+DUMMY_ID_BYTES = 11
+
+
+def dummy_id(asset: int, index: int) -> bytes:
+    """Dummy holder ``index`` of ``asset`` (FORMAT-2 §5.5): ``0xff || u16(a) || u64(j)``, never
+    a real account's id (no UTF-8 text has the byte ``0xff``)."""
+    return b"\xff" + u16(asset) + u64(index)
+
+
+def account_commitment(ctx: bytes, account_id: AccountId, salt: bytes) -> bytes:
     """``TH("reserves/v2/account", ctx2 || lp(id) || salt)``."""
     return ACCOUNT.hash(ctx, lp(account_id), salt)
 
@@ -201,17 +214,17 @@ class PrivateSecrets:
     def _mac(self, label: bytes, *parts: bytes) -> bytes:
         return hmac.digest(self.key, label + b"".join(parts), "sha256")
 
-    def salt(self, account_id: str) -> bytes:
+    def salt(self, account_id: AccountId) -> bytes:
         return self._mac(b"salt/2", lp(account_id))
 
-    def account_key(self, account_id: str) -> bytes:
+    def account_key(self, account_id: AccountId) -> bytes:
         """Names an account in the store without its id."""
         return self._mac(b"account/2", lp(account_id))
 
-    def order_key(self, asset: int, account_id: str) -> bytes:
+    def order_key(self, asset: int, account_id: AccountId) -> bytes:
         return self._mac(b"order/2", u16(asset), lp(account_id))
 
-    def blinding(self, asset: int, account_id: str) -> int:
+    def blinding(self, asset: int, account_id: AccountId) -> int:
         return 1 + int.from_bytes(self._mac(b"blind/2", u16(asset), lp(account_id)), "big") % (curve.ORDER - 1)
 
     def range_nonce(self, asset: int, level: int, index: int) -> bytes:
