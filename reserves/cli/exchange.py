@@ -58,7 +58,8 @@ PRIVATE_SUMS_HELP = (
 )
 ROUND_HOLDERS_HELP = (
     "With --private-sums: round each asset's holder count up to a multiple of K (1 to 1,000,000) with "
-    "dummy holders of balance 0, so the snapshot does not show exactly how many accounts hold each asset."
+    "dummy holders of balance 0, so the snapshot does not show exactly how many accounts hold each asset "
+    "(a dummy costs what a holder costs to publish and audit)."
 )
 
 
