@@ -631,12 +631,14 @@ done:
 }
 
 /*
- * nodes_json(records, record, decimals, names, with_hash) -> list[str]
+ * nodes_json(records, record, decimals, names, with_hash, indent=-1) -> list[str]
  *
  * Each record (hash || u128 sums) as json.dumps writes the proof's JSON for it: with_hash,
  * {"hash": "<hex>", "sums": {...}}; else the sums object alone, {"BTC": "1.5", ...}: each
  * amount spelled by encoding.format_amount (the shortest whole-unit spelling). `names` holds
- * each asset's key as JSON writes it, quoted, with its separator (b'"BTC": ').
+ * each asset's key as JSON writes it, quoted, with its separator (b'"BTC": '). On one line
+ * (indent -1), or as json.dumps(indent=2) lays out an object whose brace stands `indent`
+ * spaces deep (0 to 64).
  */
 static Py_ssize_t spell_amount(u128 value, int decimals, char *out) {
     char digits[48];
@@ -671,24 +673,42 @@ static Py_ssize_t spell_amount(u128 value, int decimals, char *out) {
     return length;
 }
 
+/* a line break and `depth` spaces at text[at]; returns the new end */
+static Py_ssize_t line_break(char *text, Py_ssize_t at, int depth) {
+    text[at++] = '\n';
+    memset(text + at, ' ', (size_t)depth);
+    return at + depth;
+}
+
+/* after an item: "," then a space (one line) or a line break at `depth` */
+static Py_ssize_t separator(char *text, Py_ssize_t at, int indent, int depth) {
+    text[at++] = ',';
+    if (indent < 0) {
+        text[at++] = ' ';
+        return at;
+    }
+    return line_break(text, at, depth);
+}
+
 static PyObject *nodes_json(PyObject *self, PyObject *args) {
     Py_buffer records;
     Py_ssize_t record;
     PyObject *decimals, *names;
-    int with_hash;
-    if (!PyArg_ParseTuple(args, "y*nO!O!p", &records, &record, &PyTuple_Type, &decimals, &PyTuple_Type, &names,
-                          &with_hash))
+    int with_hash, indent = -1;
+    if (!PyArg_ParseTuple(args, "y*nO!O!p|i", &records, &record, &PyTuple_Type, &decimals, &PyTuple_Type, &names,
+                          &with_hash, &indent))
         return NULL;
     PyObject *result = NULL;
     char *text = NULL;
     int *places = NULL;
     Py_ssize_t assets = (record - 32) / 16;
     if (record < 48 || (record - 32) % 16 || records.len % record || PyTuple_GET_SIZE(decimals) != assets ||
-        PyTuple_GET_SIZE(names) != assets) {
+        PyTuple_GET_SIZE(names) != assets || indent < -1 || indent > 64) {
         PyErr_SetString(PyExc_ValueError, "inconsistent sizes for node JSON");
         goto done;
     }
-    Py_ssize_t room = 96;
+    int sums_depth = with_hash ? indent + 2 : indent; /* where the sums object's brace stands */
+    Py_ssize_t room = 96 + 4 * (indent + 4);
     places = PyMem_Malloc(sizeof(int) * (size_t)(assets + 1));
     if (places == NULL) {
         PyErr_NoMemory();
@@ -701,7 +721,7 @@ static PyObject *nodes_json(PyObject *self, PyObject *args) {
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "names are bytes, decimals 0 to 36");
             goto done;
         }
-        room += PyBytes_GET_SIZE(name) + 48 + 4;
+        room += PyBytes_GET_SIZE(name) + 48 + 4 + (indent + 8);
     }
     text = PyMem_Malloc((size_t)room);
     Py_ssize_t count = records.len / record;
@@ -716,30 +736,36 @@ static PyObject *nodes_json(PyObject *self, PyObject *args) {
         const unsigned char *node = (const unsigned char *)records.buf + i * record;
         Py_ssize_t at = 0;
         if (with_hash) {
-            memcpy(text, "{\"hash\": \"", 10);
-            at = 10;
+            text[at++] = '{';
+            if (indent >= 0) at = line_break(text, at, indent + 2);
+            memcpy(text + at, "\"hash\": \"", 9);
+            at += 9;
             for (int b = 0; b < 32; b++) {
                 text[at++] = hex[node[b] >> 4];
                 text[at++] = hex[node[b] & 15];
             }
-            memcpy(text + at, "\", \"sums\": ", 11);
-            at += 11;
+            text[at++] = '"';
+            at = separator(text, at, indent, indent + 2);
+            memcpy(text + at, "\"sums\": ", 8);
+            at += 8;
         }
         text[at++] = '{';
         for (Py_ssize_t a = 0; a < assets; a++) {
             PyObject *name = PyTuple_GET_ITEM(names, a);
-            if (a) {
-                text[at++] = ',';
-                text[at++] = ' ';
-            }
+            if (a) at = separator(text, at, indent, sums_depth + 2);
+            else if (indent >= 0) at = line_break(text, at, sums_depth + 2);
             memcpy(text + at, PyBytes_AS_STRING(name), (size_t)PyBytes_GET_SIZE(name));
             at += PyBytes_GET_SIZE(name);
             text[at++] = '"';
             at += spell_amount(get_u128(node + 32 + 16 * a), places[a], text + at);
             text[at++] = '"';
         }
+        if (indent >= 0) at = line_break(text, at, sums_depth);
         text[at++] = '}';
-        if (with_hash) text[at++] = '}';
+        if (with_hash) {
+            if (indent >= 0) at = line_break(text, at, indent);
+            text[at++] = '}';
+        }
         PyObject *item = PyUnicode_DecodeASCII(text, at, NULL);
         if (item == NULL) {
             Py_CLEAR(result);

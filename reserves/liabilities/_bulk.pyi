@@ -58,10 +58,11 @@ def parent_records(
     """Parent records over pairs of ``children``; -1, or ``parent * assets + asset`` of the first overflow."""
 
 def nodes_json(
-    records: Buffer, record: int, decimals: tuple[int, ...], names: tuple[bytes, ...], with_hash: bool
+    records: Buffer, record: int, decimals: tuple[int, ...], names: tuple[bytes, ...], with_hash: bool, indent: int = -1
 ) -> list[str]:
     """Each record (hash || u128 sums) as a proof's JSON writes it: ``{"hash": "<hex>", "sums":
-    {...}}`` (``with_hash``) or the sums object alone; ``names`` are the quoted keys with ``": "``."""
+    {...}}`` (``with_hash``) or the sums object alone; ``names`` are the quoted keys with ``": "``;
+    on one line (``indent`` -1) or laid out as ``json.dumps(indent=2)`` with the brace ``indent`` deep."""
 
 def parents_at(node_prefix: Buffer, level: int, indexes: Buffer, children: Buffer, out: Buffer, record: int) -> int:
     """As ``parent_records`` for parents that need not be side by side: parent ``i`` is node

@@ -101,17 +101,28 @@ def parents_at(node_prefix: bytes, level: int, indexes: Any, children: Any, out:
 
 
 def nodes_json(
-    records: Any, record: int, decimals: tuple[int, ...], names: tuple[bytes, ...], with_hash: bool
+    records: Any, record: int, decimals: tuple[int, ...], names: tuple[bytes, ...], with_hash: bool, indent: int = -1
 ) -> list[str]:
-    """Each record as the proof's JSON writes it: ``{"hash": …, "sums": {…}}`` or the sums alone."""
+    """Each record as the proof's JSON writes it: ``{"hash": …, "sums": {…}}`` or the sums
+    alone; on one line (``indent`` -1) or as ``json.dumps(indent=2)`` with the brace ``indent`` deep."""
     raw, texts = _bytes(records), []
+    depth = indent + 2 if with_hash else indent  # the sums object's brace
+    between, inside = (", ", "") if indent < 0 else (",\n" + " " * (depth + 2), "\n" + " " * (depth + 2))
     for at in range(0, len(raw), record):
         node = bytes(raw[at : at + record])
-        sums = ", ".join(
+        sums = between.join(
             f'{name.decode()}"{format_amount(int.from_bytes(node[32 + 16 * a : 48 + 16 * a], "big"), places)}"'
             for a, (name, places) in enumerate(zip(names, decimals, strict=True))
         )
-        texts.append(f'{{"hash": "{node[:32].hex()}", "sums": {{{sums}}}}}' if with_hash else f"{{{sums}}}")
+        close = "" if indent < 0 else "\n" + " " * depth
+        sums = f"{{{inside}{sums}{close}}}"
+        if not with_hash:
+            texts.append(sums)
+        elif indent < 0:
+            texts.append(f'{{"hash": "{node[:32].hex()}", "sums": {sums}}}')
+        else:
+            pad = " " * (indent + 2)
+            texts.append(f'{{\n{pad}"hash": "{node[:32].hex()}",\n{pad}"sums": {sums}\n{" " * indent}}}')
     return texts
 
 

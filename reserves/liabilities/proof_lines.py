@@ -1,6 +1,8 @@
-"""Proofs in bulk: the JSON Lines ``reserves proofs --jsonl`` writes, many accounts at a time.
+"""Proofs in bulk: the JSON Lines ``reserves proofs --jsonl`` writes and the files of
+``reserves proofs --out``, many accounts at a time.
 
-Each line is exactly ``json.dumps({"id": id, "proof": store.proof(id).to_json()})``, and
+Each line is exactly ``json.dumps({"id": id, "proof": store.proof(id).to_json()})``, each
+file exactly ``store.proof(id).to_text()`` (what ``reserves proof`` prints), and
 every proof is checked as ``ProofStore.proof`` checks it before it is written (its leaf
 against the id, salt and secret; its path climbed to the snapshot's root), only in bulk:
 
@@ -9,7 +11,7 @@ against the id, salt and secret; its path climbed to the snapshot's root), only 
     3. each path's records gathered level by level from the mapped level files
     4. each leaf recomputed; each parent recomputed from its two children by the compiled
        node hash and compared with the stored parent (the root: the snapshot's)
-    5. the JSON written from the records by the compiled formatter
+    5. the JSON written from the records by the compiled formatter, on one line or indented
 
 A proof that fails a check is made again by ``ProofStore.proof``, which raises its error.
 """
@@ -29,6 +31,7 @@ from reserves import hashing
 from reserves.encoding import u64, u128
 from reserves.liabilities.loops import hot_loops
 from reserves.liabilities.proof import PROOF_FORMAT, check_account_id
+from reserves.liabilities.snapshot import dump_json
 from reserves.liabilities.store_records import ENTRY, PAIR, whole_records
 
 if TYPE_CHECKING:
@@ -56,8 +59,11 @@ class ProofLines:
         self.root = np.frombuffer(root.hash + b"".join(u128(s) for s in root.sums), dtype=np.uint8)
         self.decimals = tuple(asset.decimals for asset in context.assets)
         self.names = tuple(json.dumps(asset.symbol).encode("ascii") + b": " for asset in context.assets)
-        snapshot = json.dumps(store.statement.commitment.to_json())
-        self.head = f'{{"format": {json.dumps(PROOF_FORMAT)}, "snapshot": {snapshot}, "account": {{"id": '
+        snapshot = store.statement.commitment.to_json()
+        name = json.dumps(PROOF_FORMAT)
+        self.head = f'{{"format": {name}, "snapshot": {json.dumps(snapshot)}, "account": {{"id": '
+        indented = dump_json(snapshot).rstrip("\n").replace("\n", "\n  ")  # one level in, as the proof holds it
+        self.indented_head = f'{{\n  "format": {name},\n  "snapshot": {indented},\n  "account": {{\n    "id": '
         self.batch = max(16, min(4096, BATCH_BYTES // (self.record * (self.height + 1))))
 
     def close(self) -> None:
@@ -67,28 +73,43 @@ class ProofLines:
 
     def lines(self, ids: list[str]) -> list[str]:
         """One JSON line (with its line feed) per id, in order."""
-        return [
-            line for start in range(0, len(ids), self.batch) for line in self._lines(ids[start : start + self.batch])
-        ]
+        return self._batched(ids, indented=False)
 
-    def _lines(self, ids: list[str]) -> list[str]:
-        """``lines`` for a batch small enough that its paths' whole records fit ``BATCH_BYTES``."""
+    def documents(self, ids: list[str]) -> list[str]:
+        """Each id's proof as ``reserves proof`` prints it (indented, with its line feed), in order."""
+        return self._batched(ids, indented=True)
+
+    def _batched(self, ids: list[str], *, indented: bool) -> list[str]:
+        batches = (ids[start : start + self.batch] for start in range(0, len(ids), self.batch))
+        return [text for batch in batches for text in self._made(batch, indented=indented)]
+
+    def _made(self, ids: list[str], *, indented: bool) -> list[str]:
+        """``lines`` or ``documents`` for a batch small enough that its paths' whole records fit ``BATCH_BYTES``."""
         if not ids:
             return []
         hashes = self._account_hashes(ids)
         slots = self._slots(ids, hashes)
         leaves, siblings = self._paths(slots)
         self._check(ids, slots, hashes, leaves, siblings)
-        loops, height = hot_loops(), self.height
-        balances = loops.nodes_json(leaves, self.record, self.decimals, self.names, False)
-        path = loops.nodes_json(siblings.reshape(-1, self.record), self.record, self.decimals, self.names, True)
-        lines = []
-        for number, account_id in enumerate(ids):
-            quoted, salt = json.dumps(account_id), self.store.secret.salt(account_id).hex()
-            nodes = ", ".join(path[number * height : (number + 1) * height])
-            account = f'{quoted}, "salt": "{salt}", "index": {slots[number]}, "balances": {balances[number]}}}'
-            lines.append(f'{{"id": {quoted}, "proof": {self.head}{account}, "path": [{nodes}]}}}}\n')
-        return lines
+        loops, height, depth = hot_loops(), self.height, 4 if indented else -1
+        balances = loops.nodes_json(leaves, self.record, self.decimals, self.names, False, depth)
+        path = loops.nodes_json(siblings.reshape(-1, self.record), self.record, self.decimals, self.names, True, depth)
+        write = self._document if indented else self._line
+        return [
+            write(account_id, slots[n], balances[n], path[n * height : (n + 1) * height])
+            for n, account_id in enumerate(ids)
+        ]
+
+    def _line(self, account_id: str, slot: int, balances: str, nodes: list[str]) -> str:
+        quoted, salt = json.dumps(account_id), self.store.secret.salt(account_id).hex()
+        account = f'{quoted}, "salt": "{salt}", "index": {slot}, "balances": {balances}}}'
+        return f'{{"id": {quoted}, "proof": {self.head}{account}, "path": [{", ".join(nodes)}]}}}}\n'
+
+    def _document(self, account_id: str, slot: int, balances: str, nodes: list[str]) -> str:
+        quoted, salt = json.dumps(account_id), self.store.secret.salt(account_id).hex()
+        account = f'{quoted},\n    "salt": "{salt}",\n    "index": {slot},\n    "balances": {balances}\n  }}'
+        path = "[\n    " + ",\n    ".join(nodes) + "\n  ]" if nodes else "[]"
+        return f'{self.indented_head}{account},\n  "path": {path}\n}}\n'
 
     def _account_hashes(self, ids: list[str]) -> npt.NDArray[np.uint8]:
         """Step 1: ``order_key || account commitment`` of each id."""

@@ -215,6 +215,13 @@ class ProofStore:
             raise RuntimeError("jsonl is for a served store: use 'with store.serving() as served'")
         return self.bulk.lines(ids)
 
+    def documents(self, ids: list[str]) -> list[str]:
+        """Each id's proof as ``proof(id).to_text()`` writes it, checked as ``proof`` checks it,
+        made in bulk: from ``serving``."""
+        if self.bulk is None:
+            raise RuntimeError("documents are for a served store: use 'with store.serving() as served'")
+        return self.bulk.documents(ids)
+
     @property
     def sparse(self) -> bool:
         """Whether the store keeps only nonzero sums (``store_records``)."""
@@ -372,6 +379,13 @@ def _json_lines(served: ServingStore, ids: list[str]) -> list[str]:
     return [json.dumps({"id": account_id, "proof": served.proof(account_id).to_json()}) + "\n" for account_id in ids]
 
 
+def _documents(served: ServingStore, ids: list[str]) -> list[str]:
+    """Each proof as ``proof`` prints it: in bulk from a format v1 store, else one at a time."""
+    if isinstance(served, ProofStore):
+        return served.documents(ids)
+    return [served.proof(account_id).to_text() for account_id in ids]
+
+
 def write_proofs(
     store: ServableStore,
     ids: list[str],
@@ -400,10 +414,12 @@ def write_proofs(
                         progress("proofs", start + len(batch), len(ids))
             else:
                 staging.mkdir(parents=True)
-                for done, account_id in enumerate(ids):
-                    name = hashlib.sha256(account_id.encode("utf-8")).hexdigest() + ".json"
-                    (staging / name).write_text(served.proof(account_id).to_text(), encoding="utf-8")
-                    progress("proofs", done + 1, len(ids))
+                for start in range(0, len(ids), BATCH):
+                    batch = ids[start : start + BATCH]
+                    for account_id, text in zip(batch, _documents(served, batch), strict=True):
+                        name = hashlib.sha256(account_id.encode("utf-8")).hexdigest() + ".json"
+                        (staging / name).write_text(text, encoding="utf-8")
+                    progress("proofs", start + len(batch), len(ids))
         os.replace(staging, target)
     except OSError as exc:
         raise InputError(f"cannot write {target}: {exc.strerror}") from None

@@ -109,6 +109,18 @@ def test_bulk_lines_are_json_dumps_of_each_proof(published: tuple[Path, dict[str
         assert store.jsonl([]) == []
 
 
+def test_bulk_documents_are_each_proof_as_proof_prints_it(published: tuple[Path, dict[str, str]]) -> None:
+    """``documents`` (the bulk path of ``reserves proofs --out``) writes byte for byte what
+    ``reserves proof`` prints, for every account of the vectors, in any order, repeated."""
+    out, proofs = published
+    ids = sorted(proofs)
+    ids = [*ids, *reversed(ids), ids[0]]
+    with ProofStore.open(out).serving() as store:
+        assert store.documents(ids) == [proofs[i] for i in ids]
+        assert store.documents(ids) == [store.proof(i).to_text() for i in ids]
+        assert store.documents([]) == []
+
+
 def test_the_bulk_formatter_spells_amounts_as_format_amount() -> None:
     rng = random.Random(5)
     values = [0, 1, 10**36, 2**128 - 1, *(rng.randrange(2**128) for _ in range(300))]
@@ -120,12 +132,17 @@ def test_the_bulk_formatter_spells_amounts_as_format_amount() -> None:
         f'"A{n}": "{format_amount(v, d)}"' for n, (v, d) in enumerate(zip(values, decimals, strict=True))
     )
     expected = f'{{"hash": "{bytes(range(32)).hex()}", "sums": {{{spelled}}}}}'
+    node = json.loads(expected)
     for engine in (loops, loops.compiled):
         assert engine is not None
         assert engine.nodes_json(record * 2, len(record), decimals, names, True) == [expected, expected]
         assert engine.nodes_json(record, len(record), decimals, names, False) == [
             expected[expected.index("{", 1) :][:-1]
         ]
+        for depth in (0, 4, 64):  # laid out as json.dumps(indent=2) does, the brace `depth` deep
+            for with_hash, shown in ((True, node), (False, node["sums"])):
+                indented = json.dumps(shown, indent=2).replace("\n", "\n" + " " * depth)
+                assert engine.nodes_json(record, len(record), decimals, names, with_hash, depth) == [indented]
 
 
 def test_bulk_proofs_refuse_a_corrupted_store_as_proof_does(tmp_path: Path) -> None:

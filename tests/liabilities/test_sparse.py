@@ -104,6 +104,7 @@ def test_proofs_from_a_sparse_store_verify_and_match_in_bulk(wide_file: Path, tm
     ids = [f"user-{n}" for n in range(0, 12_000, 37)]
     with ProofStore.open(out).serving() as store:
         assert store.jsonl(ids) == [json.dumps({"id": i, "proof": store.proof(i).to_json()}) + "\n" for i in ids]
+        assert store.documents(ids) == [store.proof(i).to_text() for i in ids]
 
 
 def test_a_corrupted_sum_in_a_sparse_store_is_refused(wide_file: Path, tmp_path: Path) -> None:
