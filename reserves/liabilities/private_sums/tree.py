@@ -113,6 +113,7 @@ AccountId = str | bytes
 
 
 DUMMY_ID_BYTES = 11
+"""A dummy holder's id: ``0xff``, the asset (2 bytes), its number (8 bytes)."""
 
 
 def dummy_id(asset: int, index: int) -> bytes:
